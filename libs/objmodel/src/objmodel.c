@@ -1,0 +1,1 @@
+#include "beskid/objmodel.h"

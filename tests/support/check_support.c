@@ -1,0 +1,74 @@
+/* check_support.c — shared runner, version test and seeded RNG for the Beskid Check suites. */
+#include "check_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int beskid_test_run(Suite *suite) {
+  SRunner *runner = srunner_create(suite);
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static const char *(*version_query)(void);
+static const char *version_expected;
+static const char *version_path;
+
+static int is_semver(const char *s) {
+  int parts = 0;
+  while (*s) {
+    if (*s < '0' || *s > '9') return 0;
+    while (*s >= '0' && *s <= '9') s++;
+    parts++;
+    if (*s == '.')
+      s++;
+    else if (*s)
+      return 0;
+  }
+  return parts == 3;
+}
+
+START_TEST(test_version_matches_file) {
+  const char *got = version_query();
+  ck_assert_ptr_nonnull(got);
+  ck_assert_str_eq(got, version_expected);
+  ck_assert_msg(is_semver(got), "'%s' is not MAJOR.MINOR.PATCH", got);
+  FILE *f = fopen(version_path, "r");
+  ck_assert_msg(f != NULL, "cannot open %s", version_path);
+  char line[64] = {0};
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  fclose(f);
+  line[strcspn(line, "\r\n")] = '\0';
+  ck_assert_str_eq(got, line);
+}
+END_TEST
+
+TCase *beskid_test_version_case(const char *(*query)(void), const char *expected,
+                                const char *version_file) {
+  version_query = query;
+  version_expected = expected;
+  version_path = version_file;
+  TCase *tc = tcase_create("version");
+  tcase_add_test(tc, test_version_matches_file);
+  return tc;
+}
+
+void beskid_test_rng_seed(beskid_test_rng *rng, unsigned long long seed) {
+  rng->state = seed ? seed : 0x9E3779B97F4A7C15ull;
+}
+
+unsigned long long beskid_test_rng_next(beskid_test_rng *rng) {
+  unsigned long long x = rng->state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  rng->state = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+unsigned long long beskid_test_rng_below(beskid_test_rng *rng, unsigned long long bound) {
+  return beskid_test_rng_next(rng) % bound;
+}
