@@ -9,8 +9,9 @@
 #    ALLOWED_NAMES, `#` comments allowed) or carry a runtime prefix: beskid_ (ours), mi_/_mi_
 #    (mimalloc). Hidden internal symbols are included: in a static link they could still collide
 #    with a program's own names.
-# 3. Every symbol OUTPUT leaves undefined must come from libc, libpthread or libm (or, in a
-#    sanitizer build, the sanitizer runtime), except beskid_program_main, which the compiled
+# 3. Every symbol OUTPUT leaves undefined must come from libc, libpthread or libm, or from
+#    libgcc, which the compiler driver links into every C program (e.g. __popcountdi2), or, in a
+#    sanitizer build, the sanitizer runtime; except beskid_program_main, which the compiled
 #    program defines.
 set -euo pipefail
 
@@ -62,6 +63,12 @@ path=$("$cc" -print-file-name=libc_nonshared.a)
 if [ -f "$path" ]; then
   "$nm" -g --defined-only "$path" 2>/dev/null | awk 'NF == 3 { print $3 }' >> "$tmp/system"
 fi
+for path in "$("$cc" -print-libgcc-file-name)" "$("$cc" -print-file-name=libgcc_s.so.1)"; do
+  if [ -f "$path" ]; then
+    { "$nm" -g --defined-only "$path" 2>/dev/null; "$nm" -D --defined-only "$path" 2>/dev/null; } |
+      awk 'NF == 3 { print $3 }' | sed 's/@.*//' >> "$tmp/system"
+  fi
+done
 echo _GLOBAL_OFFSET_TABLE_ >> "$tmp/system"
 sort -u -o "$tmp/system" "$tmp/system"
 missing=$(comm -23 "$tmp/undefined" "$tmp/system" | grep -v -E '^(beskid_program_main|__(a|t|ub|l)san_.*|__sanitizer_.*)$' || true)

@@ -1,13 +1,517 @@
-/* test_builtins.c — the Check suite of libs/builtins. */
+/* test_builtins.c — the Check suite of libs/builtins: the ABI's behaviour and every trap.
+ *
+ * Death tests run the faulting call in a child process with stderr captured, then assert the
+ * exit status (101) and the one trap line, `beskid runtime trap v5: <name> (<code>): ...`. */
+#define _GNU_SOURCE
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "beskid/builtins.h"
+#include "beskid/platform.h"
+#include "beskid/runtime_abi.h"
 #include "check_support.h"
+
+static const uint64_t pair_map[] = {16, 24};
+static const beskid_type_t pair_type = {40, 8, pair_map, 2, BESKID_TYPE_AGGREGATE, 0};
+
+static void init_default(void) { ck_assert_int_eq(beskid_rt_init(NULL), 0); }
+
+/* Runs fn in a child with stderr captured; asserts status and that stderr is exactly one line
+ * containing every string of `needles` (NULL-terminated). */
+static void expect_death(void (*fn)(void), int status, const char *const *needles) {
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], 2);
+    fn();
+    _exit(0);
+  }
+  close(fds[1]);
+  char out[4096];
+  size_t got = 0;
+  ssize_t n;
+  while ((n = read(fds[0], out + got, sizeof out - 1 - got)) > 0) got += (size_t)n;
+  out[got] = '\0';
+  close(fds[0]);
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert_msg(WIFEXITED(ws), "child did not exit normally; stderr: %s", out);
+  ck_assert_msg(WEXITSTATUS(ws) == status, "exit %d, want %d; stderr: %s", WEXITSTATUS(ws), status,
+                out);
+  ck_assert_msg(got > 0 && out[got - 1] == '\n' && strchr(out, '\n') == out + got - 1,
+                "want one line on stderr, got: '%s'", out);
+  for (const char *const *s = needles; *s != NULL; s++) {
+    ck_assert_msg(strstr(out, *s) != NULL, "stderr lacks '%s': %s", *s, out);
+  }
+}
+
+#define DEATH(fn, ...)                                                                             \
+  do {                                                                                             \
+    const char *needles_[] = {"beskid runtime trap v5: ", __VA_ARGS__, NULL};                      \
+    expect_death(fn, BESKID_TRAP_EXIT_STATUS, needles_);                                           \
+  } while (0)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Configuration */
+
+START_TEST(test_parse_bytes) {
+  uint64_t v;
+  ck_assert(beskid_rt_parse_bytes("0", &v) && v == 0);
+  ck_assert(beskid_rt_parse_bytes("2097152", &v) && v == 2097152);
+  ck_assert(beskid_rt_parse_bytes("2M", &v) && v == 2097152);
+  ck_assert(beskid_rt_parse_bytes("3k", &v) && v == 3072);
+  ck_assert(beskid_rt_parse_bytes("1G", &v) && v == (UINT64_C(1) << 30));
+  ck_assert(beskid_rt_parse_bytes("18446744073709551615", &v) && v == UINT64_MAX);
+  ck_assert(!beskid_rt_parse_bytes("18446744073709551616", &v));
+  ck_assert(!beskid_rt_parse_bytes("17179869184G", &v)); /* 2^34 G overflows */
+  ck_assert(!beskid_rt_parse_bytes("", &v));
+  ck_assert(!beskid_rt_parse_bytes("-1", &v));
+  ck_assert(!beskid_rt_parse_bytes("1 M", &v));
+  ck_assert(!beskid_rt_parse_bytes("1MB", &v));
+  ck_assert(!beskid_rt_parse_bytes("M", &v));
+  ck_assert(!beskid_rt_parse_bytes(NULL, &v));
+}
+END_TEST
+
+START_TEST(test_config_from_env) {
+  beskid_rt_config_t c;
+  beskid_rt_config_default(&c);
+  char err[256] = "";
+  setenv("BESKID_GOGC", "off", 1);
+  setenv("BESKID_MEMORY_LIMIT", "512M", 1);
+  setenv("BESKID_HEAP_MAX_BYTES", "1G", 1);
+  setenv("BESKID_GCTRACE", "1", 1);
+  setenv("BESKID_GCDEBUG", "stw,checkmark,clobber,verify,stress=7", 1);
+  ck_assert(beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_int_eq(c.gogc, BESKID_GC_GOGC_OFF);
+  ck_assert_uint_eq(c.memory_limit, UINT64_C(512) << 20);
+  ck_assert_uint_eq(c.heap_max, UINT64_C(1) << 30);
+  ck_assert(c.trace);
+  ck_assert_uint_eq(c.stress_interval, 7);
+  ck_assert_uint_eq(c.debug_flags, BESKID_GC_DEBUG_STW | BESKID_GC_DEBUG_CHECKMARK |
+                                       BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_VERIFY);
+  setenv("BESKID_GOGC", "50", 1);
+  ck_assert(beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_int_eq(c.gogc, 50);
+  setenv("BESKID_GOGC", "fast", 1);
+  ck_assert(!beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_ptr_nonnull(strstr(err, "BESKID_GOGC=fast"));
+  setenv("BESKID_GOGC", "100", 1);
+  setenv("BESKID_HEAP_MAX_BYTES", "lots", 1);
+  ck_assert(!beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_ptr_nonnull(strstr(err, "BESKID_HEAP_MAX_BYTES=lots"));
+  setenv("BESKID_HEAP_MAX_BYTES", "1G", 1);
+  setenv("BESKID_GCDEBUG", "nope", 1);
+  ck_assert(!beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_ptr_nonnull(strstr(err, "unknown switch"));
+  setenv("BESKID_GCDEBUG", "", 1);
+  setenv("BESKID_GCTRACE", "yes", 1);
+  ck_assert(!beskid_rt_config_from_env(&c, err, sizeof err));
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lifecycle */
+
+START_TEST(test_init_shutdown_attach) {
+  init_default();
+  ck_assert_int_eq(beskid_rt_init(NULL), BESKID_GC_BAD_STATE);
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  ck_assert_ptr_eq(beskid_rt_thread_attach(), t);
+  ck_assert_uint_eq(beskid_rt_abi_version(), (1u << 16) | 0u);
+  beskid_rt_abi_check(1, 0);
+  beskid_rt_shutdown();
+  init_default(); /* again after shutdown */
+  beskid_rt_shutdown();
+  beskid_rt_shutdown(); /* harmless */
+}
+END_TEST
+
+static void alloc_before_init(void) { alloc(40, &pair_type); }
+static void attach_before_init(void) { beskid_rt_thread_attach(); }
+static void alloc_after_shutdown(void) {
+  init_default();
+  beskid_rt_shutdown();
+  alloc(40, &pair_type);
+}
+static void *unattached_thread(void *arg) {
+  (void)arg;
+  alloc(40, &pair_type);
+  return NULL;
+}
+static void alloc_unattached(void) {
+  init_default();
+  beskid_os_thread_t th;
+  beskid_os_thread_create(&th, unattached_thread, NULL, "unattached");
+  beskid_os_thread_join(&th, NULL);
+}
+static void abi_major_mismatch(void) { beskid_rt_abi_check(2, 0); }
+static void abi_minor_too_new(void) { beskid_rt_abi_check(1, 9); }
+static void detach_with_frames(void) {
+  init_default();
+  static void *slots[1];
+  static beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(beskid_rt_thread(), &frame);
+  beskid_rt_thread_detach();
+}
+
+START_TEST(test_lifecycle_traps) {
+  DEATH(alloc_before_init, "runtime_internal_corruption (10)", "not running");
+  DEATH(attach_before_init, "runtime_internal_corruption (10)");
+  DEATH(alloc_after_shutdown, "runtime_internal_corruption (10)");
+  DEATH(alloc_unattached, "runtime_internal_corruption (10)", "not attached");
+  DEATH(abi_major_mismatch, "abi_or_layout_mismatch (8)", "ABI 2.0", "provides 1.0");
+  DEATH(abi_minor_too_new, "abi_or_layout_mismatch (8)", "1.9");
+  DEATH(detach_with_frames, "unreachable_or_isle_invariant (9)", "root frames");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* alloc */
+
+START_TEST(test_alloc_typed_and_raw) {
+  init_default();
+  beskid_header_t *p = alloc(40, &pair_type);
+  ck_assert_ptr_eq(p->type, &pair_type);
+  ck_assert_uint_eq(((uint64_t *)p)[2], 0);
+  beskid_header_t *raw = alloc(100, NULL);
+  ck_assert_ptr_nonnull(raw);
+  ck_assert_uint_ge(raw->type->size, 100);
+  ck_assert_uint_eq(raw->type->pointer_count, 0);
+  beskid_header_t *big = alloc(1 << 20, NULL); /* a large untyped object */
+  ck_assert_uint_ge(big->type->size, 1u << 20);
+  beskid_header_t *big2 = alloc(1 << 20, NULL);
+  ck_assert_ptr_eq(big2->type, big->type); /* made once */
+  beskid_rt_shutdown();
+}
+END_TEST
+
+static void alloc_size_mismatch(void) {
+  init_default();
+  alloc(48, &pair_type);
+}
+static void alloc_negative(void) {
+  init_default();
+  alloc(-1, NULL);
+}
+static void alloc_too_small(void) {
+  init_default();
+  alloc(8, NULL);
+}
+static void alloc_malformed(void) {
+  static const uint64_t map[] = {8};
+  static const beskid_type_t bad = {32, 8, map, 1, BESKID_TYPE_AGGREGATE, 0};
+  init_default();
+  alloc(32, &bad);
+}
+static void alloc_bad_alignment(void) {
+  static const beskid_type_t bad = {32, 3, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
+  init_default();
+  alloc(32, &bad);
+}
+static void alloc_oom(void) {
+  beskid_rt_config_t c;
+  beskid_rt_config_default(&c);
+  c.heap_max = 2u << 20;
+  ck_assert_int_eq(beskid_rt_init(&c), 0);
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  beskid_gc_push_frame(t, &frame);
+  for (int i = 0; i < (3 << 20) / 48; i++) { /* 3 MiB live */
+    void **n = alloc(40, &pair_type);
+    n[2] = slots[0];
+    slots[0] = n;
+  }
+}
+
+START_TEST(test_alloc_traps) {
+  DEATH(alloc_size_mismatch, "abi_or_layout_mismatch (8)", "48 bytes", "40 bytes");
+  DEATH(alloc_negative, "abi_or_layout_mismatch (8)");
+  DEATH(alloc_too_small, "abi_or_layout_mismatch (8)");
+  DEATH(alloc_malformed, "abi_or_layout_mismatch (8)", "malformed type descriptor");
+  DEATH(alloc_bad_alignment, "abi_or_layout_mismatch (8)", "malformed type descriptor");
+  DEATH(alloc_oom, "out_of_memory (5)", "req=", "live=", "committed=", "cap=2097152");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Strings and arrays */
+
+START_TEST(test_strings) {
+  init_default();
+  const char *text = "gęślą jaźń";
+  beskid_str_t s;
+  str_new(&s, (const uint8_t *)text, (int64_t)strlen(text));
+  ck_assert_int_eq(str_len(&s), (int64_t)strlen(text));
+  ck_assert_ptr_ne(s.ptr, (const uint8_t *)text); /* copied into the heap */
+  ck_assert_mem_eq(s.ptr, text, strlen(text));
+  ck_assert_ptr_eq(beskid_gc_object_start(s.ptr + 3),
+                   (const uint8_t *)s.ptr - BESKID_ARRAY_DATA_OFFSET);
+  beskid_str_t e;
+  str_new(&e, NULL, 0);
+  ck_assert_ptr_null(e.ptr);
+  ck_assert_int_eq(str_len(&e), 0);
+  /* A string rooted only through a slice survives collections. */
+  void *slots[1] = {(void *)(s.ptr + 5)};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(beskid_rt_thread(), &frame);
+  for (int i = 0; i < 20000; i++) str_new(&e, (const uint8_t *)"garbage", 7);
+  gc_collect();
+  ck_assert_mem_eq(s.ptr, text, strlen(text));
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_gc_pop_frame(beskid_rt_thread(), &frame);
+  beskid_rt_shutdown();
+}
+END_TEST
+
+static void str_invalid_utf8(void) {
+  init_default();
+  beskid_str_t s;
+  str_new(&s, (const uint8_t *)"ok\xC0\xAF", 4);
+}
+static void str_null_with_len(void) {
+  init_default();
+  beskid_str_t s;
+  str_new(&s, NULL, 3);
+}
+static void str_negative_len(void) {
+  init_default();
+  beskid_str_t s;
+  str_new(&s, (const uint8_t *)"x", -1);
+}
+static void str_null_out(void) {
+  init_default();
+  str_new(NULL, (const uint8_t *)"x", 1);
+}
+static void str_len_null(void) {
+  init_default();
+  str_len(NULL);
+}
+
+START_TEST(test_string_traps) {
+  DEATH(str_invalid_utf8, "invalid_utf8 (4)", "byte 2 of 4");
+  DEATH(str_null_with_len, "null_reference (1)");
+  DEATH(str_negative_len, "bounds (2)", "negative length");
+  DEATH(str_null_out, "null_reference (1)");
+  DEATH(str_len_null, "null_reference (1)");
+}
+END_TEST
+
+static const uint64_t ref_map[] = {0};
+static const beskid_elem_type_t ref_elem = {8, 8, ref_map, 1};
+
+START_TEST(test_arrays) {
+  init_default();
+  beskid_array_t a;
+  array_new(&a, 12, 1000);
+  ck_assert_int_eq(a.len, 1000);
+  ck_assert_int_eq(a.cap, 1000);
+  for (int i = 0; i < 12000; i++) ck_assert_uint_eq(((uint8_t *)a.ptr)[i], 0);
+  array_new(&a, 8, 0);
+  ck_assert_ptr_null(a.ptr);
+  ck_assert_int_eq(a.cap, 0);
+  /* A typed array of references keeps its elements alive. */
+  beskid_array_t refs;
+  beskid_rt_array_new_typed(&refs, &ref_elem, 100);
+  void *slots[1] = {refs.ptr};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  beskid_gc_push_frame(t, &frame);
+  void **e = refs.ptr;
+  for (int i = 0; i < 100; i++) {
+    void **p = alloc(40, &pair_type);
+    p[3] = (void *)(intptr_t)i;
+    if (beskid_gc_barrier_on) beskid_rt_write_barrier(&e[i], p);
+    e[i] = p;
+  }
+  for (int i = 0; i < 10000; i++) alloc(40, &pair_type);
+  gc_collect();
+  for (int i = 0; i < 100; i++) ck_assert_int_eq((intptr_t)((void **)e[i])[3], i);
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_gc_pop_frame(t, &frame);
+  beskid_rt_shutdown();
+}
+END_TEST
+
+static void array_zero_elem(void) {
+  init_default();
+  beskid_array_t a;
+  array_new(&a, 0, 10);
+}
+static void array_negative_len(void) {
+  init_default();
+  beskid_array_t a;
+  array_new(&a, 8, -5);
+}
+static void array_overflow(void) {
+  init_default();
+  beskid_array_t a;
+  array_new(&a, INT64_C(1) << 32, INT64_C(1) << 40);
+}
+static void array_bad_elem(void) {
+  static const uint64_t map[] = {4};
+  static const beskid_elem_type_t bad = {8, 8, map, 1};
+  init_default();
+  beskid_array_t a;
+  beskid_rt_array_new_typed(&a, &bad, 3);
+}
+
+START_TEST(test_array_traps) {
+  DEATH(array_zero_elem, "bounds (2)", "element size 0");
+  DEATH(array_negative_len, "bounds (2)", "negative length");
+  DEATH(array_overflow, "arithmetic_overflow (3)");
+  DEATH(array_bad_elem, "abi_or_layout_mismatch (8)", "malformed element descriptor");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Roots and handles */
+
+START_TEST(test_roots_and_handles) {
+  init_default();
+  void *cell = alloc(40, &pair_type);
+  ck_assert_uint_eq(gc_register_root(&cell), 1);
+  ck_assert_uint_eq(gc_register_root(NULL), 0);
+  uint64_t h = gc_root_handle(alloc(40, &pair_type));
+  ck_assert_uint_ne(h, 0);
+  ck_assert_uint_eq(gc_root_handle(NULL), 0);
+  void *held = beskid_rt_handle_get(h);
+  uint64_t objects_before = gc_object_count();
+  gc_collect();
+  ck_assert_ptr_eq(beskid_gc_object_start(cell), cell);
+  ck_assert_ptr_eq(beskid_gc_object_start(held), held);
+  ck_assert_uint_le(gc_object_count(), objects_before);
+  ck_assert_uint_ge(gc_bytes_allocated(), 2 * 48);
+  ck_assert_uint_eq(gc_phase(), 0);
+  gc_unroot_handle(h);
+  gc_unregister_root(&cell);
+  gc_collect();
+  ck_assert_ptr_null(beskid_gc_object_start(held));
+  static void *globals[2];
+  beskid_rt_register_globals(globals, 2);
+  globals[0] = alloc(40, &pair_type);
+  gc_collect();
+  ck_assert_ptr_eq(beskid_gc_object_start(globals[0]), globals[0]);
+  beskid_rt_shutdown();
+}
+END_TEST
+
+static void unbalanced_unregister(void) {
+  init_default();
+  void *a = NULL, *b = NULL;
+  gc_register_root(&a);
+  gc_unregister_root(&b);
+}
+static void stale_handle_release(void) {
+  init_default();
+  uint64_t h = gc_root_handle(alloc(40, &pair_type));
+  gc_unroot_handle(h);
+  gc_unroot_handle(h);
+}
+static void stale_handle_get(void) {
+  init_default();
+  uint64_t h = gc_root_handle(alloc(40, &pair_type));
+  gc_unroot_handle(h);
+  beskid_rt_handle_get(h);
+}
+static void forged_handle(void) {
+  init_default();
+  beskid_rt_handle_get(0x1234500000001ull);
+}
+
+START_TEST(test_root_traps) {
+  DEATH(unbalanced_unregister, "unreachable_or_isle_invariant (9)", "unbalanced roots");
+  DEATH(stale_handle_release, "invalid_or_stale_handle (6)");
+  DEATH(stale_handle_get, "invalid_or_stale_handle (6)");
+  DEATH(forged_handle, "invalid_or_stale_handle (6)");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Panic and trap formatting */
+
+static void panic_simple(void) {
+  const char *m = "index went wrong";
+  panic((const uint8_t *)m, (int64_t)strlen(m));
+}
+static void panic_control_bytes(void) { panic((const uint8_t *)"two\nlines\x01", 10); }
+static void panic_null(void) { panic(NULL, 5); }
+static void trap_bounds(void) { beskid_rt_trap_bounds(7, 3); }
+static void trap_unknown(void) { beskid_rt_trap(99, "odd"); }
+
+START_TEST(test_panic_and_traps) {
+  DEATH(panic_simple, "panic (0): index went wrong");
+  DEATH(panic_control_bytes, "panic (0): two\\nlines\\x01");
+  DEATH(panic_null, "panic (0): ");
+  DEATH(trap_bounds, "bounds (2): index 7 out of range for length 3");
+  DEATH(trap_unknown, "unknown (99): odd");
+  ck_assert_str_eq(beskid_rt_trap_name(BESKID_TRAP_OUT_OF_MEMORY), "out_of_memory");
+  ck_assert_str_eq(beskid_rt_trap_name(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION),
+                   "runtime_internal_corruption");
+}
+END_TEST
+
+START_TEST(test_symbol_table) {
+  size_t n = 0;
+  const beskid_rt_symbol_t *syms = beskid_runtime_symbols(&n);
+  ck_assert_uint_ge(n, 30);
+  bool seen_alloc = false, seen_flag = false;
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_ptr_nonnull(syms[i].name);
+    ck_assert_ptr_nonnull(syms[i].address);
+    for (size_t j = 0; j < i; j++) ck_assert_str_ne(syms[i].name, syms[j].name);
+    if (strcmp(syms[i].name, "alloc") == 0) {
+      seen_alloc = true;
+      ck_assert_ptr_eq(syms[i].address, __extension__(void *) & alloc);
+    }
+    if (strcmp(syms[i].name, "beskid_gc_barrier_on") == 0) {
+      seen_flag = true;
+      ck_assert_ptr_eq(syms[i].address, (void *)&beskid_gc_barrier_on);
+    }
+  }
+  ck_assert(seen_alloc && seen_flag);
+}
+END_TEST
 
 int main(void) {
   Suite *suite = suite_create("builtins");
   suite_add_tcase(suite,
                   beskid_test_version_case(beskid_builtins_version, BESKID_BUILTINS_VERSION_STRING,
                                            BESKID_TEST_VERSION_FILE));
+  TCase *tc = tcase_create("config");
+  tcase_add_test(tc, test_parse_bytes);
+  tcase_add_test(tc, test_config_from_env);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("lifecycle");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_init_shutdown_attach);
+  tcase_add_test(tc, test_lifecycle_traps);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("builtins");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_alloc_typed_and_raw);
+  tcase_add_test(tc, test_alloc_traps);
+  tcase_add_test(tc, test_strings);
+  tcase_add_test(tc, test_string_traps);
+  tcase_add_test(tc, test_arrays);
+  tcase_add_test(tc, test_array_traps);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("roots");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_roots_and_handles);
+  tcase_add_test(tc, test_root_traps);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("traps");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_panic_and_traps);
+  tcase_add_test(tc, test_symbol_table);
+  suite_add_tcase(suite, tc);
   return beskid_test_run(suite);
 }

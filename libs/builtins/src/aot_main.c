@@ -1,0 +1,31 @@
+/* aot_main.c — the `main` of every ahead-of-time Beskid executable. Kept alone in its object
+ * file so that the bundle pulls it in only for programs that do not define `main` themselves.
+ *
+ * Hands argv to the runtime, reads the runtime's environment variables, starts the runtime,
+ * runs beskid_program_main, shuts down and returns the program's status. A bad environment value
+ * or a failed start-up prints one line and exits with 101. */
+#include <stdio.h>
+
+#include "beskid/platform.h"
+#include "internal.h"
+
+int main(int argc, char **argv) {
+  if (beskid_os_args_set(argc, (const char *const *)argv) != BESKID_OK) {
+    beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, "cannot copy the program arguments");
+  }
+  beskid_rt_config_t config;
+  beskid_rt_config_default(&config);
+  char error[300];
+  if (!beskid_rt_config_from_env(&config, error, sizeof error)) {
+    beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, error);
+  }
+  int32_t st = beskid_rt_init(&config);
+  if (st != 0) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "runtime start-up failed (status %d)", st);
+    beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
+  }
+  int64_t status = beskid_program_main();
+  beskid_rt_shutdown();
+  return (int)status;
+}

@@ -1,0 +1,192 @@
+/* builtins.c — the spec's v0.1 builtins: alloc, str_new, str_len, array_new (and its typed
+ * variant), plus the runtime-made descriptors they need for untyped memory.
+ *
+ * Every argument coming from compiled code is checked before it reaches the collector: a bad
+ * value is a trap with a clear message, never undefined behaviour. Descriptors are validated
+ * once per thread through the collector's cache (beskid_gc_type_check), so the check costs one
+ * compare on the allocation path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beskid/platform.h"
+#include "internal.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Runtime-made descriptors: a pointer-free type per object size and a pointer-free element type
+ * per stride. Small ones live in tables filled at init; larger ones are made on first use under
+ * a lock and kept until shutdown (objects point at them). */
+
+#define RAW_TYPES 256 /* sizes 16..4096 in steps of 16 */
+#define RAW_ELEMS 256 /* strides 1..256 */
+
+static beskid_type_t raw_types[RAW_TYPES + 1];
+static beskid_elem_type_t raw_elems[RAW_ELEMS + 1];
+
+typedef struct raw_extra {
+  struct raw_extra *next;
+  beskid_type_t type;
+  beskid_elem_type_t elem;
+} raw_extra;
+
+static raw_extra *extras;
+static beskid_os_mutex_t extras_lock;
+
+static uint64_t elem_align(uint64_t stride) {
+  uint64_t a = stride & (~stride + 1); /* lowest set bit */
+  return a > BESKID_ELEM_ALIGN_MAX ? BESKID_ELEM_ALIGN_MAX : a;
+}
+
+void beskid_rt_descriptors_init(void) {
+  for (uint64_t i = 1; i <= RAW_TYPES; i++) {
+    raw_types[i] = (beskid_type_t){i * 16, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
+  }
+  for (uint64_t s = 1; s <= RAW_ELEMS; s++) {
+    raw_elems[s] = (beskid_elem_type_t){s, elem_align(s), NULL, 0};
+  }
+  beskid_os_mutex_init(&extras_lock);
+}
+
+void beskid_rt_descriptors_shutdown(void) {
+  for (raw_extra *e = extras, *next; e != NULL; e = next) {
+    next = e->next;
+    free(e);
+  }
+  extras = NULL;
+  beskid_os_mutex_destroy(&extras_lock);
+}
+
+static raw_extra *extra_find_or_add(uint64_t size, uint64_t stride) {
+  beskid_os_mutex_lock(&extras_lock);
+  raw_extra *e = extras;
+  for (; e != NULL; e = e->next) {
+    if ((size != 0 && e->type.size == size) || (stride != 0 && e->elem.stride == stride)) break;
+  }
+  if (e == NULL && (e = calloc(1, sizeof *e)) != NULL) {
+    e->type = (beskid_type_t){size != 0 ? size : 16, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
+    e->elem =
+        (beskid_elem_type_t){stride != 0 ? stride : 1, elem_align(stride ? stride : 1), NULL, 0};
+    if (size == 0) e->type.size = UINT64_MAX; /* never matches a size lookup */
+    if (stride == 0) e->elem.stride = UINT64_MAX;
+    e->next = extras;
+    extras = e;
+  }
+  beskid_os_mutex_unlock(&extras_lock);
+  if (e == NULL) beskid_rt_trap_out_of_memory(sizeof *e);
+  return e;
+}
+
+const beskid_type_t *beskid_rt_raw_type(uint64_t size) {
+  size = (size + 15) & ~(uint64_t)15;
+  if (size / 16 <= RAW_TYPES) return &raw_types[size / 16];
+  return &extra_find_or_add(size, 0)->type;
+}
+
+const beskid_elem_type_t *beskid_rt_raw_elem(uint64_t stride) {
+  if (stride <= RAW_ELEMS) return &raw_elems[stride];
+  return &extra_find_or_add(0, stride)->elem;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The builtins */
+
+static _Noreturn void trap_descriptor(beskid_obj_error e) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "malformed type descriptor: %s", beskid_obj_error_message(e));
+  beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
+}
+
+void *alloc(int64_t size, const beskid_type_t *type) {
+  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  if (type == NULL) {
+    if (size < (int64_t)BESKID_HEADER_SIZE || (uint64_t)size > BESKID_OBJECT_SIZE_MAX) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "alloc of %lld bytes: an object has 16 to 2^46 bytes",
+               (long long)size);
+      beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
+    }
+    type = beskid_rt_raw_type((uint64_t)size);
+  } else {
+    beskid_obj_error e = beskid_gc_type_check(t, type);
+    if (e != BESKID_OBJ_VALID) trap_descriptor(e);
+    if (size < 0 || (uint64_t)size != type->size) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "alloc of %lld bytes with a descriptor of %llu bytes",
+               (long long)size, (unsigned long long)type->size);
+      beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
+    }
+  }
+  void *p = beskid_gc_alloc(t, type);
+  if (p == NULL) beskid_rt_trap_out_of_memory(type->size);
+  return p;
+}
+
+void str_new(beskid_str_t *out, const uint8_t *ptr, int64_t len) {
+  if (out == NULL) beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "str_new: NULL result pointer");
+  if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "str_new: negative length");
+  if (len == 0) {
+    out->ptr = NULL;
+    out->len = 0;
+    return;
+  }
+  if (ptr == NULL) beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "str_new: NULL data with a length");
+  size_t bad;
+  if (!beskid_obj_utf8_valid(ptr, (size_t)len, &bad)) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "str_new: invalid UTF-8 at byte %zu of %lld", bad, (long long)len);
+    beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
+  }
+  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  beskid_array_buffer_t *b = beskid_gc_alloc_array(t, &beskid_obj_byte_elem_type, (uint64_t)len);
+  if (b == NULL) beskid_rt_trap_out_of_memory((uint64_t)len + BESKID_ARRAY_DATA_OFFSET);
+  uint8_t *data = beskid_obj_array_data(b);
+  memcpy(data, ptr, (size_t)len);
+  out->ptr = data;
+  out->len = len;
+}
+
+int64_t str_len(const beskid_str_t *str) {
+  if (str == NULL) beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "str_len: NULL string");
+  if (str->len < 0)
+    beskid_rt_trap(BESKID_TRAP_BOUNDS, "str_len: corrupted string (negative length)");
+  return str->len;
+}
+
+static void new_array(beskid_array_t *out, const beskid_elem_type_t *elem, int64_t len) {
+  if (len < 0) beskid_rt_trap_bounds(len, 0);
+  if (len == 0) {
+    out->ptr = NULL;
+    out->len = out->cap = 0;
+    return;
+  }
+  uint64_t size;
+  if (!beskid_obj_array_size(elem, (uint64_t)len, &size)) beskid_rt_trap_arithmetic_overflow();
+  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  beskid_array_buffer_t *b = beskid_gc_alloc_array(t, elem, (uint64_t)len);
+  if (b == NULL) beskid_rt_trap_out_of_memory(size);
+  out->ptr = beskid_obj_array_data(b);
+  out->len = out->cap = len;
+}
+
+void array_new(beskid_array_t *out, int64_t elem_size, int64_t len) {
+  if (out == NULL) beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "array_new: NULL result pointer");
+  if (elem_size < 1 || (uint64_t)elem_size > BESKID_ELEM_STRIDE_MAX) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "array_new: element size %lld outside 1..2^32", (long long)elem_size);
+    beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
+  }
+  if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "array_new: negative length");
+  new_array(out, beskid_rt_raw_elem((uint64_t)elem_size), len);
+}
+
+void beskid_rt_array_new_typed(beskid_array_t *out, const beskid_elem_type_t *elem, int64_t len) {
+  if (out == NULL) beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "array_new: NULL result pointer");
+  beskid_obj_error e = beskid_obj_validate_elem_type(elem);
+  if (e != BESKID_OBJ_VALID) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "malformed element descriptor: %s", beskid_obj_error_message(e));
+    beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
+  }
+  if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "array_new: negative length");
+  new_array(out, elem, len);
+}

@@ -1,0 +1,29 @@
+/* internal.h — what the files of libs/builtins share: the runtime's lifecycle state and the
+ * runtime-made descriptors for untyped allocations. */
+#ifndef BESKID_BUILTINS_INTERNAL_H
+#define BESKID_BUILTINS_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "beskid/runtime_abi.h"
+
+/* Lifecycle: UNINIT -> ACTIVE -> UNINIT (again after shutdown). */
+extern _Atomic int beskid_rt_state;
+enum { BESKID_RT_UNINIT = 0, BESKID_RT_ACTIVE = 1 };
+
+/* The calling thread's context; traps runtime_internal_corruption when the runtime is not
+ * running or the thread is not attached. */
+beskid_gc_thread_t *beskid_rt_require_thread(void);
+
+/* Descriptor of a pointer-free object of `size` bytes (rounded up to 16), made once and kept
+ * until shutdown. */
+const beskid_type_t *beskid_rt_raw_type(uint64_t size);
+/* Element descriptor of pointer-free elements of `stride` bytes. */
+const beskid_elem_type_t *beskid_rt_raw_elem(uint64_t stride);
+void beskid_rt_descriptors_init(void);
+void beskid_rt_descriptors_shutdown(void);
+
+/* Writes the out_of_memory trap with the collector's figures. */
+_Noreturn void beskid_rt_trap_out_of_memory(uint64_t requested);
+
+#endif

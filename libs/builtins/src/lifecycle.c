@@ -1,0 +1,234 @@
+/* lifecycle.c — starting and stopping the runtime, its configuration (API and environment),
+ * thread attachment and the ABI version check.
+ *
+ * The runtime is one process-wide state: UNINIT, or ACTIVE between beskid_rt_init() and
+ * beskid_rt_shutdown(). Every builtin that needs the heap goes through beskid_rt_require_thread(),
+ * so a call before init, after shutdown or from an unattached thread is a clear trap rather than
+ * a crash. The collector reports to us through two hooks: its log lines (trace, verifier) go to
+ * stderr, and a broken invariant it detects becomes the runtime_internal_corruption trap. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beskid/platform.h"
+#include "internal.h"
+
+_Atomic int beskid_rt_state;
+
+void beskid_rt_config_default(beskid_rt_config_t *config) {
+  memset(config, 0, sizeof *config);
+  config->gogc = 100;
+}
+
+bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes) {
+  if (text == NULL || *text < '0' || *text > '9') return false;
+  uint64_t value = 0;
+  const char *p = text;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    uint64_t digit = (uint64_t)(*p - '0');
+    if (value > (UINT64_MAX - digit) / 10) return false;
+    value = value * 10 + digit;
+  }
+  unsigned shift = 0;
+  switch (*p) {
+  case '\0':
+    break;
+  case 'k':
+  case 'K':
+    shift = 10;
+    p++;
+    break;
+  case 'm':
+  case 'M':
+    shift = 20;
+    p++;
+    break;
+  case 'g':
+  case 'G':
+    shift = 30;
+    p++;
+    break;
+  default:
+    return false;
+  }
+  if (*p != '\0') return false;
+  if (shift != 0 && value > (UINT64_MAX >> shift)) return false;
+  *bytes = value << shift;
+  return true;
+}
+
+static bool parse_int(const char *text, int64_t max, int64_t *out) {
+  uint64_t v;
+  for (const char *p = text; *p; p++) {
+    if (*p < '0' || *p > '9') return false;
+  }
+  if (!beskid_rt_parse_bytes(text, &v) || v > (uint64_t)max) return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+static bool env(const char *name, char *buf, size_t cap) {
+  size_t len;
+  return beskid_os_env_get(name, buf, cap, &len) == BESKID_OK;
+}
+
+static bool fail(char *error, size_t cap, const char *name, const char *value, const char *why) {
+  if (error != NULL && cap > 0) snprintf(error, cap, "%s=%s: %s", name, value, why);
+  return false;
+}
+
+static bool parse_debug(beskid_rt_config_t *config, char *list, char *error, size_t cap) {
+  for (char *item = strtok(list, ","); item != NULL; item = strtok(NULL, ",")) {
+    if (strcmp(item, "stw") == 0)
+      config->debug_flags |= BESKID_GC_DEBUG_STW;
+    else if (strcmp(item, "checkmark") == 0)
+      config->debug_flags |= BESKID_GC_DEBUG_CHECKMARK;
+    else if (strcmp(item, "clobber") == 0)
+      config->debug_flags |= BESKID_GC_DEBUG_CLOBBER;
+    else if (strcmp(item, "verify") == 0)
+      config->debug_flags |= BESKID_GC_DEBUG_VERIFY;
+    else if (strncmp(item, "stress=", 7) == 0) {
+      int64_t n;
+      if (!parse_int(item + 7, INT64_MAX, &n)) {
+        return fail(error, cap, "BESKID_GCDEBUG", item, "stress wants a count of allocations");
+      }
+      config->stress_interval = (uint64_t)n;
+    } else {
+      return fail(error, cap, "BESKID_GCDEBUG", item,
+                  "unknown switch (use stw, checkmark, clobber, verify, stress=N)");
+    }
+  }
+  return true;
+}
+
+bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error, size_t cap) {
+  char value[256];
+  if (env("BESKID_GOGC", value, sizeof value)) {
+    int64_t n;
+    if (strcmp(value, "off") == 0)
+      config->gogc = BESKID_GC_GOGC_OFF;
+    else if (parse_int(value, INT32_MAX, &n))
+      config->gogc = (int32_t)n;
+    else
+      return fail(error, cap, "BESKID_GOGC", value, "expected a percentage or 'off'");
+  }
+  if (env("BESKID_MEMORY_LIMIT", value, sizeof value) &&
+      !beskid_rt_parse_bytes(value, &config->memory_limit)) {
+    return fail(error, cap, "BESKID_MEMORY_LIMIT", value, "expected bytes with optional K/M/G");
+  }
+  if (env("BESKID_HEAP_MAX_BYTES", value, sizeof value) &&
+      !beskid_rt_parse_bytes(value, &config->heap_max)) {
+    return fail(error, cap, "BESKID_HEAP_MAX_BYTES", value, "expected bytes with optional K/M/G");
+  }
+  if (env("BESKID_GCTRACE", value, sizeof value)) {
+    if (strcmp(value, "1") == 0)
+      config->trace = true;
+    else if (strcmp(value, "0") == 0)
+      config->trace = false;
+    else
+      return fail(error, cap, "BESKID_GCTRACE", value, "expected 1 or 0");
+  }
+  if (env("BESKID_GCDEBUG", value, sizeof value) && !parse_debug(config, value, error, cap)) {
+    return false;
+  }
+  return true;
+}
+
+static void log_to_stderr(const char *line, void *context) {
+  (void)context;
+  char buf[600];
+  int n = snprintf(buf, sizeof buf, "%s\n", line);
+  if (n > 0) beskid_os_write_all(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1, NULL);
+}
+
+static void collector_fatal(const char *line, void *context) {
+  (void)context;
+  beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION, line);
+}
+
+int32_t beskid_rt_init(const beskid_rt_config_t *config) {
+  beskid_rt_config_t defaults;
+  if (config == NULL) {
+    beskid_rt_config_default(&defaults);
+    config = &defaults;
+  }
+  int expected = BESKID_RT_UNINIT;
+  if (!atomic_compare_exchange_strong(&beskid_rt_state, &expected, BESKID_RT_ACTIVE)) {
+    return BESKID_GC_BAD_STATE;
+  }
+  beskid_gc_config_t gc;
+  beskid_gc_config_default(&gc);
+  gc.gogc = config->gogc;
+  gc.memory_limit = config->memory_limit;
+  gc.heap_max = config->heap_max;
+  gc.stress_interval = config->stress_interval;
+  gc.debug_flags = config->debug_flags;
+  gc.trace = config->trace;
+  gc.log = log_to_stderr;
+  gc.fatal = collector_fatal;
+  beskid_gc_status st = beskid_gc_init(&gc);
+  if (st != BESKID_GC_OK) {
+    atomic_store(&beskid_rt_state, BESKID_RT_UNINIT);
+    return st;
+  }
+  beskid_rt_descriptors_init();
+  if (beskid_gc_attach() == NULL) {
+    beskid_gc_shutdown();
+    atomic_store(&beskid_rt_state, BESKID_RT_UNINIT);
+    return BESKID_GC_OUT_OF_MEMORY;
+  }
+  return BESKID_GC_OK;
+}
+
+void beskid_rt_shutdown(void) {
+  int expected = BESKID_RT_ACTIVE;
+  if (!atomic_compare_exchange_strong(&beskid_rt_state, &expected, BESKID_RT_UNINIT)) return;
+  beskid_gc_shutdown();
+  beskid_rt_descriptors_shutdown();
+}
+
+beskid_gc_thread_t *beskid_rt_require_thread(void) {
+  beskid_gc_thread_t *t = beskid_gc_current();
+  if (__builtin_expect(t != NULL, 1)) return t;
+  if (atomic_load(&beskid_rt_state) != BESKID_RT_ACTIVE) {
+    beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION,
+                   "the runtime is not running (call beskid_rt_init first)");
+  }
+  beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION,
+                 "this thread is not attached to the runtime (call beskid_rt_thread_attach)");
+}
+
+beskid_gc_thread_t *beskid_rt_thread_attach(void) {
+  if (atomic_load(&beskid_rt_state) != BESKID_RT_ACTIVE) {
+    beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION,
+                   "cannot attach a thread: the runtime is not running");
+  }
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  if (t == NULL) beskid_rt_trap_out_of_memory(0);
+  return t;
+}
+
+void beskid_rt_thread_detach(void) {
+  beskid_gc_thread_t *t = beskid_gc_current();
+  if (t == NULL) return;
+  if (t->top_frame != NULL) {
+    beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT,
+                   "thread detached with root frames still pushed");
+  }
+  beskid_gc_detach();
+}
+
+beskid_gc_thread_t *beskid_rt_thread(void) { return beskid_rt_require_thread(); }
+
+uint32_t beskid_rt_abi_version(void) {
+  return ((uint32_t)BESKID_ABI_VERSION_MAJOR << 16) | BESKID_ABI_VERSION_MINOR;
+}
+
+void beskid_rt_abi_check(uint32_t major, uint32_t minor) {
+  if (major == BESKID_ABI_VERSION_MAJOR && minor <= BESKID_ABI_VERSION_MINOR) return;
+  char msg[160];
+  snprintf(msg, sizeof msg, "program compiled for runtime ABI %u.%u, this runtime provides %u.%u",
+           major, minor, (unsigned)BESKID_ABI_VERSION_MAJOR, (unsigned)BESKID_ABI_VERSION_MINOR);
+  beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
+}

@@ -1,0 +1,81 @@
+/* roots.c — the collector's entry points as compiled code calls them: root registration,
+ * handles, the barrier, polls, native transitions and upstream's gc_* queries. Each finds the
+ * calling thread itself (compiled code need not pass it) and turns misuse into a trap. */
+#include <stdio.h>
+
+#include "internal.h"
+
+uint8_t gc_register_root(void **slot) {
+  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  return beskid_gc_register_root(t, slot) == BESKID_GC_OK;
+}
+
+void gc_unregister_root(void **slot) {
+  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  if (beskid_gc_unregister_root(t, slot) != BESKID_GC_OK) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "unbalanced roots: slot %p is not registered", (void *)slot);
+    beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT, msg);
+  }
+}
+
+void beskid_rt_register_globals(void **slots, int64_t count) {
+  beskid_rt_require_thread();
+  if (count < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "register_globals: negative count");
+  if (slots == NULL && count > 0) beskid_rt_trap_null_reference();
+  beskid_gc_status st = beskid_gc_register_globals(slots, (size_t)count);
+  if (st != BESKID_GC_OK) beskid_rt_trap_out_of_memory((uint64_t)count * sizeof(void *));
+}
+
+uint64_t gc_root_handle(void *value) {
+  beskid_rt_require_thread();
+  return beskid_gc_handle_new(value);
+}
+
+static _Noreturn void trap_handle(uint64_t handle) {
+  char msg[96];
+  snprintf(msg, sizeof msg, "handle 0x%llx is not live", (unsigned long long)handle);
+  beskid_rt_trap(BESKID_TRAP_INVALID_OR_STALE_HANDLE, msg);
+}
+
+void gc_unroot_handle(uint64_t handle) {
+  beskid_rt_require_thread();
+  if (!beskid_gc_handle_release(handle)) trap_handle(handle);
+}
+
+void *beskid_rt_handle_get(uint64_t handle) {
+  beskid_rt_require_thread();
+  void *p = beskid_gc_handle_get(handle);
+  if (p == NULL) trap_handle(handle);
+  return p;
+}
+
+void beskid_rt_write_barrier(void **slot, void *value) {
+  beskid_gc_write_barrier(beskid_rt_require_thread(), slot, value);
+}
+
+void gc_write_barrier(void *parent, void *child) {
+  beskid_gc_write_barrier_object(beskid_rt_require_thread(), parent, child);
+}
+
+void beskid_rt_safepoint(void) { beskid_gc_safepoint(beskid_rt_require_thread()); }
+void beskid_rt_enter_native(void) { beskid_gc_enter_native(beskid_rt_require_thread()); }
+void beskid_rt_leave_native(void) { beskid_gc_leave_native(beskid_rt_require_thread()); }
+
+uint64_t gc_collect(void) { return beskid_gc_collect(beskid_rt_require_thread()); }
+
+uint64_t gc_bytes_allocated(void) {
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  return st.heap_bytes;
+}
+
+uint64_t gc_object_count(void) {
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  return st.heap_objects;
+}
+
+uint64_t gc_phase(void) { return (uint64_t)beskid_gc_phase(); }
+
+uint8_t gc_heap_verify(void) { return beskid_gc_verify(beskid_rt_require_thread()) == 0; }

@@ -1,0 +1,102 @@
+/* trap.c — how the runtime dies: one line on stderr in upstream's format, exit status 101, no
+ * unwinding. Formatting uses only a stack buffer and the platform's raw write, so a trap works
+ * with the heap exhausted or corrupt. A trap or panic raised while one is being reported aborts
+ * (the message may be lost, the process never loops). */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "beskid/platform.h"
+#include "internal.h"
+
+static atomic_int dying;
+
+static const char *const trap_names[] = {"panic",
+                                         "null_reference",
+                                         "bounds",
+                                         "arithmetic_overflow",
+                                         "invalid_utf8",
+                                         "out_of_memory",
+                                         "invalid_or_stale_handle",
+                                         "scheduler_deadlock",
+                                         "abi_or_layout_mismatch",
+                                         "unreachable_or_isle_invariant",
+                                         "runtime_internal_corruption"};
+
+const char *beskid_rt_trap_name(uint32_t code) {
+  return code < sizeof trap_names / sizeof trap_names[0] ? trap_names[code] : "unknown";
+}
+
+/* Appends `len` bytes of `text` to the line, escaping backslashes and control bytes, so the
+ * line stays one line whatever the message holds. */
+static size_t append_escaped(char *line, size_t at, size_t cap, const uint8_t *text, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < len && at + 5 < cap; i++) {
+    uint8_t c = text[i];
+    if (c == '\\' || c < 0x20 || c == 0x7f) {
+      line[at++] = '\\';
+      if (c == '\\') {
+        line[at++] = '\\';
+      } else if (c == '\n') {
+        line[at++] = 'n';
+      } else {
+        line[at++] = 'x';
+        line[at++] = hex[c >> 4];
+        line[at++] = hex[c & 15];
+      }
+    } else {
+      line[at++] = (char)c;
+    }
+  }
+  return at;
+}
+
+static _Noreturn void die(uint32_t code, const uint8_t *msg, size_t len) {
+  if (atomic_exchange(&dying, 1) != 0) beskid_os_abort();
+  char line[1024];
+  int head = snprintf(line, sizeof line, "%s: %s (%u): ", BESKID_TRAP_DIAGNOSTIC,
+                      beskid_rt_trap_name(code), code);
+  size_t at = head > 0 ? (size_t)head : 0;
+  if (msg != NULL) at = append_escaped(line, at, sizeof line - 1, msg, len);
+  line[at++] = '\n';
+  beskid_os_write_all(2, line, at, NULL);
+  beskid_os_exit_now(BESKID_TRAP_EXIT_STATUS);
+}
+
+void beskid_rt_trap(uint32_t code, const char *message) {
+  die(code, (const uint8_t *)message, message != NULL ? strlen(message) : 0);
+}
+
+void panic(const uint8_t *msg, int64_t len) {
+  if (msg == NULL || len < 0) len = 0;
+  die(BESKID_TRAP_PANIC, msg, (size_t)len);
+}
+
+void beskid_rt_trap_null_reference(void) {
+  beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "null reference");
+}
+
+void beskid_rt_trap_bounds(int64_t index, int64_t length) {
+  char msg[96];
+  snprintf(msg, sizeof msg, "index %lld out of range for length %lld", (long long)index,
+           (long long)length);
+  beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
+}
+
+void beskid_rt_trap_arithmetic_overflow(void) {
+  beskid_rt_trap(BESKID_TRAP_ARITHMETIC_OVERFLOW, "arithmetic overflow");
+}
+
+void beskid_rt_trap_unreachable(void) {
+  beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT, "unreachable code reached");
+}
+
+void beskid_rt_trap_out_of_memory(uint64_t requested) {
+  beskid_gc_failure_t f;
+  beskid_gc_last_failure(&f);
+  char msg[160];
+  snprintf(msg, sizeof msg, "req=%llu live=%llu committed=%llu cap=%llu",
+           (unsigned long long)requested, (unsigned long long)f.live,
+           (unsigned long long)f.committed, (unsigned long long)f.cap);
+  beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
+}

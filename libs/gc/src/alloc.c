@@ -1,0 +1,309 @@
+/* alloc.c — allocation: the per-thread span caches, the fast path, refilling from the central
+ * lists (sweeping on the way), large objects, and the out-of-memory path.
+ *
+ * Fast path (cache_next): the thread owns a span per span class; `free_mask` holds the free
+ * slots of one word of its alloc bitmap. Taking a slot is a count-trailing-zeros, a bit clear,
+ * one store to the alloc bitmap and, when the span's pages held objects before, zeroing the slot.
+ * No lock and no atomic read-modify-write, except the mark bit of allocate-black while marking.
+ *
+ * Invariants:
+ * - a slot is handed out only if its alloc bit was clear, and its bit is set before the object
+ *   is returned (so a marker never mistakes a fresh object for a free slot);
+ * - while the barrier is on, every object is marked before it is returned (allocate-black), and
+ *   its bytes are counted in the thread's black_bytes, part of the cycle's live bytes;
+ * - heap_bytes counts whole spans' free slots when a span enters a cache and gives back the
+ *   unused ones when it leaves, so the per-object path touches no shared counter;
+ * - every allocation is a safepoint: it polls before touching the heap. */
+#include <string.h>
+
+#include "internal.h"
+#include "mimalloc.h"
+
+/* Bits of the alloc bitmap word `w` that are real slots (slots past nelems never exist). */
+static inline uint64_t valid_bits(const gc_span *s, uint32_t w) {
+  uint32_t first = w * 64;
+  if (s->nelems >= first + 64) return UINT64_MAX;
+  return (UINT64_C(1) << (s->nelems - first)) - 1;
+}
+
+static inline uint32_t bitmap_words(const gc_span *s) { return (s->nelems + 63) / 64; }
+
+static inline uint64_t load_alloc(const gc_span *s, uint32_t w) {
+  return __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED);
+}
+
+/* Takes a free slot from the cached span, or returns NULL when the span is exhausted. */
+static inline void *cache_next(gc_thread *t, gc_alloc_cache *c) {
+  gc_span *s = c->span;
+  if (s == NULL) return NULL;
+  while (c->free_mask == 0) {
+    if (++c->word >= bitmap_words(s)) return NULL;
+    c->free_mask = ~load_alloc(s, c->word) & valid_bits(s, c->word);
+  }
+  uint32_t bit = (uint32_t)__builtin_ctzll(c->free_mask);
+  c->free_mask &= c->free_mask - 1;
+  uint32_t i = c->word * 64 + bit;
+  /* Relaxed: only this thread writes the alloc bits of a cached span; markers read them. */
+  __atomic_store_n(&s->alloc_bits[c->word], load_alloc(s, c->word) | (UINT64_C(1) << bit),
+                   __ATOMIC_RELAXED);
+  void *p = (void *)(s->base + (uintptr_t)i * s->elem_size);
+  if (s->needzero) memset(p, 0, s->elem_size);
+  if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
+    gc_span_mark(s, i);
+    t->black_bytes += s->elem_size;
+    t->black_objects++;
+  }
+  return p;
+}
+
+/* Free slots left in a cached span: the current word's mask plus the later words. */
+static uint32_t cache_free_slots(const gc_alloc_cache *c) {
+  const gc_span *s = c->span;
+  uint32_t n = (uint32_t)__builtin_popcountll(c->free_mask);
+  for (uint32_t w = c->word + 1; w < bitmap_words(s); w++) {
+    n += (uint32_t)__builtin_popcountll(~load_alloc(s, w) & valid_bits(s, w));
+  }
+  return n;
+}
+
+static void central_put(gc_span *s) {
+  gc_central *ctr = &gc.central[s->span_class];
+  uint32_t sg = atomic_load(&gc.sweepgen);
+  if (atomic_load(&s->sweepgen) != sg) {
+    beskid_gc_fatal("gc: cached span %p has sweepgen %u (global %u)", (void *)s,
+                    atomic_load(&s->sweepgen), sg);
+  }
+  uint32_t set = (sg / 2) % 2;
+  beskid_os_mutex_lock(&ctr->lock);
+  if (s->alloc_count < s->nelems) {
+    beskid_gc_list_push(&ctr->partial[set], s,
+                        (uint8_t)(set ? GC_LIST_PARTIAL_1 : GC_LIST_PARTIAL_0));
+  } else {
+    beskid_gc_list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
+  }
+  beskid_os_mutex_unlock(&ctr->lock);
+}
+
+/* Returns a cached span to its central list and gives back the bytes of its unused slots. */
+static void cache_release(gc_alloc_cache *c) {
+  gc_span *s = c->span;
+  if (s == NULL) return;
+  uint32_t unused = cache_free_slots(c);
+  s->alloc_count = s->nelems - unused;
+  atomic_fetch_sub_explicit(&gc.heap_bytes, (uint64_t)unused * s->elem_size, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&gc.heap_objects, unused, memory_order_relaxed);
+  c->span = NULL;
+  c->free_mask = 0;
+  c->word = 0;
+  central_put(s);
+}
+
+/* Adds the free slots of t's cached spans (counted as allocated) to the totals. */
+void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes) {
+  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
+    const gc_alloc_cache *c = &t->caches[i];
+    if (c->span == NULL) continue;
+    uint32_t n = cache_free_slots(c);
+    *objects += n;
+    *bytes += (uint64_t)n * c->span->elem_size;
+  }
+}
+
+void beskid_gc_release_caches(gc_thread *t) {
+  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) cache_release(&t->caches[i]);
+}
+
+/* A swept span of class `span_class` with at least one free slot, taken out of the central
+ * lists; sweeps unswept spans of the class on the way, and makes a new span if none has room. */
+static gc_span *central_take(gc_thread *t, uint32_t span_class) {
+  gc_central *ctr = &gc.central[span_class];
+  for (;;) {
+    uint32_t sg = atomic_load(&gc.sweepgen);
+    uint32_t swept = (sg / 2) % 2, unswept = 1 - swept;
+    beskid_os_mutex_lock(&ctr->lock);
+    gc_span *s = ctr->partial[swept].head;
+    if (s != NULL) {
+      beskid_gc_list_remove(&ctr->partial[swept], s);
+      beskid_os_mutex_unlock(&ctr->lock);
+      return s;
+    }
+    gc_span_list_t *list =
+        ctr->partial[unswept].head ? &ctr->partial[unswept] : &ctr->full[unswept];
+    s = list->head;
+    if (s == NULL) {
+      beskid_os_mutex_unlock(&ctr->lock);
+      break;
+    }
+    beskid_gc_list_remove(list, s);
+    beskid_os_mutex_unlock(&ctr->lock);
+    beskid_gc_span_sweep_claim(s);
+    beskid_gc_sweep_span(s); /* frees it, or puts it back in a swept list */
+  }
+  const gc_size_class *sc = &beskid_gc_size_classes[span_class >> 1];
+  gc_span *s = beskid_gc_span_alloc(t, sc->npages);
+  if (s == NULL) return NULL;
+  beskid_gc_span_init_small(s, span_class);
+  /* Slots past nelems are never free. */
+  uint32_t last = (s->nelems - 1) / 64;
+  s->alloc_bits[last] = ~valid_bits(s, last);
+  return s;
+}
+
+/* Take `s` into the cache: its free slots count as allocated from now on. */
+static void cache_install(gc_alloc_cache *c, gc_span *s) {
+  uint32_t free_slots = s->nelems - s->alloc_count;
+  atomic_fetch_add_explicit(&gc.heap_bytes, (uint64_t)free_slots * s->elem_size,
+                            memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.heap_objects, free_slots, memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.total_alloc_bytes, (uint64_t)free_slots * s->elem_size,
+                            memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.total_alloc_objects, free_slots, memory_order_relaxed);
+  c->span = s;
+  c->word = 0;
+  c->free_mask = ~load_alloc(s, 0) & valid_bits(s, 0);
+}
+
+/* Whether `bytes` more may be allocated under the hard cap. */
+static bool under_cap(uint64_t bytes) {
+  uint64_t cap = atomic_load_explicit(&gc.heap_max, memory_order_relaxed);
+  return cap == 0 || atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) + bytes <= cap;
+}
+
+static void record_failure(uint64_t requested) {
+  beskid_gc_failure_t f;
+  f.requested = requested;
+  f.live = gc.live_bytes;
+  beskid_os_mutex_lock(&gc.heap_lock);
+  f.committed = gc.committed_bytes;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  f.cap = atomic_load(&gc.heap_max);
+  beskid_os_mutex_lock(&gc.failure_lock);
+  gc.failure = f;
+  beskid_os_mutex_unlock(&gc.failure_lock);
+}
+
+static void *alloc_small_slow(gc_thread *t, uint32_t span_class, uint64_t requested) {
+  gc_alloc_cache *c = &t->caches[span_class];
+  cache_release(c);
+  beskid_gc_maybe_trigger(t);
+  const gc_size_class *sc = &beskid_gc_size_classes[span_class >> 1];
+  uint64_t span_bytes = (uint64_t)sc->nelems * sc->size;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    gc_span *s = under_cap(span_bytes) ? central_take(t, span_class) : NULL;
+    if (s != NULL) {
+      cache_install(c, s);
+      beskid_gc_assist(t, (uint64_t)(s->nelems - s->alloc_count) * s->elem_size);
+      void *p = cache_next(t, c);
+      if (p != NULL) return p;
+      continue;
+    }
+    if (attempt == 0) beskid_gc_collect_for_oom(t);
+  }
+  record_failure(requested);
+  return NULL;
+}
+
+static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
+  beskid_gc_maybe_trigger(t);
+  uint64_t npages = (size + GC_PAGE_SIZE - 1) >> GC_PAGE_SHIFT;
+  uint64_t bytes = npages << GC_PAGE_SHIFT;
+  gc_span *s = NULL;
+  for (int attempt = 0; attempt < 2 && s == NULL; attempt++) {
+    if (npages <= UINT32_MAX && under_cap(bytes)) s = beskid_gc_span_alloc(t, (uint32_t)npages);
+    if (s == NULL && attempt == 0) beskid_gc_collect_for_oom(t);
+  }
+  if (s == NULL) {
+    record_failure(size);
+    return NULL;
+  }
+  beskid_gc_span_init_large(s, size, noscan);
+  s->alloc_bits[0] = 1;
+  s->alloc_count = 1;
+  void *p = (void *)s->base;
+  if (s->needzero) memset(p, 0, size);
+  if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
+    gc_span_mark(s, 0);
+    t->black_bytes += bytes;
+    t->black_objects++;
+  }
+  atomic_fetch_add_explicit(&gc.heap_bytes, bytes, memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.heap_objects, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.total_alloc_bytes, bytes, memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.total_alloc_objects, 1, memory_order_relaxed);
+  uint32_t set = (atomic_load(&gc.sweepgen) / 2) % 2;
+  beskid_os_mutex_lock(&gc.large.lock);
+  beskid_gc_list_push(&gc.large.full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
+  beskid_os_mutex_unlock(&gc.large.lock);
+  beskid_gc_assist(t, bytes);
+  return p;
+}
+
+/* Allocates `size` bytes (header included) and stamps the header with `type`. */
+static void *alloc_object(gc_thread *t, uint64_t size, const beskid_type_t *type, bool noscan) {
+  if (__builtin_expect(__atomic_load_n(&t->pub.poll, __ATOMIC_RELAXED) != 0, 0)) {
+    beskid_gc_safepoint(&t->pub);
+  }
+  if (__builtin_expect(atomic_load_explicit(&gc.stress_interval, memory_order_relaxed) != 0, 0)) {
+    if (t->stress_countdown <= 1) {
+      t->stress_countdown = atomic_load(&gc.stress_interval);
+      beskid_gc_collect(&t->pub);
+    } else {
+      t->stress_countdown--;
+    }
+  }
+  size = (size + GC_GRANULE - 1) & ~(uint64_t)(GC_GRANULE - 1);
+  void *p;
+  if (size <= GC_SMALL_MAX) {
+    uint32_t span_class = (beskid_gc_size_to_class(size) << 1) | (noscan ? 1u : 0u);
+    p = cache_next(t, &t->caches[span_class]);
+    if (__builtin_expect(p == NULL, 0)) p = alloc_small_slow(t, span_class, size);
+  } else {
+    p = alloc_large(t, size, noscan);
+  }
+  if (p == NULL) return NULL;
+  beskid_header_t *h = p;
+  h->type = type;
+  h->gc_word = 0;
+  return p;
+}
+
+void *beskid_gc_alloc(beskid_gc_thread_t *pt, const beskid_type_t *type) {
+  gc_thread *t = gc_thread_of(pt);
+  return alloc_object(t, type->size, type, type->pointer_count == 0);
+}
+
+beskid_array_buffer_t *beskid_gc_alloc_array(beskid_gc_thread_t *pt, const beskid_elem_type_t *elem,
+                                             uint64_t capacity) {
+  gc_thread *t = gc_thread_of(pt);
+  uint64_t size;
+  if (!beskid_obj_array_size(elem, capacity, &size)) {
+    record_failure(UINT64_MAX);
+    return NULL;
+  }
+  bool noscan = elem->pointer_count == 0 || capacity == 0;
+  beskid_array_buffer_t *b = alloc_object(t, size, &beskid_obj_array_type, noscan);
+  if (b == NULL) return NULL;
+  b->elem = elem;
+  b->capacity = capacity;
+  return b;
+}
+
+beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *pt, const beskid_type_t *type) {
+  gc_thread *t = gc_thread_of(pt);
+  size_t slot = ((uintptr_t)type >> 4) % GC_TYPE_CACHE;
+  if (t->type_cache[slot] == type && type != NULL) return BESKID_OBJ_VALID;
+  beskid_obj_error e = beskid_obj_validate_type(type);
+  if (e == BESKID_OBJ_VALID && (type->flags & BESKID_TYPE_ARRAY) != 0) e = BESKID_OBJ_BAD_FLAGS;
+  if (e == BESKID_OBJ_VALID) t->type_cache[slot] = type;
+  return e;
+}
+
+void beskid_gc_last_failure(beskid_gc_failure_t *failure) {
+  if (!gc.initialized) {
+    memset(failure, 0, sizeof *failure);
+    return;
+  }
+  beskid_os_mutex_lock(&gc.failure_lock);
+  *failure = gc.failure;
+  beskid_os_mutex_unlock(&gc.failure_lock);
+}

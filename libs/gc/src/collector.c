@@ -1,0 +1,591 @@
+/* collector.c — the garbage collector: its algorithm, its cycle, its pacing and its statistics.
+ *
+ * ALGORITHM
+ *
+ * The collector is a precise, non-moving, concurrent tri-color mark-and-sweep collector shaped
+ * after Go's. Precise: an object is traced only through its type descriptor's pointer map (an
+ * array buffer through its element descriptor, stride and capacity); roots are the root frames
+ * and registered slots of attached threads, registered globals and handles. Nothing is scanned
+ * conservatively, and any address inside an object keeps the whole object alive.
+ *
+ * The heap (heap.c, alloc.c) is built from 8 KiB pages taken in 1 MiB chunks from mimalloc, out
+ * of one exclusive arena reserved at start-up so that a flat page table maps any address to its
+ * span. A small-object span holds objects of one size class and keeps two bitmaps: alloc bits
+ * (allocated or survived the last sweep) and mark bits. Large objects (> 32 KiB) get a span of
+ * their own. Spans of pointer-free objects ("noscan") are kept apart so marking never reads them.
+ * Each thread allocates from its own cached span per size class without locks.
+ *
+ * A cycle has five steps:
+ *
+ *  0. Sweep termination (concurrent). The previous cycle's sweep is finished before anything
+ *     else, by the cycle's driver, so that no pause ever has to sweep.
+ *
+ *  1. Mark start — STOP THE WORLD #1. Every attached thread is stopped at a safepoint (or is in
+ *     native code). The phase becomes MARKING, the write barrier is turned on
+ *     (beskid_gc_barrier_on), allocation turns black, and every root is shaded: each thread's
+ *     root frames and registered slots, the globals and the handles. The pause does work
+ *     proportional to the number of threads and root slots, never to the heap.
+ *
+ *  2. Concurrent mark. The world runs. The driver drains grey objects from the work pool and
+ *     scans them; allocating threads help in proportion to what they allocate (mark assists,
+ *     paced so that marking ends near the heap goal). The barrier shades both the value a store
+ *     overwrites (Yuasa: nothing can hide by moving from the heap into a root) and the value it
+ *     stores (Dijkstra: nothing can hide by moving from a root into a black object), so roots
+ *     never need a rescan. Objects allocated during marking are marked at once.
+ *
+ *  3. Mark termination — STOP THE WORLD #2. With the world stopped, each thread's barrier buffer
+ *     is flushed (and the roots of a thread that used the parent/child barrier, which cannot see
+ *     overwritten values, are rescanned). If that produced grey work, the world restarts and
+ *     marking continues: step 2 again. Otherwise every reachable object is black: the barrier is
+ *     turned off, every thread's cached spans are returned, live bytes are summed, `sweepgen`
+ *     advances by two (which turns every span unswept at once), and the pacer sets the next goal.
+ *     This pause too is bounded by threads and buffered pointers.
+ *
+ *  4. Concurrent sweep. The world runs. The driver sweeps span after span; a thread that needs
+ *     a span of some class sweeps spans of that class first. Sweeping a span is bitmap work
+ *     (alloc := mark, mark := 0); empty spans go back to their chunk, empty chunks to mimalloc.
+ *
+ * INVARIANTS
+ * - Tri-color: during marking no black object points to a white object that is not also
+ *   reachable from a grey object through white objects (weak invariant, kept by the barrier).
+ *   At mark termination there are no grey objects, so every white object is garbage.
+ * - Marking and sweeping never overlap: a cycle starts only after the previous sweep is done.
+ * - No thread allocates from an unswept span, and no span is cached across mark termination.
+ * - Only one cycle runs at a time (gc.cycle_lock); the phase changes only with the world stopped
+ *   (IDLE→MARKING, MARKING→SWEEPING) or by the driver once sweeping is complete (→IDLE).
+ *
+ * PACING (GOGC)
+ * After a cycle that found L live bytes, the heap goal is L × (1 + GOGC/100), at least
+ * GC_HEAP_MIN × GOGC/100 and at most the soft memory limit; the next cycle is triggered when the
+ * heap reaches 80% of the way from L to the goal, leaving the rest as runway for concurrent
+ * marking. GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the
+ * hard cap, allocation runs one emergency collection and then fails (builtins traps).
+ *
+ * WHO RUNS CYCLES
+ * A background thread, woken when an allocation crosses the trigger, drives cycles. A thread
+ * calling beskid_gc_collect() drives one itself and blocks until it is swept. With
+ * BESKID_GC_DEBUG_MANUAL there is no background thread and tests advance cycles step by step.
+ * A driver that is itself an attached thread stays in the native state while it drives, so the
+ * pauses it requests do not wait for it and its own roots are scanned like anyone else's. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mimalloc.h"
+
+#define GC_HEAP_MIN        (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
+#define GC_DEFAULT_RESERVE (UINT64_C(64) << 30)
+#define GC_ASSIST_MIN_DEBT (UINT64_C(64) << 10)
+#define GC_ASSIST_MAX_WORK (UINT64_C(1) << 20) /* bounds how long an assist delays a pause */
+#define GC_PAUSE_RING      4096u
+
+uint8_t beskid_gc_barrier_on;
+
+static uint64_t pause_ring[GC_PAUSE_RING]; /* recent pauses, for exact percentiles */
+static uint64_t pause_ring_next;
+
+/* Per-cycle figures for the trace and statistics. */
+typedef struct cycle_record {
+  uint64_t start_ns, stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
+  uint64_t heap_before, heap_after_mark, live, goal;
+  uint64_t cpu_start_ns;
+  bool forced;
+} cycle_record;
+
+static cycle_record cur;
+static uint64_t stw_began_ns; /* when the current pause began (debug STW mode: the whole cycle) */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Logging */
+
+void beskid_gc_log(const char *fmt, ...) {
+  beskid_gc_log_fn log = gc.config.log;
+  if (log == NULL) return;
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  log(line, gc.config.log_context);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Statistics */
+
+void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns) {
+  beskid_os_mutex_lock(&gc.stats_lock);
+  beskid_gc_stats_t *st = &gc.stats;
+  st->pause_count++;
+  st->pause_total_ns += ns;
+  if (ns > st->pause_max_ns) st->pause_max_ns = ns;
+  unsigned bucket = ns == 0 ? 0 : 63u - (unsigned)__builtin_clzll(ns);
+  if (bucket >= BESKID_GC_PAUSE_BUCKETS) bucket = BESKID_GC_PAUSE_BUCKETS - 1;
+  st->pause_histogram[bucket]++;
+  st->ttsp_total_ns += ttsp_ns;
+  if (ttsp_ns > st->ttsp_max_ns) st->ttsp_max_ns = ttsp_ns;
+  pause_ring[pause_ring_next++ % GC_PAUSE_RING] = ns;
+  beskid_os_mutex_unlock(&gc.stats_lock);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+void beskid_gc_read_stats(beskid_gc_stats_t *out) {
+  memset(out, 0, sizeof *out);
+  if (!gc.initialized) return;
+  static uint64_t sorted[GC_PAUSE_RING];
+  beskid_os_mutex_lock(&gc.stats_lock);
+  *out = gc.stats;
+  uint64_t n = pause_ring_next < GC_PAUSE_RING ? pause_ring_next : GC_PAUSE_RING;
+  memcpy(sorted, pause_ring, n * sizeof sorted[0]);
+  qsort(sorted, n, sizeof sorted[0], cmp_u64);
+  if (n > 0) {
+    out->pause_p50_ns = sorted[(n - 1) / 2];
+    out->pause_p99_ns = sorted[(n * 99 + 99) / 100 - 1];
+  }
+  beskid_os_mutex_unlock(&gc.stats_lock);
+  out->live_bytes = gc.live_bytes;
+  out->live_objects = gc.live_objects;
+  out->heap_goal = atomic_load(&gc.goal);
+  out->heap_trigger = atomic_load(&gc.trigger);
+  out->heap_bytes = atomic_load(&gc.heap_bytes);
+  out->heap_objects = atomic_load(&gc.heap_objects);
+  beskid_os_mutex_lock(&gc.heap_lock);
+  out->committed_bytes = gc.committed_bytes;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  out->total_alloc_bytes = atomic_load(&gc.total_alloc_bytes);
+  out->total_alloc_objects = atomic_load(&gc.total_alloc_objects);
+  out->total_freed_bytes = atomic_load(&gc.total_freed_bytes);
+  out->total_freed_objects = atomic_load(&gc.total_freed_objects);
+  out->assist_ns = atomic_load(&gc.assist_ns);
+  beskid_os_mutex_lock(&gc.threads_lock);
+  out->threads = gc.thread_count;
+  beskid_os_mutex_unlock(&gc.threads_lock);
+  out->gogc = atomic_load(&gc.gogc);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Pacing */
+
+static void pacer_set_goal(uint64_t live) {
+  int32_t gogc = atomic_load(&gc.gogc);
+  uint64_t limit = atomic_load(&gc.memory_limit);
+  uint64_t cap = atomic_load(&gc.heap_max);
+  uint64_t goal = UINT64_MAX;
+  if (gogc != BESKID_GC_GOGC_OFF) {
+    uint64_t growth = live / 100 * (uint64_t)gogc + live % 100 * (uint64_t)gogc / 100;
+    uint64_t floor = GC_HEAP_MIN / 100 * (uint64_t)gogc;
+    goal = live + growth;
+    if (goal < floor) goal = floor;
+  }
+  /* The soft limit wins over GOGC, keeping 3% (at least 1 MiB) of headroom, but never asks for a
+   * goal below what is live. */
+  if (limit != 0) {
+    uint64_t headroom = limit / 33 > (UINT64_C(1) << 20) ? limit / 33 : (UINT64_C(1) << 20);
+    uint64_t limit_goal = limit > headroom ? limit - headroom : 0;
+    if (limit_goal < live) limit_goal = live;
+    if (limit_goal < goal) goal = limit_goal;
+  }
+  if (cap != 0 && goal > cap) goal = cap > live ? cap : live;
+  uint64_t trigger = goal == UINT64_MAX ? UINT64_MAX : live + (goal - live) / 10 * 8;
+  if (trigger < live) trigger = live;
+  atomic_store(&gc.goal, goal);
+  atomic_store(&gc.trigger, trigger);
+}
+
+/* Called from allocation slow paths: wakes the background collector when the heap crosses the
+ * trigger. */
+void beskid_gc_maybe_trigger(gc_thread *t) {
+  (void)t;
+  if (atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) <
+      atomic_load_explicit(&gc.trigger, memory_order_relaxed)) {
+    return;
+  }
+  if (!gc.collector_running || atomic_load(&gc.phase) != BESKID_GC_PHASE_IDLE) return;
+  beskid_os_mutex_lock(&gc.wake_lock);
+  if (!gc.cycle_wanted) {
+    gc.cycle_wanted = true;
+    beskid_os_cond_signal(&gc.wake_cond);
+  }
+  beskid_os_mutex_unlock(&gc.wake_lock);
+}
+
+/* Mark assist: a thread that allocated `bytes` during marking scans objects in proportion, so
+ * that marking finishes before the heap outgrows its goal. */
+void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
+  if (atomic_load_explicit(&gc.phase, memory_order_relaxed) != BESKID_GC_PHASE_MARKING) return;
+  if (gc.config.debug_flags & (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_STW)) return;
+  t->assist_debt += (int64_t)bytes;
+  if (t->assist_debt < (int64_t)GC_ASSIST_MIN_DEBT) return;
+  uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.goal);
+  uint64_t runway = goal > heap + GC_ASSIST_MIN_DEBT ? goal - heap : GC_ASSIST_MIN_DEBT;
+  uint64_t expected = gc.live_bytes > GC_HEAP_MIN ? gc.live_bytes : GC_HEAP_MIN;
+  uint64_t scanned = atomic_load(&gc.marked_bytes);
+  uint64_t remaining = expected > scanned ? expected - scanned : expected / 8;
+  /* Work per byte allocated = remaining scan work / remaining runway, in 1/256 units. */
+  uint64_t ratio256 = remaining / (runway / 256 + 1) + 1;
+  uint64_t budget = (uint64_t)t->assist_debt / 256 * ratio256;
+  if (budget > GC_ASSIST_MAX_WORK) budget = GC_ASSIST_MAX_WORK;
+  t->assist_debt = 0;
+  uint64_t start = beskid_os_monotonic_ns();
+  gc_marker m;
+  beskid_gc_marker_init(&m);
+  beskid_gc_drain(&m, budget);
+  beskid_gc_marker_flush(&m);
+  atomic_fetch_add(&gc.assist_ns, beskid_os_monotonic_ns() - start);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The cycle's steps. The caller holds gc.cycle_lock and, if attached, is NATIVE. */
+
+static bool stw_mode(void) { return (gc.config.debug_flags & BESKID_GC_DEBUG_STW) != 0; }
+
+static void step_mark_start(bool forced) {
+  memset(&cur, 0, sizeof cur);
+  cur.forced = forced;
+  cur.start_ns = beskid_os_monotonic_ns();
+  cur.cpu_start_ns = beskid_os_thread_cpu_ns();
+  beskid_gc_finish_sweep();
+  cur.heap_before = atomic_load(&gc.heap_bytes);
+
+  uint64_t ttsp;
+  beskid_gc_stop_world(&ttsp);
+  uint64_t t0 = beskid_os_monotonic_ns();
+  stw_began_ns = t0;
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_stopped("mark start");
+  atomic_store(&gc.marked_bytes, 0);
+  atomic_store(&gc.marked_objects, 0);
+  atomic_store(&gc.phase, BESKID_GC_PHASE_MARKING);
+  /* Relaxed: the threads that will read the flag are stopped, and the restart orders this store
+   * before anything they do next. */
+  __atomic_store_n(&beskid_gc_barrier_on, 1, __ATOMIC_RELAXED);
+  gc_marker m;
+  beskid_gc_marker_init(&m);
+  for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+    t->black_bytes = t->black_objects = 0;
+    t->rescan_roots = false;
+    t->assist_debt = 0;
+    beskid_gc_scan_thread_roots(&m, t);
+  }
+  beskid_gc_scan_global_roots(&m);
+  beskid_gc_marker_flush(&m);
+  gc.cycles_started++;
+  uint64_t pause = beskid_os_monotonic_ns() - t0;
+  cur.stw1_ns = pause;
+  cur.ttsp_ns = ttsp;
+  if (!stw_mode()) {
+    beskid_gc_record_pause(pause, ttsp);
+    beskid_gc_start_world();
+  }
+}
+
+/* With the world stopped: moves every thread's buffered grey pointers (and rescans the roots of
+ * threads that used the parent/child barrier) into the pool. */
+static void flush_threads(gc_marker *m) {
+  for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+    beskid_gc_flush_barrier_buffer(t);
+    if (t->rescan_roots) {
+      beskid_gc_scan_thread_roots(m, t);
+      t->rescan_roots = false;
+    }
+  }
+  beskid_gc_marker_flush(m);
+}
+
+/* Marks to completion and terminates: returns with the world restarted and the phase SWEEPING. */
+static void step_mark_done(void) {
+  uint64_t mark_start = beskid_os_monotonic_ns();
+  gc_marker m;
+  beskid_gc_marker_init(&m);
+  uint64_t ttsp = 0, t0;
+  for (;;) {
+    if (stw_mode()) {
+      t0 = stw_began_ns;
+    } else {
+      beskid_gc_drain(&m, UINT64_MAX);
+      beskid_gc_marker_flush(&m);
+      beskid_gc_stop_world(&ttsp);
+      t0 = beskid_os_monotonic_ns();
+    }
+    flush_threads(&m);
+    if (!beskid_gc_work_available()) break;
+    if (stw_mode()) {
+      beskid_gc_drain(&m, UINT64_MAX);
+      beskid_gc_marker_flush(&m);
+      continue;
+    }
+    /* More grey work turned up: let the world run while it is marked. */
+    beskid_gc_record_pause(beskid_os_monotonic_ns() - t0, ttsp);
+    beskid_gc_start_world();
+  }
+  cur.mark_ns = stw_mode() ? 0 : t0 - mark_start;
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_CHECKMARK) beskid_gc_checkmark_stopped();
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_stopped("mark end");
+
+  /* Mark termination proper. */
+  __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
+  uint64_t black_bytes = 0, black_objects = 0;
+  for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+    beskid_gc_release_caches(t);
+    black_bytes += t->black_bytes;
+    black_objects += t->black_objects;
+    t->black_bytes = t->black_objects = 0;
+  }
+  gc.live_bytes = atomic_load(&gc.marked_bytes) + black_bytes;
+  gc.live_objects = atomic_load(&gc.marked_objects) + black_objects;
+  cur.heap_after_mark = atomic_load(&gc.heap_bytes);
+  cur.live = gc.live_bytes;
+  atomic_store(&gc.sweep_cursor, 0);
+  atomic_fetch_add(&gc.sweepgen, 2);
+  atomic_store(&gc.phase, BESKID_GC_PHASE_SWEEPING);
+  pacer_set_goal(gc.live_bytes);
+  cur.goal = atomic_load(&gc.goal);
+  uint64_t pause = beskid_os_monotonic_ns() - t0;
+  if (stw_mode()) {
+    beskid_gc_finish_sweep();
+    pause = beskid_os_monotonic_ns() - t0;
+    cur.stw1_ns = pause;
+    ttsp = cur.ttsp_ns;
+  } else {
+    cur.stw2_ns = pause;
+  }
+  beskid_gc_record_pause(pause, ttsp);
+  beskid_gc_start_world();
+}
+
+static void step_sweep(void) {
+  uint64_t t0 = beskid_os_monotonic_ns();
+  beskid_gc_finish_sweep();
+  cur.sweep_ns = beskid_os_monotonic_ns() - t0;
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_heap("sweep end");
+  atomic_store(&gc.phase, BESKID_GC_PHASE_IDLE);
+  /* Keep the pages the next cycle will want; give the rest back. */
+  uint64_t goal = atomic_load(&gc.goal);
+  uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 10;
+  beskid_gc_heap_scavenge(keep);
+  gc.cycles_done++;
+
+  uint64_t cpu = beskid_os_thread_cpu_ns() - cur.cpu_start_ns;
+  beskid_os_mutex_lock(&gc.stats_lock);
+  gc.stats.cycles++;
+  if (cur.forced) gc.stats.forced_cycles++;
+  gc.stats.mark_ns += cur.mark_ns;
+  gc.stats.sweep_ns += cur.sweep_ns;
+  gc.stats.gc_cpu_ns += cpu;
+  beskid_os_mutex_unlock(&gc.stats_lock);
+
+  if (atomic_load(&gc.trace)) {
+    uint64_t now = beskid_os_monotonic_ns();
+    const double mb = 1024.0 * 1024.0;
+    beskid_gc_log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
+                  "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads%s",
+                  (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
+                  (double)cur.stw1_ns / 1e6, (double)cur.mark_ns / 1e6, (double)cur.stw2_ns / 1e6,
+                  (double)cur.ttsp_ns / 1e6, (double)cur.sweep_ns / 1e6,
+                  (double)cur.heap_before / mb, (double)cur.heap_after_mark / mb,
+                  (double)cur.live / mb, cur.goal == UINT64_MAX ? 0.0 : (double)cur.goal / mb,
+                  gc.thread_count, cur.forced ? " (forced)" : "");
+  }
+}
+
+/* Advances the collector to `target`. If `fresh` is set and a cycle is already past its start,
+ * that cycle is completed first and a new one run to `target` (what collect() needs). */
+static void advance(gc_thread *self, beskid_gc_step_t target, bool fresh, bool forced) {
+  if (self != NULL) beskid_gc_enter_native(&self->pub);
+  beskid_os_mutex_lock(&gc.cycle_lock);
+  if (fresh && atomic_load(&gc.phase) != BESKID_GC_PHASE_IDLE) {
+    if (atomic_load(&gc.phase) == BESKID_GC_PHASE_MARKING) step_mark_done();
+    step_sweep();
+  }
+  for (;;) {
+    uint32_t phase = atomic_load(&gc.phase);
+    if (phase == BESKID_GC_PHASE_IDLE) {
+      if (!fresh && target == BESKID_GC_STEP_SWEPT) break;
+      fresh = false;
+      step_mark_start(forced);
+      /* In stop-the-world mode the world is still stopped: the cycle must go on. */
+      if (target == BESKID_GC_STEP_MARK_STARTED && !stw_mode()) break;
+    } else if (phase == BESKID_GC_PHASE_MARKING) {
+      if (target == BESKID_GC_STEP_MARK_STARTED) break;
+      step_mark_done();
+      if (target == BESKID_GC_STEP_MARK_DONE) break;
+    } else {
+      if (target == BESKID_GC_STEP_MARK_DONE && !fresh) break;
+      step_sweep();
+      if (target == BESKID_GC_STEP_SWEPT) break;
+    }
+  }
+  beskid_os_mutex_unlock(&gc.cycle_lock);
+  if (self != NULL) beskid_gc_leave_native(&self->pub);
+}
+
+uint64_t beskid_gc_collect(beskid_gc_thread_t *pt) {
+  if (!gc.initialized) return 0;
+  gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self();
+  if (self != NULL && self->in_collect) return gc.live_bytes;
+  if (self != NULL) self->in_collect = true;
+  advance(self, BESKID_GC_STEP_SWEPT, true, true);
+  if (self != NULL) self->in_collect = false;
+  return gc.live_bytes;
+}
+
+void beskid_gc_collect_for_oom(gc_thread *t) { beskid_gc_collect(&t->pub); }
+
+void beskid_gc_step(beskid_gc_thread_t *pt, beskid_gc_step_t target) {
+  if (!gc.initialized) return;
+  advance(pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self(), target, false, true);
+}
+
+bool beskid_gc_mark_some(beskid_gc_thread_t *pt, size_t budget) {
+  (void)pt;
+  if (!gc.initialized || atomic_load(&gc.phase) != BESKID_GC_PHASE_MARKING) return false;
+  gc_marker m;
+  beskid_gc_marker_init(&m);
+  for (size_t i = 0; i < budget; i++) {
+    if (!beskid_gc_drain(&m, 1)) break;
+  }
+  beskid_gc_marker_flush(&m);
+  return beskid_gc_work_available();
+}
+
+beskid_gc_phase_t beskid_gc_phase(void) {
+  return gc.initialized ? (beskid_gc_phase_t)atomic_load(&gc.phase) : BESKID_GC_PHASE_IDLE;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The background collector */
+
+static void *collector_main(void *arg) {
+  (void)arg;
+  beskid_os_mutex_lock(&gc.wake_lock);
+  for (;;) {
+    while (!gc.cycle_wanted && !gc.stopping) beskid_os_cond_wait(&gc.wake_cond, &gc.wake_lock);
+    if (gc.stopping) break;
+    gc.cycle_wanted = false;
+    beskid_os_mutex_unlock(&gc.wake_lock);
+    advance(NULL, BESKID_GC_STEP_SWEPT, true, false);
+    beskid_os_mutex_lock(&gc.wake_lock);
+  }
+  beskid_os_mutex_unlock(&gc.wake_lock);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Set-up, settings and shutdown */
+
+void beskid_gc_config_default(beskid_gc_config_t *config) {
+  memset(config, 0, sizeof *config);
+  config->gogc = 100;
+}
+
+bool beskid_gc_is_initialized(void) { return gc.initialized; }
+
+beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
+  if (gc.initialized) return BESKID_GC_BAD_STATE;
+  beskid_gc_config_t defaults;
+  if (config == NULL) {
+    beskid_gc_config_default(&defaults);
+    config = &defaults;
+  }
+  if (config->gogc < BESKID_GC_GOGC_OFF) return BESKID_GC_INVALID;
+  memset(&gc, 0, sizeof gc);
+  gc.config = *config;
+  uint64_t reserve = config->reserve;
+  if (reserve == 0) {
+    reserve =
+        config->heap_max != 0 ? config->heap_max * 2 + (UINT64_C(512) << 20) : GC_DEFAULT_RESERVE;
+  }
+  beskid_gc_status st = beskid_gc_heap_init(reserve);
+  if (st != BESKID_GC_OK) return st;
+  beskid_gc_threads_init();
+  beskid_gc_mark_init();
+  beskid_os_mutex_init(&gc.roots_lock);
+  beskid_os_mutex_init(&gc.stats_lock);
+  beskid_os_mutex_init(&gc.failure_lock);
+  beskid_os_mutex_init(&gc.cycle_lock);
+  beskid_os_mutex_init(&gc.wake_lock);
+  beskid_os_cond_init(&gc.wake_cond);
+  atomic_store(&gc.sweepgen, 4); /* so that gen-2 never wraps below 0 */
+  atomic_store(&gc.gogc, config->gogc);
+  atomic_store(&gc.memory_limit, config->memory_limit);
+  atomic_store(&gc.heap_max, config->heap_max);
+  atomic_store(&gc.stress_interval, config->stress_interval);
+  atomic_store(&gc.trace, config->trace);
+  pacer_set_goal(0);
+  gc.start_ns = beskid_os_monotonic_ns();
+  pause_ring_next = 0;
+  gc.initialized = true;
+  if ((config->debug_flags & BESKID_GC_DEBUG_MANUAL) == 0) {
+    if (beskid_os_thread_create(&gc.collector, collector_main, NULL, "beskid-gc") != BESKID_OK) {
+      beskid_gc_shutdown();
+      return BESKID_GC_OUT_OF_MEMORY;
+    }
+    gc.collector_running = true;
+  }
+  return BESKID_GC_OK;
+}
+
+void beskid_gc_shutdown(void) {
+  if (!gc.initialized) return;
+  if (gc.collector_running) {
+    beskid_os_mutex_lock(&gc.wake_lock);
+    gc.stopping = true;
+    beskid_os_cond_signal(&gc.wake_cond);
+    beskid_os_mutex_unlock(&gc.wake_lock);
+    beskid_os_thread_join(&gc.collector, NULL);
+    gc.collector_running = false;
+  }
+  beskid_gc_detach();
+  /* Threads that never detached lose their context; their memory goes with the heap. */
+  while (gc.threads != NULL) {
+    gc_thread *t = gc.threads;
+    gc.threads = t->next;
+    for (gc_root_block *b = t->roots, *prev; b != NULL; b = prev) {
+      prev = b->prev;
+      free(b);
+    }
+    free(t);
+  }
+  gc.initialized = false;
+  __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
+  beskid_gc_roots_shutdown();
+  beskid_gc_mark_shutdown();
+  beskid_gc_heap_shutdown();
+  beskid_os_cond_destroy(&gc.wake_cond);
+  beskid_os_mutex_destroy(&gc.wake_lock);
+  beskid_os_mutex_destroy(&gc.cycle_lock);
+  beskid_os_mutex_destroy(&gc.failure_lock);
+  beskid_os_mutex_destroy(&gc.stats_lock);
+  beskid_os_mutex_destroy(&gc.roots_lock);
+  beskid_os_cond_destroy(&gc.threads_cond);
+  beskid_os_mutex_destroy(&gc.threads_lock);
+}
+
+int32_t beskid_gc_set_gogc(int32_t gogc) {
+  if (gogc < BESKID_GC_GOGC_OFF) gogc = BESKID_GC_GOGC_OFF;
+  int32_t old = atomic_exchange(&gc.gogc, gogc);
+  if (gc.initialized) pacer_set_goal(gc.live_bytes);
+  return old;
+}
+
+uint64_t beskid_gc_set_memory_limit(uint64_t bytes) {
+  uint64_t old = atomic_exchange(&gc.memory_limit, bytes);
+  if (gc.initialized) pacer_set_goal(gc.live_bytes);
+  return old;
+}
+
+uint64_t beskid_gc_set_heap_max(uint64_t bytes) {
+  uint64_t old = atomic_exchange(&gc.heap_max, bytes);
+  if (gc.initialized) pacer_set_goal(gc.live_bytes);
+  return old;
+}
+
+uint64_t beskid_gc_set_stress_interval(uint64_t interval) {
+  return atomic_exchange(&gc.stress_interval, interval);
+}
+
+bool beskid_gc_set_trace(bool on) { return atomic_exchange(&gc.trace, on); }

@@ -1,0 +1,422 @@
+/* heap.c — where GC memory comes from: the arena, chunks of pages from mimalloc, spans carved
+ * out of chunks, the page table, size classes and the central span lists.
+ *
+ * Memory path: at start-up one exclusive mimalloc arena is reserved (address space only), so
+ * every byte of the GC heap lies in [arena_base, arena_base + arena_size) and a flat page table
+ * maps each 8 KiB page of it to the span using it. Spans need pages; pages come in chunks of
+ * 1 MiB, allocated (zeroed) from the calling thread's mimalloc heap in that arena and aligned
+ * to a page inside the block. A large object whose span would not fit half a chunk gets a
+ * dedicated chunk of its own size, given back to mimalloc when the object dies. Shared chunks
+ * whose pages are all free are kept for reuse until beskid_gc_heap_scavenge() finds the heap
+ * holding more than its goal; then they go back to mimalloc, which returns them to the OS.
+ *
+ * Invariants (all under gc.heap_lock unless said otherwise):
+ * - a page is in exactly one of: a chunk's free map, or the span whose page-table entries point
+ *   at it;
+ * - a shared chunk is on the avail list exactly when it has a free page;
+ * - page-table entries are published (release) after the span is initialised and cleared before
+ *   its pages are reused, so a reader that finds a span through the table sees it whole;
+ * - `dirty` pages have held objects before: a span built on them must zero slots it hands out;
+ * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks. */
+#include <string.h>
+
+#include "internal.h"
+#include "mimalloc.h"
+
+/* mimalloc is not instrumented for ThreadSanitizer, so the happens-before edge between one
+ * thread freeing a block and another getting it back is invisible to it; these annotations
+ * restore the edge for chunk memory. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GC_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GC_TSAN 1
+#endif
+#ifdef GC_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define tsan_acquire(p) __tsan_acquire(p)
+#define tsan_release(p) __tsan_release(p)
+#else
+#define tsan_acquire(p) ((void)(p))
+#define tsan_release(p) ((void)(p))
+#endif
+
+struct gc_chunk {
+  gc_chunk *next; /* gc.chunks: every chunk */
+  gc_chunk *prev;
+  gc_chunk *avail_next; /* gc.avail_chunks: shared chunks with free pages */
+  gc_chunk *avail_prev;
+  bool in_avail;
+  void *block;           /* what mimalloc returned: given back with mi_free */
+  uint64_t block_size;   /* its usable size */
+  uintptr_t base;        /* first page */
+  uint32_t npages;       /* pages in the chunk */
+  uint32_t free_pages;   /* pages in free_map */
+  bool dedicated;        /* holds one large span and goes away with it */
+  uint64_t free_map[3];  /* bit p: page p is free (chunks have ≤ 192 pages) */
+  uint64_t dirty_map[3]; /* bit p: page p has held objects */
+};
+
+gc_global beskid_gc;
+gc_size_class beskid_gc_size_classes[GC_SIZE_CLASSES];
+static uint8_t class_by_16[GC_PAGE_SIZE / 8 / GC_GRANULE + 1]; /* sizes ≤ 1024, by size/16 */
+static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1];           /* sizes ≤ 32 KiB, by size/128 */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Size classes: 16-byte steps to 256, then four classes per power of two up to 32 KiB. Each
+ * class gets the fewest pages (≤ 16) that waste at most an eighth of the span. */
+
+static void size_classes_init(void) {
+  uint32_t n = 1, size = 16;
+  while (size <= GC_SMALL_MAX) {
+    if (n >= GC_SIZE_CLASSES) beskid_os_abort(); /* the table and GC_SIZE_CLASSES disagree */
+    gc_size_class *c = &beskid_gc_size_classes[n++];
+    c->size = size;
+    uint32_t pages = 1;
+    while (pages < 16 && ((pages * GC_PAGE_SIZE) % size) * 8 > pages * GC_PAGE_SIZE) pages++;
+    c->npages = pages;
+    c->nelems = pages * GC_PAGE_SIZE / size;
+    if (c->nelems > GC_SPAN_MAX_OBJECTS) c->nelems = GC_SPAN_MAX_OBJECTS;
+    uint32_t step = size < 256 ? 16 : (uint32_t)1 << (31 - __builtin_clz(size) - 2);
+    size += step;
+  }
+  if (n != GC_SIZE_CLASSES) beskid_os_abort();
+  for (uint32_t s = 0, cl = 1; s <= 1024; s += GC_GRANULE) {
+    while (beskid_gc_size_classes[cl].size < s) cl++;
+    class_by_16[s / GC_GRANULE] = (uint8_t)cl;
+  }
+  for (uint32_t s = 0, cl = 1; s <= GC_SMALL_MAX; s += 128) {
+    while (beskid_gc_size_classes[cl].size < s) cl++;
+    class_by_128[s / 128] = (uint8_t)cl;
+  }
+}
+
+uint32_t beskid_gc_size_to_class(uint64_t size) {
+  if (size <= 1024) return class_by_16[(size + GC_GRANULE - 1) / GC_GRANULE];
+  return class_by_128[(size + 127) / 128];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Arena and page table */
+
+beskid_gc_status beskid_gc_heap_init(uint64_t reserve) {
+  size_classes_init();
+  mi_arena_id_t id;
+  if (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) != 0) {
+    return BESKID_GC_OUT_OF_MEMORY;
+  }
+  size_t size = 0;
+  void *base = mi_arena_area(id, &size);
+  if (base == NULL || size == 0) return BESKID_GC_OUT_OF_MEMORY;
+  uint64_t pages = size >> GC_PAGE_SHIFT;
+  void *table = beskid_os_vm_map(pages * sizeof(gc_span *));
+  if (table == NULL) return BESKID_GC_OUT_OF_MEMORY;
+  gc.arena_id = id;
+  gc.arena_base = (uintptr_t)base;
+  gc.arena_size = size;
+  gc.page_table = table;
+  beskid_os_mutex_init(&gc.heap_lock);
+  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) beskid_os_mutex_init(&gc.central[i].lock);
+  beskid_os_mutex_init(&gc.large.lock);
+  return BESKID_GC_OK;
+}
+
+void beskid_gc_heap_shutdown(void) {
+  for (gc_chunk *c = gc.chunks, *next; c != NULL; c = next) {
+    next = c->next;
+    mi_free(c->block);
+    mi_free(c);
+  }
+  gc.chunks = NULL;
+  gc.avail_chunks = NULL;
+  for (gc_span *s = gc.free_spans, *next; s != NULL; s = next) {
+    next = s->next;
+    mi_free(s);
+  }
+  gc.free_spans = NULL;
+  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
+    memset(&gc.central[i].partial, 0, sizeof gc.central[i].partial);
+    memset(&gc.central[i].full, 0, sizeof gc.central[i].full);
+    beskid_os_mutex_destroy(&gc.central[i].lock);
+  }
+  memset(&gc.large.full, 0, sizeof gc.large.full);
+  beskid_os_mutex_destroy(&gc.large.lock);
+  beskid_os_vm_release(gc.page_table, (gc.arena_size >> GC_PAGE_SHIFT) * sizeof(gc_span *));
+  gc.page_table = NULL;
+  gc.committed_bytes = 0;
+  beskid_os_mutex_destroy(&gc.heap_lock);
+  /* The arena itself stays reserved: mimalloc 2.0.9 cannot release an arena. A later
+   * beskid_gc_init() reserves a new one. */
+}
+
+static void page_table_set(uintptr_t base, uint32_t npages, gc_span *s) {
+  size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT;
+  for (uint32_t i = 0; i < npages; i++) {
+    atomic_store_explicit(&gc.page_table[first + i], s, memory_order_release);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Chunks and page runs */
+
+static bool map_test(const uint64_t *map, uint32_t i) { return (map[i / 64] >> (i % 64)) & 1u; }
+static void map_set(uint64_t *map, uint32_t i) { map[i / 64] |= UINT64_C(1) << (i % 64); }
+static void map_clear(uint64_t *map, uint32_t i) { map[i / 64] &= ~(UINT64_C(1) << (i % 64)); }
+
+static void avail_push(gc_chunk *c) {
+  c->avail_prev = NULL;
+  c->avail_next = gc.avail_chunks;
+  if (gc.avail_chunks != NULL) gc.avail_chunks->avail_prev = c;
+  gc.avail_chunks = c;
+  c->in_avail = true;
+}
+
+static void avail_remove(gc_chunk *c) {
+  if (c->avail_prev != NULL)
+    c->avail_prev->avail_next = c->avail_next;
+  else
+    gc.avail_chunks = c->avail_next;
+  if (c->avail_next != NULL) c->avail_next->avail_prev = c->avail_prev;
+  c->avail_next = c->avail_prev = NULL;
+  c->in_avail = false;
+}
+
+static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
+  size_t want = (size_t)npages * GC_PAGE_SIZE + GC_PAGE_SIZE;
+  void *block = mi_heap_zalloc((mi_heap_t *)t->mi_heap, want);
+  if (block == NULL) return NULL;
+  tsan_acquire(block);
+  gc_chunk *c = mi_zalloc(sizeof *c);
+  if (c == NULL) {
+    mi_free(block);
+    return NULL;
+  }
+  size_t usable = mi_usable_size(block);
+  uintptr_t base = ((uintptr_t)block + GC_PAGE_SIZE - 1) & ~(uintptr_t)(GC_PAGE_SIZE - 1);
+  uint64_t pages = ((uintptr_t)block + usable - base) >> GC_PAGE_SHIFT;
+  if (dedicated)
+    pages = npages;
+  else if (pages > 192)
+    pages = 192;
+  c->block = block;
+  c->block_size = usable;
+  c->base = base;
+  c->npages = (uint32_t)pages;
+  c->free_pages = c->npages;
+  c->dedicated = dedicated;
+  if (!dedicated) {
+    for (uint32_t p = 0; p < c->npages; p++) map_set(c->free_map, p);
+    avail_push(c);
+  }
+  c->prev = NULL;
+  c->next = gc.chunks;
+  if (gc.chunks != NULL) gc.chunks->prev = c;
+  gc.chunks = c;
+  gc.committed_bytes += usable;
+  return c;
+}
+
+static void chunk_release(gc_chunk *c) {
+  if (c->in_avail) avail_remove(c);
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    gc.chunks = c->next;
+  if (c->next != NULL) c->next->prev = c->prev;
+  gc.committed_bytes -= c->block_size;
+  tsan_release(c->block);
+  mi_free(c->block);
+  mi_free(c);
+}
+
+/* First page of a run of `n` free pages in `c`, or -1. */
+static int64_t chunk_find_run(const gc_chunk *c, uint32_t n) {
+  uint32_t run = 0;
+  for (uint32_t p = 0; p < c->npages; p++) {
+    if (!map_test(c->free_map, p)) {
+      run = 0;
+      if ((p % 64) == 63 || c->free_map[p / 64] == 0) p |= 63; /* skip a full word */
+      continue;
+    }
+    if (++run == n) return (int64_t)(p + 1 - n);
+  }
+  return -1;
+}
+
+static gc_span *span_struct_new(void) {
+  gc_span *s = gc.free_spans;
+  if (s != NULL) {
+    gc.free_spans = s->next;
+  } else {
+    s = mi_malloc(sizeof *s);
+    if (s == NULL) return NULL;
+  }
+  memset(s, 0, sizeof *s);
+  return s;
+}
+
+/* A span of `npages` pages, its structure zeroed but for the pages, chunk and needzero; not yet
+ * in the page table (the caller initialises it, then beskid_gc_span_publish()). NULL when
+ * mimalloc has no memory left in the arena. */
+gc_span *beskid_gc_span_alloc(gc_thread *t, uint32_t npages) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  gc_span *s = span_struct_new();
+  if (s == NULL) goto fail;
+  gc_chunk *c = NULL;
+  int64_t first = -1;
+  if (npages <= GC_CHUNK_PAGES / 2) {
+    for (c = gc.avail_chunks; c != NULL; c = c->avail_next) {
+      if (c->free_pages < npages) continue;
+      first = chunk_find_run(c, npages);
+      if (first >= 0) break;
+    }
+    if (c == NULL) {
+      c = chunk_new(t, GC_CHUNK_PAGES, false);
+      first = 0;
+    }
+  } else {
+    c = chunk_new(t, npages, true);
+    first = 0;
+  }
+  if (c == NULL) {
+    s->next = gc.free_spans;
+    gc.free_spans = s;
+    goto fail;
+  }
+  bool dirty = false; /* a dedicated chunk is fresh from mi_heap_zalloc */
+  if (!c->dedicated) {
+    for (uint32_t p = (uint32_t)first; p < (uint32_t)first + npages; p++) {
+      map_clear(c->free_map, p);
+      dirty |= map_test(c->dirty_map, p);
+      map_set(c->dirty_map, p);
+    }
+  }
+  c->free_pages -= npages;
+  if (c->free_pages == 0 && c->in_avail) avail_remove(c);
+  s->chunk = c;
+  s->base = c->base + (uintptr_t)first * GC_PAGE_SIZE;
+  s->npages = npages;
+  s->needzero = dirty;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  return s;
+fail:
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  return NULL;
+}
+
+void beskid_gc_span_init_small(gc_span *s, uint32_t span_class) {
+  const gc_size_class *c = &beskid_gc_size_classes[span_class >> 1];
+  s->span_class = (uint8_t)span_class;
+  s->state = GC_SPAN_SMALL;
+  s->elem_size = c->size;
+  s->nelems = c->nelems;
+  s->limit = s->base + (uintptr_t)c->nelems * c->size;
+  s->div_magic = (uint32_t)(UINT32_MAX / c->size + 1);
+  atomic_store_explicit(&s->sweepgen, atomic_load(&gc.sweepgen), memory_order_relaxed);
+  page_table_set(s->base, s->npages, s);
+}
+
+void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan) {
+  s->span_class = noscan ? 1 : 0;
+  s->state = GC_SPAN_LARGE;
+  s->elem_size = 0;
+  s->nelems = 1;
+  s->limit = s->base + size;
+  s->div_magic = 0; /* every offset is object 0 */
+  atomic_store_explicit(&s->sweepgen, atomic_load(&gc.sweepgen), memory_order_relaxed);
+  page_table_set(s->base, s->npages, s);
+}
+
+/* Gives a span's pages back to its chunk and the chunk back to mimalloc when it empties.
+ * The span must be in no list and unreachable (swept dead, or never used). */
+void beskid_gc_span_free(gc_span *s) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  page_table_set(s->base, s->npages, NULL);
+  gc_chunk *c = s->chunk;
+  if (c->dedicated) {
+    chunk_release(c);
+  } else {
+    uint32_t first = (uint32_t)((s->base - c->base) >> GC_PAGE_SHIFT);
+    for (uint32_t p = first; p < first + s->npages; p++) map_set(c->free_map, p);
+    c->free_pages += s->npages;
+    if (!c->in_avail) avail_push(c);
+  }
+  s->state = GC_SPAN_FREE;
+  s->next = gc.free_spans;
+  gc.free_spans = s;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+}
+
+/* Gives empty shared chunks back to mimalloc while the heap holds more than `keep_bytes`. */
+void beskid_gc_heap_scavenge(uint64_t keep_bytes) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  for (gc_chunk *c = gc.avail_chunks, *next; c != NULL && gc.committed_bytes > keep_bytes;
+       c = next) {
+    next = c->avail_next;
+    if (c->free_pages == c->npages) chunk_release(c);
+  }
+  beskid_os_mutex_unlock(&gc.heap_lock);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Central lists (the caller holds the central's lock) */
+
+void beskid_gc_list_push(gc_span_list_t *list, gc_span *s, uint8_t which) {
+  s->prev = NULL;
+  s->next = list->head;
+  if (list->head != NULL) list->head->prev = s;
+  list->head = s;
+  list->count++;
+  s->list = which;
+}
+
+void beskid_gc_list_remove(gc_span_list_t *list, gc_span *s) {
+  if (s->prev != NULL)
+    s->prev->next = s->next;
+  else
+    list->head = s->next;
+  if (s->next != NULL) s->next->prev = s->prev;
+  s->next = s->prev = NULL;
+  s->list = GC_LIST_NONE;
+  list->count--;
+}
+
+/* Calls fn for every span that owns pages (the world must be stopped or the heap otherwise
+ * quiet). */
+void beskid_gc_for_each_span(void (*fn)(gc_span *s, void *context), void *context) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  for (gc_chunk *c = gc.chunks; c != NULL; c = c->next) {
+    for (uint32_t p = 0; p < c->npages;) {
+      gc_span *s = beskid_gc_span_of(c->base + (uintptr_t)p * GC_PAGE_SIZE);
+      if (s == NULL || s->base != c->base + (uintptr_t)p * GC_PAGE_SIZE) {
+        p++;
+        continue;
+      }
+      fn(s, context);
+      p += s->npages;
+    }
+  }
+  beskid_os_mutex_unlock(&gc.heap_lock);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Interior pointers */
+
+void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out) {
+  gc_span *s = beskid_gc_span_of(addr);
+  if (s == NULL || addr < s->base || addr >= s->limit) return NULL;
+  uint32_t i = gc_span_index(s, addr);
+  uint64_t allocated = __atomic_load_n(&s->alloc_bits[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1u;
+  if (!allocated && !gc_span_marked(s, i)) return NULL;
+  if (span_out != NULL) *span_out = s;
+  if (index_out != NULL) *index_out = i;
+  return (void *)(s->base + (uintptr_t)i * s->elem_size);
+}
+
+void *beskid_gc_object_start(const void *address) {
+  if (!gc.initialized) return NULL;
+  return beskid_gc_find_object((uintptr_t)address, NULL, NULL);
+}

@@ -1,0 +1,361 @@
+/* internal.h — what the files of libs/gc share: the heap's structures, the per-thread context,
+ * the global collector state and the functions one file offers the others.
+ *
+ * The algorithm and its invariants are described at the top of collector.c; this header states
+ * only what each structure holds and who may touch which field when. Internal functions carry
+ * the `beskid_gc_` prefix and hidden visibility (the library is built with -fvisibility=hidden),
+ * so they cannot collide with a program's own symbols in a static link. */
+#ifndef BESKID_GC_INTERNAL_H
+#define BESKID_GC_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "beskid/gc.h"
+#include "beskid/objmodel.h"
+#include "beskid/platform.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Heap geometry                                                                              */
+
+#define GC_PAGE_SHIFT        13u
+#define GC_PAGE_SIZE         (1u << GC_PAGE_SHIFT) /* 8 KiB: the unit of the page table */
+#define GC_CHUNK_PAGES       128u                  /* pages asked of mimalloc at a time (1 MiB) */
+#define GC_GRANULE           16u                   /* every object size is a multiple of this */
+#define GC_SMALL_MAX         32768u                /* larger objects get a span of their own */
+#define GC_SPAN_MAX_OBJECTS  512u                  /* GC_PAGE_SIZE / GC_GRANULE */
+#define GC_SPAN_BITMAP_WORDS (GC_SPAN_MAX_OBJECTS / 64u)
+#define GC_SIZE_CLASSES      45u                    /* size classes 1..44; 0 means "large" */
+#define GC_SPAN_CLASSES      (GC_SIZE_CLASSES * 2u) /* (size class << 1) | noscan */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Spans                                                                                      */
+
+typedef struct gc_chunk gc_chunk;
+
+enum gc_span_state {
+  GC_SPAN_FREE = 0,  /* on the free list of span structures; owns no pages */
+  GC_SPAN_SMALL = 1, /* objects of one size class */
+  GC_SPAN_LARGE = 2  /* exactly one object */
+};
+
+/* A run of pages holding objects of one size, or one large object.
+ *
+ * Liveness of object i: set in `mark_bits` during marking; after sweeping, `alloc_bits` is the
+ * set of objects that survived, and allocation hands out the slots whose alloc bit is clear,
+ * setting the bit as it goes. Invariants:
+ * - `sweepgen` == gc.sweepgen - 2: not swept since the last mark (alloc_bits is stale);
+ *   == gc.sweepgen - 1: being swept by whoever won the CAS; == gc.sweepgen: swept.
+ * - mark_bits are all zero outside the mark phase (sweeping clears them).
+ * - A span cached by a thread for allocation is swept and in no central list.
+ * - The page table maps every page of the span to it while state != GC_SPAN_FREE. */
+typedef struct gc_span {
+  uintptr_t base;     /* address of object 0 (page-aligned) */
+  uintptr_t limit;    /* base + nelems * elem_size */
+  uint32_t npages;    /* pages covered */
+  uint32_t elem_size; /* bytes per object slot */
+  uint32_t nelems;    /* object slots */
+  uint32_t div_magic; /* (offset * div_magic) >> 32 == offset / elem_size for offsets < limit */
+  uint8_t span_class; /* (size class << 1) | noscan; size class 0 for large spans */
+  uint8_t state;      /* enum gc_span_state */
+  uint8_t needzero;   /* free slots may hold old bytes: zero them at allocation */
+  uint8_t list;       /* which central list holds it (enum gc_span_list) */
+  _Atomic uint32_t sweepgen;
+  uint32_t alloc_count; /* objects allocated in the span (exact when not cached) */
+  gc_chunk *chunk;      /* the chunk whose pages it uses */
+  struct gc_span *next; /* central list links, or the free list */
+  struct gc_span *prev;
+  uint64_t alloc_bits[GC_SPAN_BITMAP_WORDS];
+  _Atomic uint64_t mark_bits[GC_SPAN_BITMAP_WORDS];
+} gc_span;
+
+static inline bool gc_span_noscan(const gc_span *s) { return (s->span_class & 1u) != 0; }
+static inline uint32_t gc_span_size_class(const gc_span *s) { return s->span_class >> 1; }
+
+/* Index of the object slot containing `addr`, which must lie in [s->base, s->limit). */
+static inline uint32_t gc_span_index(const gc_span *s, uintptr_t addr) {
+  return (uint32_t)(((uint64_t)(addr - s->base) * s->div_magic) >> 32);
+}
+
+static inline bool gc_span_marked(gc_span *s, uint32_t i) {
+  return (atomic_load_explicit(&s->mark_bits[i / 64], memory_order_relaxed) >> (i % 64)) & 1u;
+}
+
+/* Sets mark bit i; returns true when this call set it (the caller then owns greying it).
+ * Relaxed: the bit is the only thing published, and whoever wins scans the object, whose
+ * contents were made visible to markers by the handshakes that started marking. */
+static inline bool gc_span_mark(gc_span *s, uint32_t i) {
+  uint64_t bit = UINT64_C(1) << (i % 64);
+  _Atomic uint64_t *word = &s->mark_bits[i / 64];
+  if (atomic_load_explicit(word, memory_order_relaxed) & bit) return false;
+  return (atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit) == 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Size classes (heap.c)                                                                      */
+
+typedef struct gc_size_class {
+  uint32_t size;   /* object slot size in bytes */
+  uint32_t npages; /* pages per span */
+  uint32_t nelems; /* objects per span */
+} gc_size_class;
+
+extern gc_size_class beskid_gc_size_classes[GC_SIZE_CLASSES];
+
+/* The size class for a small object of `size` bytes (16 ≤ size ≤ GC_SMALL_MAX, multiple of 16). */
+uint32_t beskid_gc_size_to_class(uint64_t size);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Central span lists (heap.c)                                                                */
+
+/* Lists of one span class. Two sets, swapped each cycle by the parity of gc.sweepgen: the set
+ * [sweepgen/2 % 2] holds swept spans, the other unswept ones, so that advancing sweepgen at mark
+ * termination turns every swept list into an unswept list without touching a span. */
+enum gc_span_list {
+  GC_LIST_NONE = 0,
+  GC_LIST_PARTIAL_0,
+  GC_LIST_FULL_0, /* set 0 */
+  GC_LIST_PARTIAL_1,
+  GC_LIST_FULL_1 /* set 1 */
+};
+
+typedef struct gc_span_list_t {
+  gc_span *head;
+  uint64_t count;
+} gc_span_list_t;
+
+typedef struct gc_central {
+  beskid_os_mutex_t lock;
+  gc_span_list_t partial[2]; /* spans with free slots */
+  gc_span_list_t full[2];    /* spans with none (and large spans) */
+} gc_central;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Per-thread state                                                                           */
+
+#define GC_WB_ENTRIES 256u /* write-barrier buffer: pointers to shade */
+#define GC_TYPE_CACHE 64u  /* validated descriptors remembered per thread */
+#define GC_ROOT_BLOCK 64u  /* registered root slots per block */
+
+enum gc_thread_state {
+  GC_THREAD_RUNNING = 0, /* in managed code: must reach a safepoint before the world is stopped */
+  GC_THREAD_NATIVE = 1,  /* outside managed code: counts as stopped */
+  GC_THREAD_STOPPED = 2  /* parked at a safepoint until the world restarts */
+};
+
+typedef struct gc_alloc_cache {
+  gc_span *span;      /* span being allocated from, or NULL */
+  uint64_t free_mask; /* free slots of word `word` not yet handed out (1 = free) */
+  uint32_t word;      /* index of the bitmap word `free_mask` came from */
+} gc_alloc_cache;
+
+typedef struct gc_root_block {
+  struct gc_root_block *prev; /* older block */
+  uint32_t used;
+  void **slots[GC_ROOT_BLOCK];
+} gc_root_block;
+
+typedef struct gc_thread {
+  beskid_gc_thread_t pub; /* ABI prefix: top_frame @0, poll @8 */
+  _Atomic uint32_t state; /* enum gc_thread_state; see thread.c for the protocol */
+  struct gc_thread *next; /* the global thread list (gc.threads_lock) */
+  struct gc_thread *prev;
+  void *mi_heap; /* mimalloc heap in the GC arena, owned by this thread */
+  gc_alloc_cache caches[GC_SPAN_CLASSES];
+  void *wb[GC_WB_ENTRIES]; /* write-barrier buffer */
+  uint32_t wb_count;
+  bool rescan_roots;    /* used the object barrier this cycle: rescan at termination */
+  bool in_collect;      /* running a cycle step on this thread (no nested cycles) */
+  gc_root_block *roots; /* registered root slots, newest block first */
+  uint64_t root_count;
+  const beskid_type_t *type_cache[GC_TYPE_CACHE];
+  uint64_t stress_countdown; /* allocations left before a stress collection */
+  int64_t assist_debt;       /* bytes allocated during marking not yet paid for by work */
+  uint64_t black_bytes;      /* allocated black this cycle (live at mark end) */
+  uint64_t black_objects;
+} gc_thread;
+
+static inline gc_thread *gc_thread_of(beskid_gc_thread_t *t) { return (gc_thread *)t; }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Mark work (mark.c)                                                                         */
+
+#define GC_WORK_ENTRIES 510u
+
+/* A block of grey objects. Work moves between threads a whole block at a time. */
+typedef struct gc_work_block {
+  struct gc_work_block *next;
+  uint64_t count;
+  void *objects[GC_WORK_ENTRIES];
+} gc_work_block;
+
+/* A marker's private state: the block it pushes to and pops from. */
+typedef struct gc_marker {
+  gc_work_block *block;
+  uint64_t scanned_bytes; /* work done, for pacing */
+  uint64_t marked_objects;
+  uint64_t marked_bytes;
+} gc_marker;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The collector's global state (one per process)                                             */
+
+typedef struct gc_global {
+  bool initialized;
+  beskid_gc_config_t config;
+
+  /* The arena: one reserved range all GC memory comes from, so a flat page table covers it. */
+  int arena_id;
+  uintptr_t arena_base;
+  uintptr_t arena_size;
+  gc_span *_Atomic *page_table; /* one entry per page of the arena */
+
+  /* The page heap: chunks of pages from mimalloc, spans carved from them (heap.c). */
+  beskid_os_mutex_t heap_lock;
+  gc_chunk *chunks;         /* every chunk */
+  gc_chunk *avail_chunks;   /* shared chunks with at least one free page */
+  gc_span *free_spans;      /* recycled span structures */
+  uint64_t committed_bytes; /* bytes of chunks held (heap_lock) */
+  gc_central central[GC_SPAN_CLASSES];
+  gc_central large; /* large spans, in the `full` lists */
+
+  /* Phase and colours. */
+  _Atomic uint32_t phase;        /* beskid_gc_phase_t */
+  _Atomic uint32_t sweepgen;     /* +2 per cycle, at mark termination */
+  _Atomic uint32_t sweep_cursor; /* next span class the sweeper looks at (sweep.c) */
+
+  /* Threads (thread.c). */
+  beskid_os_mutex_t threads_lock;
+  beskid_os_cond_t threads_cond; /* signalled when a thread stops, parks or the world restarts */
+  gc_thread *threads;
+  uint32_t thread_count;
+  _Atomic uint32_t stop_requested;
+
+  /* Cycle control (collector.c): the background thread and who waits for what. */
+  beskid_os_mutex_t cycle_lock; /* serialises cycles: one runs at a time */
+  beskid_os_mutex_t wake_lock;
+  beskid_os_cond_t wake_cond;
+  bool cycle_wanted;
+  bool stopping;
+  uint64_t cycles_started;
+  uint64_t cycles_done;
+  beskid_os_thread_t collector;
+  bool collector_running;
+
+  /* Mark work pool (mark.c). */
+  beskid_os_mutex_t work_lock;
+  gc_work_block *full_blocks;
+  gc_work_block *empty_blocks;
+  uint64_t full_count;
+  _Atomic uint64_t marked_bytes;
+  _Atomic uint64_t marked_objects;
+
+  /* Global roots and handles (roots.c). */
+  beskid_os_mutex_t roots_lock;
+  void ***globals;
+  size_t global_count;
+  size_t global_cap;
+
+  /* Pacing and accounting (collector.c). All in bytes. */
+  _Atomic uint64_t heap_bytes; /* bytes in allocated, unswept objects */
+  _Atomic uint64_t heap_objects;
+  _Atomic uint64_t trigger; /* start a cycle when heap_bytes reaches this */
+  _Atomic uint64_t goal;
+  _Atomic int32_t gogc;
+  _Atomic uint64_t memory_limit;
+  _Atomic uint64_t heap_max;
+  _Atomic uint64_t stress_interval;
+  _Atomic bool trace;
+  uint64_t live_bytes; /* marked by the last cycle */
+  uint64_t live_objects;
+
+  /* Failure report of the last allocation that could not be satisfied. */
+  beskid_os_mutex_t failure_lock;
+  beskid_gc_failure_t failure;
+
+  /* Statistics (collector.c). */
+  beskid_os_mutex_t stats_lock;
+  beskid_gc_stats_t stats;
+  _Atomic uint64_t total_alloc_bytes;
+  _Atomic uint64_t total_alloc_objects;
+  _Atomic uint64_t total_freed_bytes;
+  _Atomic uint64_t total_freed_objects;
+  _Atomic uint64_t assist_ns;
+  uint64_t start_ns;
+} gc_global;
+
+extern gc_global beskid_gc;
+#define gc beskid_gc
+
+/* ------------------------------------------------------------------------------------------ */
+/* Functions shared between files                                                             */
+
+/* heap.c */
+beskid_gc_status beskid_gc_heap_init(uint64_t reserve);
+void beskid_gc_heap_shutdown(void);
+gc_span *beskid_gc_span_alloc(gc_thread *t, uint32_t npages);
+void beskid_gc_span_free(gc_span *s);
+void beskid_gc_heap_scavenge(uint64_t keep_bytes);
+void beskid_gc_for_each_span(void (*fn)(gc_span *s, void *context), void *context);
+void beskid_gc_span_init_small(gc_span *s, uint32_t span_class);
+void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan);
+void beskid_gc_list_push(gc_span_list_t *list, gc_span *s, uint8_t which);
+void beskid_gc_list_remove(gc_span_list_t *list, gc_span *s);
+/* The span owning `addr`, or NULL when addr is outside the heap or in free pages. */
+static inline gc_span *beskid_gc_span_of(uintptr_t addr) {
+  uintptr_t off = addr - gc.arena_base;
+  if (off >= gc.arena_size) return NULL;
+  return atomic_load_explicit(&gc.page_table[off >> GC_PAGE_SHIFT], memory_order_acquire);
+}
+/* The object containing addr and its span and index, or NULL. */
+void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
+
+/* alloc.c */
+void beskid_gc_release_caches(gc_thread *t);
+void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
+
+/* thread.c */
+gc_thread *beskid_gc_thread_self(void);
+void beskid_gc_threads_init(void);
+void beskid_gc_stop_world(uint64_t *ttsp_ns);
+void beskid_gc_start_world(void);
+void beskid_gc_detach_thread(gc_thread *t, bool exiting);
+
+/* mark.c */
+void beskid_gc_mark_init(void);
+void beskid_gc_mark_shutdown(void);
+void beskid_gc_marker_init(gc_marker *m);
+void beskid_gc_marker_flush(gc_marker *m);
+void beskid_gc_shade(gc_marker *m, void *ptr);
+bool beskid_gc_drain(gc_marker *m, uint64_t budget);
+bool beskid_gc_work_available(void);
+void beskid_gc_flush_barrier_buffer(gc_thread *t);
+void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t);
+void beskid_gc_scan_global_roots(gc_marker *m);
+
+/* sweep.c */
+bool beskid_gc_sweep_one(void);
+void beskid_gc_sweep_span(gc_span *s);
+void beskid_gc_span_sweep_claim(gc_span *s);
+void beskid_gc_finish_sweep(void);
+
+/* roots.c */
+void beskid_gc_roots_shutdown(void);
+void beskid_gc_for_each_handle(void (*fn)(void *object, void *context), void *context);
+
+/* debug.c (the world must be stopped for the *_stopped functions) */
+uint64_t beskid_gc_verify_stopped(const char *when);
+uint64_t beskid_gc_verify_heap(const char *when);
+void beskid_gc_checkmark_stopped(void);
+void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* collector.c */
+void beskid_gc_maybe_trigger(gc_thread *t);
+void beskid_gc_assist(gc_thread *t, uint64_t bytes);
+void beskid_gc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns);
+void beskid_gc_collect_for_oom(gc_thread *t);
+
+#endif /* BESKID_GC_INTERNAL_H */

@@ -1,0 +1,265 @@
+/* mark.c — marking: grey work, shading, scanning objects through their descriptors, the write
+ * barrier's slow paths and root scanning.
+ *
+ * Colours: an object is white when its mark bit is clear, grey when its bit is set and it sits
+ * in some work block (or a barrier buffer awaiting shading), black when its bit is set and it has
+ * been scanned. Pointer-free ("noscan") objects go straight from white to black.
+ *
+ * Work: each marker owns one block of grey objects and pushes and pops it privately; full
+ * blocks go to the global pool and a marker whose block runs dry takes one from it. An entry
+ * with its low bit set is not an object but the continuation of a large array: the address of
+ * the next element to scan ("oblet", at most GC_OBLET_BYTES per entry), so one huge array never
+ * holds a marker for long.
+ *
+ * Invariants:
+ * - only the marker whose atomic OR set an object's mark bit pushes it (each object is scanned
+ *   at most once per cycle);
+ * - a marker's block is flushed to the pool before the marker stops working, so at a stopped
+ *   world every grey object is in the pool or in a thread's barrier buffer;
+ * - while marking, the barrier shades both the overwritten and the stored pointer before the
+ *   store: a pointer can neither hide from the marker by moving from the heap into a root
+ *   (deletion half) nor by moving from an unscanned root into a black object (insertion half).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define GC_OBLET_BYTES (128u * 1024u)
+
+/* ------------------------------------------------------------------------------------------ */
+/* The work pool (gc.work_lock) */
+
+static gc_work_block *block_get_empty(void) {
+  beskid_os_mutex_lock(&gc.work_lock);
+  gc_work_block *b = gc.empty_blocks;
+  if (b != NULL) gc.empty_blocks = b->next;
+  beskid_os_mutex_unlock(&gc.work_lock);
+  if (b == NULL) {
+    b = malloc(sizeof *b);
+    if (b == NULL) return NULL;
+  }
+  b->next = NULL;
+  b->count = 0;
+  return b;
+}
+
+static void block_put(gc_work_block *b) {
+  beskid_os_mutex_lock(&gc.work_lock);
+  if (b->count == 0) {
+    b->next = gc.empty_blocks;
+    gc.empty_blocks = b;
+  } else {
+    b->next = gc.full_blocks;
+    gc.full_blocks = b;
+    gc.full_count++;
+  }
+  beskid_os_mutex_unlock(&gc.work_lock);
+}
+
+static gc_work_block *block_get_full(void) {
+  beskid_os_mutex_lock(&gc.work_lock);
+  gc_work_block *b = gc.full_blocks;
+  if (b != NULL) {
+    gc.full_blocks = b->next;
+    gc.full_count--;
+  }
+  beskid_os_mutex_unlock(&gc.work_lock);
+  return b;
+}
+
+bool beskid_gc_work_available(void) {
+  beskid_os_mutex_lock(&gc.work_lock);
+  bool any = gc.full_blocks != NULL;
+  beskid_os_mutex_unlock(&gc.work_lock);
+  return any;
+}
+
+void beskid_gc_mark_init(void) { beskid_os_mutex_init(&gc.work_lock); }
+
+void beskid_gc_mark_shutdown(void) {
+  for (gc_work_block *b = gc.full_blocks, *n; b != NULL; b = n) {
+    n = b->next;
+    free(b);
+  }
+  for (gc_work_block *b = gc.empty_blocks, *n; b != NULL; b = n) {
+    n = b->next;
+    free(b);
+  }
+  gc.full_blocks = gc.empty_blocks = NULL;
+  gc.full_count = 0;
+  beskid_os_mutex_destroy(&gc.work_lock);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Markers */
+
+void beskid_gc_marker_init(gc_marker *m) { memset(m, 0, sizeof *m); }
+
+void beskid_gc_marker_flush(gc_marker *m) {
+  if (m->block != NULL) {
+    block_put(m->block);
+    m->block = NULL;
+  }
+  atomic_fetch_add_explicit(&gc.marked_bytes, m->marked_bytes, memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.marked_objects, m->marked_objects, memory_order_relaxed);
+  m->marked_bytes = m->marked_objects = 0;
+}
+
+static void push(gc_marker *m, void *entry) {
+  gc_work_block *b = m->block;
+  if (b == NULL || b->count == GC_WORK_ENTRIES) {
+    if (b != NULL) block_put(b);
+    b = m->block = block_get_empty();
+    if (b == NULL) abort(); /* the runtime's own memory is exhausted: nothing sane remains */
+  }
+  b->objects[b->count++] = entry;
+}
+
+static void *pop(gc_marker *m) {
+  gc_work_block *b = m->block;
+  if (b == NULL || b->count == 0) {
+    gc_work_block *full = block_get_full();
+    if (full == NULL) return NULL;
+    if (b != NULL) block_put(b);
+    b = m->block = full;
+  }
+  return b->objects[--b->count];
+}
+
+/* Marks the object containing `ptr` (any address inside it) and greys it if it holds pointers. */
+void beskid_gc_shade(gc_marker *m, void *ptr) {
+  gc_span *s = beskid_gc_span_of((uintptr_t)ptr);
+  if (s == NULL || (uintptr_t)ptr >= s->limit || (uintptr_t)ptr < s->base) return;
+  uint32_t i = gc_span_index(s, (uintptr_t)ptr);
+  uint64_t allocated = __atomic_load_n(&s->alloc_bits[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1u;
+  if (!allocated || !gc_span_mark(s, i)) return;
+  m->marked_objects++;
+  m->marked_bytes +=
+      s->state == GC_SPAN_LARGE ? (uint64_t)s->npages << GC_PAGE_SHIFT : s->elem_size;
+  if (!gc_span_noscan(s)) push(m, (void *)(s->base + (uintptr_t)i * s->elem_size));
+}
+
+static inline void shade_slot(gc_marker *m, void **slot) {
+  /* Relaxed: a racing store is covered by the barrier (it shades the value it overwrites and the
+   * value it stores), so whichever value this load sees, nothing reachable stays white. */
+  void *v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (v != NULL) beskid_gc_shade(m, v);
+}
+
+/* Scans elements of an array buffer from element `from`; pushes a continuation if more remain
+ * than an oblet's worth. */
+static uint64_t scan_array(gc_marker *m, beskid_array_buffer_t *b, uint64_t from) {
+  const beskid_elem_type_t *e = b->elem;
+  uint64_t per_oblet = GC_OBLET_BYTES / e->stride;
+  if (per_oblet == 0) per_oblet = 1;
+  uint64_t end = b->capacity;
+  if (end - from > per_oblet) {
+    end = from + per_oblet;
+    char *next = (char *)beskid_obj_array_data(b) + end * e->stride;
+    push(m, (void *)((uintptr_t)next | 1u));
+  }
+  char *elem = (char *)beskid_obj_array_data(b) + from * e->stride;
+  for (uint64_t i = from; i < end; i++, elem += e->stride) {
+    for (uint64_t k = 0; k < e->pointer_count; k++)
+      shade_slot(m, (void **)(elem + e->pointer_map[k]));
+  }
+  return (end - from) * e->stride;
+}
+
+static uint64_t scan_object(gc_marker *m, void *obj) {
+  const beskid_type_t *type = ((beskid_header_t *)obj)->type;
+  if (type->flags & BESKID_TYPE_ARRAY) return scan_array(m, obj, 0) + BESKID_ARRAY_DATA_OFFSET;
+  for (uint64_t k = 0; k < type->pointer_count; k++) {
+    shade_slot(m, (void **)((char *)obj + type->pointer_map[k]));
+  }
+  return type->size;
+}
+
+static uint64_t scan_entry(gc_marker *m, void *entry) {
+  uintptr_t e = (uintptr_t)entry;
+  if ((e & 1u) == 0) return scan_object(m, entry);
+  void *elem = (void *)(e & ~(uintptr_t)1u);
+  gc_span *s = beskid_gc_span_of((uintptr_t)elem);
+  beskid_array_buffer_t *b = (beskid_array_buffer_t *)s->base;
+  uint64_t from = (uint64_t)((char *)elem - (char *)beskid_obj_array_data(b)) / b->elem->stride;
+  return scan_array(m, b, from);
+}
+
+/* Marks until `budget` bytes have been scanned or no grey object is left anywhere.
+ * Returns true when it stopped because of the budget. */
+bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
+  uint64_t done = 0;
+  void *entry;
+  while (done < budget) {
+    if ((entry = pop(m)) == NULL) {
+      m->scanned_bytes += done;
+      return false;
+    }
+    done += scan_entry(m, entry);
+  }
+  m->scanned_bytes += done;
+  return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Write barrier */
+
+void beskid_gc_flush_barrier_buffer(gc_thread *t) {
+  if (t->wb_count == 0) return;
+  gc_marker m;
+  beskid_gc_marker_init(&m);
+  for (uint32_t i = 0; i < t->wb_count; i++) beskid_gc_shade(&m, t->wb[i]);
+  t->wb_count = 0;
+  beskid_gc_marker_flush(&m);
+}
+
+static inline void buffer_shade(gc_thread *t, void *p) {
+  if (p == NULL) return;
+  if (t->wb_count == GC_WB_ENTRIES) beskid_gc_flush_barrier_buffer(t);
+  t->wb[t->wb_count++] = p;
+}
+
+void beskid_gc_write_barrier(beskid_gc_thread_t *pt, void **slot, void *value) {
+  if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
+  gc_thread *t = gc_thread_of(pt);
+  buffer_shade(t, __atomic_load_n(slot, __ATOMIC_RELAXED));
+  buffer_shade(t, value);
+}
+
+void beskid_gc_write_barrier_object(beskid_gc_thread_t *pt, void *parent, void *child) {
+  (void)parent;
+  if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
+  gc_thread *t = gc_thread_of(pt);
+  buffer_shade(t, child);
+  /* The overwritten value is unknown: it may now live only in this thread's roots, so they are
+   * scanned again when marking terminates (a Dijkstra barrier with a final root rescan). */
+  t->rescan_roots = true;
+}
+
+void beskid_gc_write_barrier_range(beskid_gc_thread_t *pt, void **slots, size_t count) {
+  if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
+  gc_thread *t = gc_thread_of(pt);
+  for (size_t i = 0; i < count; i++) buffer_shade(t, __atomic_load_n(&slots[i], __ATOMIC_RELAXED));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Roots */
+
+void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t) {
+  for (beskid_root_frame_t *f = t->pub.top_frame; f != NULL; f = f->previous) {
+    for (uint64_t i = 0; i < f->slot_count; i++) shade_slot(m, &f->slots[i]);
+  }
+  for (gc_root_block *b = t->roots; b != NULL; b = b->prev) {
+    for (uint32_t i = 0; i < b->used; i++) shade_slot(m, b->slots[i]);
+  }
+}
+
+static void shade_handle(void *object, void *context) { beskid_gc_shade(context, object); }
+
+void beskid_gc_scan_global_roots(gc_marker *m) {
+  beskid_os_mutex_lock(&gc.roots_lock);
+  for (size_t i = 0; i < gc.global_count; i++) shade_slot(m, gc.globals[i]);
+  beskid_os_mutex_unlock(&gc.roots_lock);
+  beskid_gc_for_each_handle(shade_handle, m);
+}
