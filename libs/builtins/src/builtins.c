@@ -96,7 +96,17 @@ static _Noreturn void trap_descriptor(beskid_obj_error e) {
   beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
 }
 
+static void *alloc_slow(int64_t size, const beskid_type_t *type);
+
 void *alloc(int64_t size, const beskid_type_t *type) {
+  /* One call for the common case: a known descriptor of a small object (the size check against
+   * the descriptor is part of the fast path's cache match). */
+  void *p = beskid_gc_alloc_fast(type, (uint64_t)size);
+  if (__builtin_expect(p != NULL, 1)) return p;
+  return alloc_slow(size, type);
+}
+
+static void *alloc_slow(int64_t size, const beskid_type_t *type) {
   beskid_gc_thread_t *t = beskid_rt_require_thread();
   if (type == NULL) {
     if (size < (int64_t)BESKID_HEADER_SIZE || (uint64_t)size > BESKID_OBJECT_SIZE_MAX) {

@@ -4,13 +4,19 @@
  * Fast path (cache_next): the thread owns a span per span class; `free_mask` holds the free
  * slots of one word of its alloc bitmap. Taking a slot is a count-trailing-zeros, a bit clear,
  * one store to the alloc bitmap and, when the span's pages held objects before, zeroing the slot.
- * No lock and no atomic read-modify-write, except the mark bit of allocate-black while marking.
+ * No lock, no atomic read-modify-write, no shared counter.
+ *
+ * Allocate-black is done in bulk: while marking, every free slot of a cached span is marked in
+ * advance (when the span enters the cache, or at mark start for spans already cached), so
+ * whatever the fast path hands out is already black; when the cache lets the span go during
+ * marking, the slots it did not hand out are unmarked again. Their bytes count as black
+ * (live) in between.
  *
  * Invariants:
  * - a slot is handed out only if its alloc bit was clear, and its bit is set before the object
  *   is returned (so a marker never mistakes a fresh object for a free slot);
- * - while the barrier is on, every object is marked before it is returned (allocate-black), and
- *   its bytes are counted in the thread's black_bytes, part of the cycle's live bytes;
+ * - while marking, every free slot of every cached span is marked, so every object allocated
+ *   is black; its bytes are in the thread's black_bytes, part of the cycle's live bytes;
  * - heap_bytes counts whole spans' free slots when a span enters a cache and gives back the
  *   unused ones when it leaves, so the per-object path touches no shared counter;
  * - every allocation is a safepoint: it polls before touching the heap. */
@@ -32,8 +38,22 @@ static inline uint64_t load_alloc(const gc_span *s, uint32_t w) {
   return __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED);
 }
 
+/* Zeroes a slot: sizes are multiples of 16, and most are small enough that an inline loop beats
+ * a call to memset. */
+static inline void zero_slot(void *p, uint32_t size) {
+  if (size > 256) {
+    memset(p, 0, size);
+    return;
+  }
+  uint64_t *w = p;
+  for (uint32_t i = 0; i < size / 8; i += 2) {
+    w[i] = 0;
+    w[i + 1] = 0;
+  }
+}
+
 /* Takes a free slot from the cached span, or returns NULL when the span is exhausted. */
-static inline void *cache_next(gc_thread *t, gc_alloc_cache *c) {
+static inline void *cache_next(gc_alloc_cache *c) {
   gc_span *s = c->span;
   if (s == NULL) return NULL;
   while (c->free_mask == 0) {
@@ -47,13 +67,38 @@ static inline void *cache_next(gc_thread *t, gc_alloc_cache *c) {
   __atomic_store_n(&s->alloc_bits[c->word], load_alloc(s, c->word) | (UINT64_C(1) << bit),
                    __ATOMIC_RELAXED);
   void *p = (void *)(s->base + (uintptr_t)i * s->elem_size);
-  if (s->needzero) memset(p, 0, s->elem_size);
-  if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
-    gc_span_mark(s, i);
-    t->black_bytes += s->elem_size;
-    t->black_objects++;
-  }
+  if (s->needzero) zero_slot(p, s->elem_size);
   return p;
+}
+
+/* While marking: marks (pre-allocates black) or unmarks the free slots a cache holds, from the
+ * cache's current word on, and counts them in or out of the thread's black bytes. */
+static void cache_mark_free(gc_thread *t, gc_alloc_cache *c, bool mark) {
+  gc_span *s = c->span;
+  uint64_t n = 0;
+  for (uint32_t w = c->word; w < bitmap_words(s); w++) {
+    uint64_t free_bits = w == c->word ? c->free_mask : ~load_alloc(s, w) & valid_bits(s, w);
+    if (free_bits == 0) continue;
+    n += (uint64_t)__builtin_popcountll(free_bits);
+    if (mark)
+      atomic_fetch_or_explicit(&s->mark_bits[w], free_bits, memory_order_relaxed);
+    else
+      atomic_fetch_and_explicit(&s->mark_bits[w], ~free_bits, memory_order_relaxed);
+  }
+  uint64_t bytes = n * s->elem_size;
+  if (mark) {
+    t->black_bytes += bytes;
+    t->black_objects += n;
+  } else {
+    t->black_bytes -= bytes;
+    t->black_objects -= n;
+  }
+}
+
+void beskid_gc_premark_caches(gc_thread *t) {
+  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
+    if (t->caches[i].span != NULL) cache_mark_free(t, &t->caches[i], true);
+  }
 }
 
 /* Free slots left in a cached span: the current word's mask plus the later words. */
@@ -85,9 +130,12 @@ static void central_put(gc_span *s) {
 }
 
 /* Returns a cached span to its central list and gives back the bytes of its unused slots. */
-static void cache_release(gc_alloc_cache *c) {
+static void cache_release(gc_thread *t, gc_alloc_cache *c) {
   gc_span *s = c->span;
   if (s == NULL) return;
+  if (atomic_load_explicit(&gc.phase, memory_order_relaxed) == BESKID_GC_PHASE_MARKING) {
+    cache_mark_free(t, c, false);
+  }
   uint32_t unused = cache_free_slots(c);
   s->alloc_count = s->nelems - unused;
   atomic_fetch_sub_explicit(&gc.heap_bytes, (uint64_t)unused * s->elem_size, memory_order_relaxed);
@@ -110,7 +158,7 @@ void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes) {
 }
 
 void beskid_gc_release_caches(gc_thread *t) {
-  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) cache_release(&t->caches[i]);
+  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) cache_release(t, &t->caches[i]);
 }
 
 /* A swept span of class `span_class` with at least one free slot, taken out of the central
@@ -149,8 +197,9 @@ static gc_span *central_take(gc_thread *t, uint32_t span_class) {
   return s;
 }
 
-/* Take `s` into the cache: its free slots count as allocated from now on. */
-static void cache_install(gc_alloc_cache *c, gc_span *s) {
+/* Take `s` into the cache: its free slots count as allocated from now on (and, while marking,
+ * as black). */
+static void cache_install(gc_thread *t, gc_alloc_cache *c, gc_span *s) {
   uint32_t free_slots = s->nelems - s->alloc_count;
   atomic_fetch_add_explicit(&gc.heap_bytes, (uint64_t)free_slots * s->elem_size,
                             memory_order_relaxed);
@@ -161,6 +210,9 @@ static void cache_install(gc_alloc_cache *c, gc_span *s) {
   c->span = s;
   c->word = 0;
   c->free_mask = ~load_alloc(s, 0) & valid_bits(s, 0);
+  if (atomic_load_explicit(&gc.phase, memory_order_relaxed) == BESKID_GC_PHASE_MARKING) {
+    cache_mark_free(t, c, true);
+  }
 }
 
 /* Whether `bytes` more may be allocated under the hard cap. */
@@ -184,16 +236,16 @@ static void record_failure(uint64_t requested) {
 
 static void *alloc_small_slow(gc_thread *t, uint32_t span_class, uint64_t requested) {
   gc_alloc_cache *c = &t->caches[span_class];
-  cache_release(c);
+  cache_release(t, c);
   beskid_gc_maybe_trigger(t);
   const gc_size_class *sc = &beskid_gc_size_classes[span_class >> 1];
   uint64_t span_bytes = (uint64_t)sc->nelems * sc->size;
   for (int attempt = 0; attempt < 2; attempt++) {
     gc_span *s = under_cap(span_bytes) ? central_take(t, span_class) : NULL;
     if (s != NULL) {
-      cache_install(c, s);
+      cache_install(t, c, s);
       beskid_gc_assist(t, (uint64_t)(s->nelems - s->alloc_count) * s->elem_size);
-      void *p = cache_next(t, c);
+      void *p = cache_next(c);
       if (p != NULL) return p;
       continue;
     }
@@ -255,7 +307,7 @@ static void *alloc_object(gc_thread *t, uint64_t size, const beskid_type_t *type
   void *p;
   if (size <= GC_SMALL_MAX) {
     uint32_t span_class = (beskid_gc_size_to_class(size) << 1) | (noscan ? 1u : 0u);
-    p = cache_next(t, &t->caches[span_class]);
+    p = cache_next(&t->caches[span_class]);
     if (__builtin_expect(p == NULL, 0)) p = alloc_small_slow(t, span_class, size);
   } else {
     p = alloc_large(t, size, noscan);
@@ -288,14 +340,45 @@ beskid_array_buffer_t *beskid_gc_alloc_array(beskid_gc_thread_t *pt, const beski
   return b;
 }
 
+static inline size_t type_slot(const beskid_type_t *type) {
+  return ((uintptr_t)type >> 3) % GC_TYPE_CACHE;
+}
+
 beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *pt, const beskid_type_t *type) {
   gc_thread *t = gc_thread_of(pt);
-  size_t slot = ((uintptr_t)type >> 4) % GC_TYPE_CACHE;
-  if (t->type_cache[slot] == type && type != NULL) return BESKID_OBJ_VALID;
-  beskid_obj_error e = beskid_obj_validate_type(type);
-  if (e == BESKID_OBJ_VALID && (type->flags & BESKID_TYPE_ARRAY) != 0) e = BESKID_OBJ_BAD_FLAGS;
-  if (e == BESKID_OBJ_VALID) t->type_cache[slot] = type;
-  return e;
+  gc_type_entry *e = &t->type_cache[type_slot(type)];
+  if (e->type == type && type != NULL) return BESKID_OBJ_VALID;
+  beskid_obj_error err = beskid_obj_validate_type(type);
+  if (err == BESKID_OBJ_VALID && (type->flags & BESKID_TYPE_ARRAY) != 0) err = BESKID_OBJ_BAD_FLAGS;
+  if (err == BESKID_OBJ_VALID) {
+    uint64_t size = (type->size + GC_GRANULE - 1) & ~(uint64_t)(GC_GRANULE - 1);
+    bool small = size <= GC_SMALL_MAX;
+    e->type = type;
+    /* A large object never matches the fast path's size compare. */
+    e->size = small ? type->size : UINT64_MAX;
+    e->span_class =
+        small ? (beskid_gc_size_to_class(size) << 1) | (type->pointer_count == 0 ? 1u : 0u) : 0;
+  }
+  return err;
+}
+
+void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size) {
+  gc_thread *t = beskid_gc_thread_self();
+  if (__builtin_expect(t == NULL, 0)) return NULL;
+  const gc_type_entry *e = &t->type_cache[type_slot(type)];
+  /* Anything unusual (a descriptor not validated yet, a size that disagrees, a large object, a
+   * pending safepoint; stress mode keeps the poll word set) takes the slow path, which also
+   * reports errors. */
+  if (__builtin_expect(e->type != type || e->size != size ||
+                           __atomic_load_n(&t->pub.poll, __ATOMIC_RELAXED) != 0,
+                       0)) {
+    return NULL;
+  }
+  beskid_header_t *h = cache_next(&t->caches[e->span_class]);
+  if (__builtin_expect(h == NULL, 0)) return NULL;
+  h->type = type;
+  h->gc_word = 0;
+  return h;
 }
 
 void beskid_gc_last_failure(beskid_gc_failure_t *failure) {

@@ -269,6 +269,7 @@ static void step_mark_start(bool forced) {
     t->black_bytes = t->black_objects = 0;
     t->rescan_roots = false;
     t->assist_debt = 0;
+    beskid_gc_premark_caches(t); /* allocate-black from the spans already cached */
     beskid_gc_scan_thread_roots(&m, t);
   }
   beskid_gc_scan_global_roots(&m);
@@ -363,9 +364,10 @@ static void step_sweep(void) {
   cur.sweep_ns = beskid_os_monotonic_ns() - t0;
   if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_heap("sweep end");
   atomic_store(&gc.phase, BESKID_GC_PHASE_IDLE);
-  /* Keep the pages the next cycle will want; give the rest back. */
+  /* Keep the pages the next cycle will want (the goal, plus room for cached spans and a margin
+   * against churning chunks through mimalloc); give the rest back. */
   uint64_t goal = atomic_load(&gc.goal);
-  uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 10;
+  uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 2 + (UINT64_C(4) << 20);
   beskid_gc_heap_scavenge(keep);
   gc.cycles_done++;
 
@@ -531,6 +533,8 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
 
 void beskid_gc_shutdown(void) {
   if (!gc.initialized) return;
+  /* Leave first: a cycle in progress must not wait for a thread that is waiting for it. */
+  beskid_gc_detach();
   if (gc.collector_running) {
     beskid_os_mutex_lock(&gc.wake_lock);
     gc.stopping = true;
@@ -539,7 +543,6 @@ void beskid_gc_shutdown(void) {
     beskid_os_thread_join(&gc.collector, NULL);
     gc.collector_running = false;
   }
-  beskid_gc_detach();
   /* Threads that never detached lose their context; their memory goes with the heap. */
   while (gc.threads != NULL) {
     gc_thread *t = gc.threads;
@@ -585,7 +588,9 @@ uint64_t beskid_gc_set_heap_max(uint64_t bytes) {
 }
 
 uint64_t beskid_gc_set_stress_interval(uint64_t interval) {
-  return atomic_exchange(&gc.stress_interval, interval);
+  uint64_t old = atomic_exchange(&gc.stress_interval, interval);
+  if (gc.initialized) beskid_gc_threads_set_idle_poll();
+  return old;
 }
 
 bool beskid_gc_set_trace(bool on) { return atomic_exchange(&gc.trace, on); }

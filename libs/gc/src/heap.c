@@ -184,9 +184,13 @@ static void avail_remove(gc_chunk *c) {
   c->in_avail = false;
 }
 
+/* A new chunk. A dedicated chunk (one large object) is zeroed by mimalloc, which skips the work
+ * for memory fresh from the OS; a shared chunk is not zeroed: its pages start dirty and each slot
+ * is zeroed when handed out, so memory that is never used is never written. */
 static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   size_t want = (size_t)npages * GC_PAGE_SIZE + GC_PAGE_SIZE;
-  void *block = mi_heap_zalloc((mi_heap_t *)t->mi_heap, want);
+  mi_heap_t *heap = (mi_heap_t *)t->mi_heap;
+  void *block = dedicated ? mi_heap_zalloc(heap, want) : mi_heap_malloc(heap, want);
   if (block == NULL) return NULL;
   tsan_acquire(block);
   gc_chunk *c = mi_zalloc(sizeof *c);
@@ -208,7 +212,10 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   c->free_pages = c->npages;
   c->dedicated = dedicated;
   if (!dedicated) {
-    for (uint32_t p = 0; p < c->npages; p++) map_set(c->free_map, p);
+    for (uint32_t p = 0; p < c->npages; p++) {
+      map_set(c->free_map, p);
+      map_set(c->dirty_map, p);
+    }
     avail_push(c);
   }
   c->prev = NULL;
@@ -251,7 +258,7 @@ static gc_span *span_struct_new(void) {
   if (s != NULL) {
     gc.free_spans = s->next;
   } else {
-    s = mi_malloc(sizeof *s);
+    s = mi_malloc_aligned(sizeof *s, 64);
     if (s == NULL) return NULL;
   }
   memset(s, 0, sizeof *s);

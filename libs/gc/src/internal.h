@@ -151,6 +151,13 @@ typedef struct gc_alloc_cache {
   uint32_t word;      /* index of the bitmap word `free_mask` came from */
 } gc_alloc_cache;
 
+/* A descriptor this thread has validated, with what allocating it needs. */
+typedef struct gc_type_entry {
+  const beskid_type_t *type;
+  uint64_t size;       /* type->size */
+  uint32_t span_class; /* 0 when the object is large (no fast path) */
+} gc_type_entry;
+
 typedef struct gc_root_block {
   struct gc_root_block *prev; /* older block */
   uint32_t used;
@@ -170,10 +177,10 @@ typedef struct gc_thread {
   bool in_collect;      /* running a cycle step on this thread (no nested cycles) */
   gc_root_block *roots; /* registered root slots, newest block first */
   uint64_t root_count;
-  const beskid_type_t *type_cache[GC_TYPE_CACHE];
-  uint64_t stress_countdown; /* allocations left before a stress collection */
-  int64_t assist_debt;       /* bytes allocated during marking not yet paid for by work */
-  uint64_t black_bytes;      /* allocated black this cycle (live at mark end) */
+  gc_type_entry type_cache[GC_TYPE_CACHE]; /* validated descriptors (beskid_gc_type_check) */
+  uint64_t stress_countdown;               /* allocations left before a stress collection */
+  int64_t assist_debt;  /* bytes allocated during marking not yet paid for by work */
+  uint64_t black_bytes; /* allocated black this cycle (live at mark end) */
   uint64_t black_objects;
 } gc_thread;
 
@@ -315,6 +322,7 @@ void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_
 /* alloc.c */
 void beskid_gc_release_caches(gc_thread *t);
 void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
+void beskid_gc_premark_caches(gc_thread *t);
 
 /* thread.c */
 gc_thread *beskid_gc_thread_self(void);
@@ -322,6 +330,7 @@ void beskid_gc_threads_init(void);
 void beskid_gc_stop_world(uint64_t *ttsp_ns);
 void beskid_gc_start_world(void);
 void beskid_gc_detach_thread(gc_thread *t, bool exiting);
+void beskid_gc_threads_set_idle_poll(void);
 
 /* mark.c */
 void beskid_gc_mark_init(void);

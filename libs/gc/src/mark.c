@@ -132,6 +132,9 @@ void beskid_gc_shade(gc_marker *m, void *ptr) {
   gc_span *s = beskid_gc_span_of((uintptr_t)ptr);
   if (s == NULL || (uintptr_t)ptr >= s->limit || (uintptr_t)ptr < s->base) return;
   uint32_t i = gc_span_index(s, (uintptr_t)ptr);
+  /* Already marked (the common case, and every object allocated during marking): done, without
+   * touching the alloc bits the allocating thread is writing. */
+  if (gc_span_marked(s, i)) return;
   uint64_t allocated = __atomic_load_n(&s->alloc_bits[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1u;
   if (!allocated || !gc_span_mark(s, i)) return;
   m->marked_objects++;
@@ -187,19 +190,42 @@ static uint64_t scan_entry(gc_marker *m, void *entry) {
 }
 
 /* Marks until `budget` bytes have been scanned or no grey object is left anywhere.
- * Returns true when it stopped because of the budget. */
+ * Returns true when it stopped because of the budget.
+ *
+ * Scanning is bound by cache misses on the objects' headers, so popped entries pass through a
+ * small FIFO: an object's header is prefetched when it enters and scanned GC_PREFETCH entries
+ * later. Entries still in the FIFO when the budget runs out go back on the stack. */
+#define GC_PREFETCH 8u
+
 bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
+  void *fifo[GC_PREFETCH];
+  uint32_t head = 0, count = 0;
   uint64_t done = 0;
-  void *entry;
+  bool stack_empty = false;
   while (done < budget) {
-    if ((entry = pop(m)) == NULL) {
-      m->scanned_bytes += done;
-      return false;
+    while (count < GC_PREFETCH && !stack_empty) {
+      void *entry = pop(m);
+      if (entry == NULL) {
+        stack_empty = true;
+        break;
+      }
+      __builtin_prefetch((void *)((uintptr_t)entry & ~(uintptr_t)1u));
+      fifo[(head + count++) % GC_PREFETCH] = entry;
     }
+    if (count == 0) break;
+    void *entry = fifo[head];
+    head = (head + 1) % GC_PREFETCH;
+    count--;
     done += scan_entry(m, entry);
+    stack_empty = false; /* scanning may have pushed more */
+  }
+  while (count > 0) {
+    push(m, fifo[head]);
+    head = (head + 1) % GC_PREFETCH;
+    count--;
   }
   m->scanned_bytes += done;
-  return true;
+  return done >= budget;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -46,6 +46,20 @@ static void exit_key_init(void) { beskid_os_tls_create(&exit_key, thread_exit_de
 
 gc_thread *beskid_gc_thread_self(void) { return current_thread; }
 
+/* The poll word's value when no stop is requested: stress mode keeps it set so that every
+ * allocation takes the slow path, where stress collections happen. */
+static uint32_t idle_poll(void) { return atomic_load(&gc.stress_interval) != 0 ? 1u : 0u; }
+
+void beskid_gc_threads_set_idle_poll(void) {
+  beskid_os_mutex_lock(&gc.threads_lock);
+  if (!atomic_load(&gc.stop_requested)) {
+    for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+      __atomic_store_n(&t->pub.poll, idle_poll(), __ATOMIC_RELAXED);
+    }
+  }
+  beskid_os_mutex_unlock(&gc.threads_lock);
+}
+
 /* Waits until no stop is requested. Caller holds threads_lock and is not RUNNING. */
 static void wait_for_world_running(void) {
   while (atomic_load(&gc.stop_requested)) beskid_os_cond_wait(&gc.threads_cond, &gc.threads_lock);
@@ -67,6 +81,7 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
     return NULL;
   }
   t->stress_countdown = atomic_load(&gc.stress_interval);
+  t->pub.poll = idle_poll();
   atomic_store(&t->state, GC_THREAD_NATIVE);
   beskid_os_mutex_lock(&gc.threads_lock);
   wait_for_world_running();
@@ -142,7 +157,7 @@ static void park_until_restart(gc_thread *t, uint32_t resume_state) {
 void beskid_gc_safepoint(beskid_gc_thread_t *pt) {
   gc_thread *t = gc_thread_of(pt);
   if (!atomic_load(&gc.stop_requested)) {
-    __atomic_store_n(&t->pub.poll, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->pub.poll, idle_poll(), __ATOMIC_RELAXED);
     if (atomic_load(&gc.stop_requested)) __atomic_store_n(&t->pub.poll, 1, __ATOMIC_RELAXED);
     return;
   }
@@ -202,7 +217,7 @@ void beskid_gc_start_world(void) {
   beskid_os_mutex_lock(&gc.threads_lock);
   atomic_store(&gc.stop_requested, 0);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
-    __atomic_store_n(&t->pub.poll, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->pub.poll, idle_poll(), __ATOMIC_RELAXED);
   }
   beskid_os_cond_broadcast(&gc.threads_cond);
   beskid_os_mutex_unlock(&gc.threads_lock);

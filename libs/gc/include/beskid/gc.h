@@ -215,6 +215,16 @@ beskid_gc_alloc_array(beskid_gc_thread_t *t, const beskid_elem_type_t *elem, uin
 BESKID_GC_API beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *t,
                                                     const beskid_type_t *type);
 
+/**
+ * @brief The allocation fast path for compiled code's `alloc`: the calling thread's context is
+ *        found through thread-local storage, and `type` must already have passed
+ *        beskid_gc_type_check() on this thread with `size == type->size`.
+ * @return a zeroed object with its header written, or NULL when the fast path cannot serve the
+ *         request (not attached, descriptor not checked yet, size mismatch, a large object, a
+ *         pending safepoint, no free slot cached, stress mode); then call beskid_gc_alloc().
+ */
+BESKID_GC_API void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size);
+
 /** @brief Why the last allocation of any thread failed. */
 typedef struct beskid_gc_failure_t {
   uint64_t requested; /**< Bytes asked for. */
