@@ -1,2 +1,509 @@
-/* posix.c — placeholder, replaced by the POSIX implementation of platform.h. */
+/* posix.c — libs/platform on POSIX systems (Linux first): the only file of the runtime that
+ * makes system calls.
+ *
+ * Invariants kept here:
+ * - every fallible call maps errno through beskid_os_status_from_errno(), the one mapping;
+ * - interrupted system calls (EINTR) are retried, partial writes are continued;
+ * - descriptors are opened close-on-exec;
+ * - the environment is read and written under one lock, so getenv never races setenv inside
+ *   the runtime (other code calling setenv directly is outside our control);
+ * - the argument snapshot is a private deep copy, replaced atomically under its lock. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "beskid/platform.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status */
+
+beskid_status beskid_os_status_from_errno(int err) {
+  switch (err) {
+  case 0:
+    return BESKID_OK;
+  case ENOENT:
+  case ENOTDIR:
+    return BESKID_NOT_FOUND;
+  case EACCES:
+  case EPERM:
+  case EROFS:
+    return BESKID_PERMISSION_DENIED;
+  case EEXIST:
+  case ENOTEMPTY:
+    return BESKID_ALREADY_EXISTS;
+  case EINVAL:
+  case EBADF:
+  case ENAMETOOLONG:
+  case EFAULT:
+    return BESKID_INVALID_INPUT;
+  default:
+    return BESKID_IO_ERROR;
+  }
+}
+
+const char *beskid_os_status_name(beskid_status status) {
+  switch (status) {
+  case BESKID_OK:
+    return "ok";
+  case BESKID_NOT_FOUND:
+    return "not_found";
+  case BESKID_PERMISSION_DENIED:
+    return "permission_denied";
+  case BESKID_IO_ERROR:
+    return "io_error";
+  case BESKID_INVALID_INPUT:
+    return "invalid_input";
+  case BESKID_ALREADY_EXISTS:
+    return "already_exists";
+  }
+  return "unknown";
+}
+
+static beskid_status from_errno(void) { return beskid_os_status_from_errno(errno); }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Threads */
+
+static void set_name(pthread_t thread, const char *name) {
+  char short_name[16];
+  snprintf(short_name, sizeof short_name, "%s", name);
+  pthread_setname_np(thread, short_name);
+}
+
+/* What a new thread needs before it runs the caller's function: its name is set from inside, so
+ * it is visible from the function's first instruction. */
+typedef struct thread_start {
+  beskid_os_thread_fn fn;
+  void *arg;
+  char name[16];
+} thread_start;
+
+static void *thread_trampoline(void *p) {
+  thread_start start = *(thread_start *)p;
+  free(p);
+  if (start.name[0] != '\0') pthread_setname_np(pthread_self(), start.name);
+  return start.fn(start.arg);
+}
+
+beskid_status beskid_os_thread_create(beskid_os_thread_t *thread, beskid_os_thread_fn fn, void *arg,
+                                      const char *name) {
+  if (thread == NULL || fn == NULL) return BESKID_INVALID_INPUT;
+  thread_start *start = calloc(1, sizeof *start);
+  if (start == NULL) return BESKID_IO_ERROR;
+  start->fn = fn;
+  start->arg = arg;
+  if (name != NULL) snprintf(start->name, sizeof start->name, "%s", name);
+  if (pthread_create(&thread->handle, NULL, thread_trampoline, start) != 0) {
+    free(start);
+    return BESKID_IO_ERROR;
+  }
+  thread->joinable = 1;
+  return BESKID_OK;
+}
+
+beskid_status beskid_os_thread_join(beskid_os_thread_t *thread, void **result) {
+  if (thread == NULL || !thread->joinable || pthread_equal(thread->handle, pthread_self())) {
+    return BESKID_INVALID_INPUT;
+  }
+  if (pthread_join(thread->handle, result) != 0) return BESKID_INVALID_INPUT;
+  thread->joinable = 0;
+  return BESKID_OK;
+}
+
+void beskid_os_thread_set_name(const char *name) {
+  if (name != NULL) set_name(pthread_self(), name);
+}
+
+void beskid_os_thread_yield(void) { sched_yield(); }
+
+uint64_t beskid_os_thread_id(void) { return (uint64_t)syscall(SYS_gettid); }
+
+void beskid_os_sleep_ns(uint64_t ns) {
+  struct timespec left = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+  while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Mutexes, condition variables, once */
+
+beskid_status beskid_os_mutex_init(beskid_os_mutex_t *mutex) {
+  if (mutex == NULL) return BESKID_INVALID_INPUT;
+  return pthread_mutex_init(&mutex->handle, NULL) == 0 ? BESKID_OK : BESKID_IO_ERROR;
+}
+void beskid_os_mutex_destroy(beskid_os_mutex_t *mutex) { pthread_mutex_destroy(&mutex->handle); }
+void beskid_os_mutex_lock(beskid_os_mutex_t *mutex) { pthread_mutex_lock(&mutex->handle); }
+bool beskid_os_mutex_trylock(beskid_os_mutex_t *mutex) {
+  return pthread_mutex_trylock(&mutex->handle) == 0;
+}
+void beskid_os_mutex_unlock(beskid_os_mutex_t *mutex) { pthread_mutex_unlock(&mutex->handle); }
+
+beskid_status beskid_os_cond_init(beskid_os_cond_t *cond) {
+  if (cond == NULL) return BESKID_INVALID_INPUT;
+  pthread_condattr_t attr;
+  if (pthread_condattr_init(&attr) != 0) return BESKID_IO_ERROR;
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  int err = pthread_cond_init(&cond->handle, &attr);
+  pthread_condattr_destroy(&attr);
+  return err == 0 ? BESKID_OK : BESKID_IO_ERROR;
+}
+void beskid_os_cond_destroy(beskid_os_cond_t *cond) { pthread_cond_destroy(&cond->handle); }
+void beskid_os_cond_wait(beskid_os_cond_t *cond, beskid_os_mutex_t *mutex) {
+  pthread_cond_wait(&cond->handle, &mutex->handle);
+}
+
+bool beskid_os_cond_timedwait(beskid_os_cond_t *cond, beskid_os_mutex_t *mutex,
+                              uint64_t timeout_ns) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  uint64_t sec = timeout_ns / 1000000000u, nsec = timeout_ns % 1000000000u + (uint64_t)now.tv_nsec;
+  struct timespec deadline;
+  deadline.tv_sec = now.tv_sec + (time_t)(sec + nsec / 1000000000u);
+  deadline.tv_nsec = (long)(nsec % 1000000000u);
+  if (deadline.tv_sec < now.tv_sec) deadline.tv_sec = (time_t)(~(uint64_t)0 >> 1); /* overflow */
+  return pthread_cond_timedwait(&cond->handle, &mutex->handle, &deadline) != ETIMEDOUT;
+}
+void beskid_os_cond_signal(beskid_os_cond_t *cond) { pthread_cond_signal(&cond->handle); }
+void beskid_os_cond_broadcast(beskid_os_cond_t *cond) { pthread_cond_broadcast(&cond->handle); }
+
+void beskid_os_once(beskid_os_once_t *once, void (*init)(void)) { pthread_once(once, init); }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Thread-local storage */
+
+beskid_status beskid_os_tls_create(beskid_os_tls_t *key, void (*destructor)(void *)) {
+  if (key == NULL) return BESKID_INVALID_INPUT;
+  return pthread_key_create(key, destructor) == 0 ? BESKID_OK : BESKID_IO_ERROR;
+}
+void beskid_os_tls_delete(beskid_os_tls_t key) { pthread_key_delete(key); }
+void *beskid_os_tls_get(beskid_os_tls_t key) { return pthread_getspecific(key); }
+beskid_status beskid_os_tls_set(beskid_os_tls_t key, void *value) {
+  return pthread_setspecific(key, value) == 0 ? BESKID_OK : BESKID_IO_ERROR;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Virtual memory */
+
+size_t beskid_os_page_size(void) {
+  static size_t page;
+  if (page == 0) page = (size_t)sysconf(_SC_PAGESIZE);
+  return page;
+}
+
+static bool page_aligned(const void *addr, size_t size) {
+  size_t mask = beskid_os_page_size() - 1;
+  return ((uintptr_t)addr & mask) == 0 && (size & mask) == 0 && size != 0;
+}
+
+static size_t round_to_page(size_t size) {
+  size_t page = beskid_os_page_size();
+  return size > SIZE_MAX - page ? 0 : (size + page - 1) & ~(page - 1);
+}
+
+void *beskid_os_vm_reserve(size_t size, size_t alignment) {
+  size = round_to_page(size);
+  if (size == 0) return NULL;
+  if (alignment == 0) alignment = beskid_os_page_size();
+  if ((alignment & (alignment - 1)) != 0 || alignment < beskid_os_page_size()) return NULL;
+  size_t extra = alignment - beskid_os_page_size();
+  if (size > SIZE_MAX - extra) return NULL;
+  char *p = mmap(NULL, size + extra, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+  /* Trim the over-reservation so the range starts on the alignment. */
+  char *start = (char *)(((uintptr_t)p + alignment - 1) & ~(uintptr_t)(alignment - 1));
+  if (start > p) munmap(p, (size_t)(start - p));
+  size_t tail = (size_t)(p + size + extra - (start + size));
+  if (tail > 0) munmap(start + size, tail);
+  return start;
+}
+
+beskid_status beskid_os_vm_commit(void *addr, size_t size) {
+  if (!page_aligned(addr, size)) return BESKID_INVALID_INPUT;
+  return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? BESKID_OK : from_errno();
+}
+
+beskid_status beskid_os_vm_decommit(void *addr, size_t size) {
+  if (!page_aligned(addr, size)) return BESKID_INVALID_INPUT;
+  /* Replacing the mapping drops the pages at once and leaves the range reserved. */
+  void *p =
+      mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return p == MAP_FAILED ? from_errno() : BESKID_OK;
+}
+
+beskid_status beskid_os_vm_reset(void *addr, size_t size) {
+  if (!page_aligned(addr, size)) return BESKID_INVALID_INPUT;
+  return madvise(addr, size, MADV_DONTNEED) == 0 ? BESKID_OK : from_errno();
+}
+
+void beskid_os_vm_release(void *addr, size_t size) {
+  if (addr != NULL && size != 0) munmap(addr, round_to_page(size));
+}
+
+void *beskid_os_vm_map(size_t size) {
+  size = round_to_page(size);
+  if (size == 0) return NULL;
+  void *p =
+      mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Clocks and process figures */
+
+static uint64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t beskid_os_monotonic_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+int64_t beskid_os_realtime_ns(void) { return (int64_t)clock_ns(CLOCK_REALTIME); }
+uint64_t beskid_os_thread_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
+uint64_t beskid_os_process_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
+
+beskid_status beskid_os_memory_usage(uint64_t *current, uint64_t *peak) {
+  if (current != NULL) {
+    FILE *f = fopen("/proc/self/statm", "re");
+    unsigned long long pages_total = 0, pages_resident = 0;
+    int n = f != NULL ? fscanf(f, "%llu %llu", &pages_total, &pages_resident) : 0;
+    if (f != NULL) fclose(f);
+    if (n != 2) return BESKID_IO_ERROR;
+    *current = pages_resident * beskid_os_page_size();
+  }
+  if (peak != NULL) {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0) return from_errno();
+    *peak = (uint64_t)usage.ru_maxrss * 1024u;
+  }
+  return BESKID_OK;
+}
+
+uint32_t beskid_os_cpu_count(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return (uint32_t)n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (uint32_t)n : 1u;
+}
+
+int64_t beskid_os_pid(void) { return (int64_t)getpid(); }
+
+/* ------------------------------------------------------------------------------------------ */
+/* File descriptors and the filesystem */
+
+beskid_status beskid_os_write_all(int fd, const void *buf, size_t len, size_t *written) {
+  size_t done = 0;
+  beskid_status st = BESKID_OK;
+  if (buf == NULL && len != 0) {
+    st = BESKID_INVALID_INPUT;
+    len = 0;
+  }
+  while (done < len) {
+    ssize_t n = write(fd, (const char *)buf + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      st = from_errno();
+      break;
+    }
+    done += (size_t)n;
+  }
+  if (written != NULL) *written = done;
+  return st;
+}
+
+beskid_status beskid_os_read(int fd, void *buf, size_t cap, size_t *got) {
+  if (got != NULL) *got = 0;
+  if (cap == 0) return BESKID_OK;
+  if (buf == NULL) return BESKID_INVALID_INPUT;
+  for (;;) {
+    ssize_t n = read(fd, buf, cap);
+    if (n >= 0) {
+      if (got != NULL) *got = (size_t)n;
+      return BESKID_OK;
+    }
+    if (errno != EINTR) return from_errno();
+  }
+}
+
+beskid_status beskid_os_open(const char *path, unsigned flags, int *fd) {
+  const unsigned known = BESKID_OS_OPEN_READ | BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_CREATE |
+                         BESKID_OS_OPEN_TRUNCATE | BESKID_OS_OPEN_APPEND | BESKID_OS_OPEN_EXCLUSIVE;
+  if (path == NULL || fd == NULL || (flags & ~known) != 0 ||
+      (flags & (BESKID_OS_OPEN_READ | BESKID_OS_OPEN_WRITE)) == 0) {
+    return BESKID_INVALID_INPUT;
+  }
+  int mode = (flags & BESKID_OS_OPEN_READ) && (flags & BESKID_OS_OPEN_WRITE) ? O_RDWR
+             : (flags & BESKID_OS_OPEN_WRITE)                                ? O_WRONLY
+                                                                             : O_RDONLY;
+  if (flags & BESKID_OS_OPEN_CREATE) mode |= O_CREAT;
+  if (flags & BESKID_OS_OPEN_TRUNCATE) mode |= O_TRUNC;
+  if (flags & BESKID_OS_OPEN_APPEND) mode |= O_APPEND;
+  if (flags & BESKID_OS_OPEN_EXCLUSIVE) mode |= O_EXCL;
+  int result;
+  do {
+    result = open(path, mode | O_CLOEXEC, 0666);
+  } while (result < 0 && errno == EINTR);
+  if (result < 0) return from_errno();
+  *fd = result;
+  return BESKID_OK;
+}
+
+beskid_status beskid_os_close(int fd) {
+  /* Linux releases the descriptor even when close reports EINTR: never retry. */
+  return close(fd) == 0 || errno == EINTR ? BESKID_OK : from_errno();
+}
+
+beskid_status beskid_os_stat(const char *path, beskid_os_file_info *info) {
+  if (path == NULL || info == NULL) return BESKID_INVALID_INPUT;
+  struct stat st;
+  if (stat(path, &st) != 0) return from_errno();
+  info->size = (uint64_t)st.st_size;
+  info->modified_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  info->kind = S_ISREG(st.st_mode)   ? BESKID_OS_FILE_REGULAR
+               : S_ISDIR(st.st_mode) ? BESKID_OS_FILE_DIRECTORY
+                                     : BESKID_OS_FILE_OTHER;
+  return BESKID_OK;
+}
+
+beskid_status beskid_os_mkdir(const char *path) {
+  if (path == NULL) return BESKID_INVALID_INPUT;
+  return mkdir(path, 0777) == 0 ? BESKID_OK : from_errno();
+}
+
+beskid_status beskid_os_remove(const char *path) {
+  if (path == NULL) return BESKID_INVALID_INPUT;
+  if (unlink(path) == 0) return BESKID_OK;
+  if (errno == EISDIR || errno == EPERM) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+      return rmdir(path) == 0 ? BESKID_OK : from_errno();
+    }
+    errno = EPERM;
+  }
+  return from_errno();
+}
+
+beskid_status beskid_os_getcwd(char *buf, size_t cap, size_t *len) {
+  char path[4096];
+  if (getcwd(path, sizeof path) == NULL) return from_errno();
+  size_t n = strlen(path);
+  if (len != NULL) *len = n;
+  if (buf == NULL || cap <= n) return BESKID_INVALID_INPUT;
+  memcpy(buf, path, n + 1);
+  return BESKID_OK;
+}
+
+bool beskid_os_isatty(int fd) { return isatty(fd) == 1; }
+
+beskid_status beskid_os_terminal_size(int fd, uint32_t *cols, uint32_t *rows) {
+  struct winsize ws;
+  if (!isatty(fd) || ioctl(fd, TIOCGWINSZ, &ws) != 0) return BESKID_INVALID_INPUT;
+  if (cols != NULL) *cols = ws.ws_col;
+  if (rows != NULL) *rows = ws.ws_row;
+  return BESKID_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Environment */
+
+static pthread_rwlock_t env_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static bool env_name_ok(const char *name) {
+  return name != NULL && name[0] != '\0' && strchr(name, '=') == NULL;
+}
+
+beskid_status beskid_os_env_get(const char *name, char *buf, size_t cap, size_t *len) {
+  if (!env_name_ok(name)) return BESKID_INVALID_INPUT;
+  pthread_rwlock_rdlock(&env_lock);
+  const char *value = getenv(name);
+  beskid_status st = BESKID_OK;
+  if (value == NULL) {
+    st = BESKID_NOT_FOUND;
+  } else {
+    size_t n = strlen(value);
+    if (len != NULL) *len = n;
+    if (buf == NULL || cap <= n)
+      st = BESKID_INVALID_INPUT;
+    else
+      memcpy(buf, value, n + 1);
+  }
+  pthread_rwlock_unlock(&env_lock);
+  return st;
+}
+
+beskid_status beskid_os_env_set(const char *name, const char *value) {
+  if (!env_name_ok(name)) return BESKID_INVALID_INPUT;
+  pthread_rwlock_wrlock(&env_lock);
+  int r = value != NULL ? setenv(name, value, 1) : unsetenv(name);
+  pthread_rwlock_unlock(&env_lock);
+  return r == 0 ? BESKID_OK : from_errno();
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Arguments */
+
+static pthread_mutex_t args_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **args_copy;
+static int64_t args_n;
+
+static void free_args(char **args, int64_t n) {
+  for (int64_t i = 0; i < n; i++) free(args[i]);
+  free(args);
+}
+
+beskid_status beskid_os_args_set(int argc, const char *const *argv) {
+  if (argc < 0 || (argv == NULL && argc > 0)) return BESKID_INVALID_INPUT;
+  char **copy = calloc((size_t)argc + 1, sizeof *copy);
+  if (copy == NULL) return BESKID_IO_ERROR;
+  for (int i = 0; i < argc; i++) {
+    copy[i] = strdup(argv[i] != NULL ? argv[i] : "");
+    if (copy[i] == NULL) {
+      free_args(copy, i);
+      return BESKID_IO_ERROR;
+    }
+  }
+  pthread_mutex_lock(&args_lock);
+  char **old = args_copy;
+  int64_t old_n = args_n;
+  args_copy = copy;
+  args_n = argc;
+  pthread_mutex_unlock(&args_lock);
+  free_args(old, old_n);
+  return BESKID_OK;
+}
+
+int64_t beskid_os_args_count(void) {
+  pthread_mutex_lock(&args_lock);
+  int64_t n = args_n;
+  pthread_mutex_unlock(&args_lock);
+  return n;
+}
+
+const char *beskid_os_args_get(int64_t index, size_t *len) {
+  pthread_mutex_lock(&args_lock);
+  const char *arg = index >= 0 && index < args_n ? args_copy[index] : NULL;
+  pthread_mutex_unlock(&args_lock);
+  if (arg != NULL && len != NULL) *len = strlen(arg);
+  return arg;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Exit */
+
+void beskid_os_exit(int status) { exit(status); }
+void beskid_os_exit_now(int status) { _exit(status); }
+void beskid_os_abort(void) { abort(); }

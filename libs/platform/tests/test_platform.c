@@ -1,13 +1,700 @@
-/* test_platform.c — the Check suite of libs/platform. */
+/* test_platform.c — the Check suite of libs/platform: a test per behaviour, failure paths
+ * included. Threads are created inside tests (Check forks a process per test). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "beskid/platform.h"
 #include "check_support.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status */
+
+START_TEST(test_status_mapping) {
+  ck_assert_int_eq(beskid_os_status_from_errno(0), BESKID_OK);
+  ck_assert_int_eq(beskid_os_status_from_errno(ENOENT), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_status_from_errno(ENOTDIR), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_status_from_errno(EACCES), BESKID_PERMISSION_DENIED);
+  ck_assert_int_eq(beskid_os_status_from_errno(EPERM), BESKID_PERMISSION_DENIED);
+  ck_assert_int_eq(beskid_os_status_from_errno(EROFS), BESKID_PERMISSION_DENIED);
+  ck_assert_int_eq(beskid_os_status_from_errno(EEXIST), BESKID_ALREADY_EXISTS);
+  ck_assert_int_eq(beskid_os_status_from_errno(ENOTEMPTY), BESKID_ALREADY_EXISTS);
+  ck_assert_int_eq(beskid_os_status_from_errno(EINVAL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_status_from_errno(EBADF), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_status_from_errno(ENAMETOOLONG), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_status_from_errno(EFAULT), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_status_from_errno(EIO), BESKID_IO_ERROR);
+  ck_assert_int_eq(beskid_os_status_from_errno(ENOSPC), BESKID_IO_ERROR);
+  ck_assert_str_eq(beskid_os_status_name(BESKID_OK), "ok");
+  ck_assert_str_eq(beskid_os_status_name(BESKID_NOT_FOUND), "not_found");
+  ck_assert_str_eq(beskid_os_status_name(BESKID_PERMISSION_DENIED), "permission_denied");
+  ck_assert_str_eq(beskid_os_status_name(BESKID_IO_ERROR), "io_error");
+  ck_assert_str_eq(beskid_os_status_name(BESKID_INVALID_INPUT), "invalid_input");
+  ck_assert_str_eq(beskid_os_status_name(BESKID_ALREADY_EXISTS), "already_exists");
+  ck_assert_str_eq(beskid_os_status_name((beskid_status)42), "unknown");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Threads */
+
+static void *return_arg_plus_one(void *arg) {
+  char name[16] = "";
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  ck_assert_str_eq(name, "beskid-worker-l"); /* truncated to 15 bytes */
+  return (void *)((uintptr_t)arg + 1);
+}
+
+START_TEST(test_thread_create_join) {
+  beskid_os_thread_t t;
+  ck_assert_int_eq(
+      beskid_os_thread_create(&t, return_arg_plus_one, (void *)41, "beskid-worker-long-name"),
+      BESKID_OK);
+  void *result = NULL;
+  ck_assert_int_eq(beskid_os_thread_join(&t, &result), BESKID_OK);
+  ck_assert_ptr_eq(result, (void *)42);
+  ck_assert_int_eq(beskid_os_thread_join(&t, NULL), BESKID_INVALID_INPUT); /* joined already */
+  ck_assert_int_eq(beskid_os_thread_create(NULL, return_arg_plus_one, NULL, NULL),
+                   BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_thread_create(&t, NULL, NULL, NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_thread_join(NULL, NULL), BESKID_INVALID_INPUT);
+}
+END_TEST
+
+static void *report_id(void *arg) {
+  *(uint64_t *)arg = beskid_os_thread_id();
+  beskid_os_thread_set_name("renamed");
+  char name[16];
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  ck_assert_str_eq(name, "renamed");
+  return NULL;
+}
+
+START_TEST(test_thread_ids_and_names) {
+  uint64_t ids[3] = {0};
+  beskid_os_thread_t t[2];
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(beskid_os_thread_create(&t[i], report_id, &ids[i], "id"), BESKID_OK);
+  }
+  for (int i = 0; i < 2; i++) beskid_os_thread_join(&t[i], NULL);
+  ids[2] = beskid_os_thread_id();
+  ck_assert_uint_ne(ids[0], 0);
+  ck_assert_uint_ne(ids[0], ids[1]);
+  ck_assert_uint_ne(ids[0], ids[2]);
+  ck_assert_uint_ne(ids[1], ids[2]);
+  beskid_os_thread_yield();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Mutexes, condition variables, once */
+
+static beskid_os_mutex_t counter_lock;
+static uint64_t counter;
+
+static void *increment(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 100000; i++) {
+    beskid_os_mutex_lock(&counter_lock);
+    counter++;
+    beskid_os_mutex_unlock(&counter_lock);
+  }
+  return NULL;
+}
+
+START_TEST(test_mutex_excludes) {
+  ck_assert_int_eq(beskid_os_mutex_init(&counter_lock), BESKID_OK);
+  beskid_os_thread_t t[4];
+  for (int i = 0; i < 4; i++) beskid_os_thread_create(&t[i], increment, NULL, "inc");
+  for (int i = 0; i < 4; i++) beskid_os_thread_join(&t[i], NULL);
+  ck_assert_uint_eq(counter, 400000);
+  beskid_os_mutex_destroy(&counter_lock);
+  ck_assert_int_eq(beskid_os_mutex_init(NULL), BESKID_INVALID_INPUT);
+}
+END_TEST
+
+static void *try_lock_held(void *arg) { return (void *)(uintptr_t)beskid_os_mutex_trylock(arg); }
+
+START_TEST(test_mutex_trylock) {
+  beskid_os_mutex_t m;
+  beskid_os_mutex_init(&m);
+  ck_assert(beskid_os_mutex_trylock(&m));
+  beskid_os_thread_t t;
+  void *got = (void *)1;
+  beskid_os_thread_create(&t, try_lock_held, &m, "try");
+  beskid_os_thread_join(&t, &got);
+  ck_assert_ptr_null(got); /* held by us: another thread cannot take it */
+  beskid_os_mutex_unlock(&m);
+  beskid_os_mutex_destroy(&m);
+}
+END_TEST
+
+static beskid_os_mutex_t cv_lock;
+static beskid_os_cond_t cv;
+static int cv_ready, cv_woken;
+
+static void *wait_ready(void *arg) {
+  (void)arg;
+  beskid_os_mutex_lock(&cv_lock);
+  while (!cv_ready) beskid_os_cond_wait(&cv, &cv_lock);
+  cv_woken++;
+  beskid_os_mutex_unlock(&cv_lock);
+  return NULL;
+}
+
+START_TEST(test_cond_signal_broadcast) {
+  beskid_os_mutex_init(&cv_lock);
+  ck_assert_int_eq(beskid_os_cond_init(&cv), BESKID_OK);
+  beskid_os_thread_t t[3];
+  for (int i = 0; i < 3; i++) beskid_os_thread_create(&t[i], wait_ready, NULL, "wait");
+  beskid_os_sleep_ns(20000000);
+  beskid_os_mutex_lock(&cv_lock);
+  cv_ready = 1;
+  beskid_os_cond_broadcast(&cv);
+  beskid_os_mutex_unlock(&cv_lock);
+  for (int i = 0; i < 3; i++) beskid_os_thread_join(&t[i], NULL);
+  ck_assert_int_eq(cv_woken, 3);
+  /* signal wakes a single waiter that checks its predicate */
+  cv_ready = 0;
+  beskid_os_thread_create(&t[0], wait_ready, NULL, "wait");
+  beskid_os_sleep_ns(10000000);
+  beskid_os_mutex_lock(&cv_lock);
+  cv_ready = 1;
+  beskid_os_cond_signal(&cv);
+  beskid_os_mutex_unlock(&cv_lock);
+  beskid_os_thread_join(&t[0], NULL);
+  ck_assert_int_eq(cv_woken, 4);
+  beskid_os_cond_destroy(&cv);
+  beskid_os_mutex_destroy(&cv_lock);
+}
+END_TEST
+
+START_TEST(test_cond_timedwait_times_out) {
+  beskid_os_mutex_t m;
+  beskid_os_cond_t c;
+  beskid_os_mutex_init(&m);
+  beskid_os_cond_init(&c);
+  beskid_os_mutex_lock(&m);
+  uint64_t t0 = beskid_os_monotonic_ns();
+  bool woken = beskid_os_cond_timedwait(&c, &m, 50000000);
+  uint64_t waited = beskid_os_monotonic_ns() - t0;
+  ck_assert(!woken);
+  ck_assert_uint_ge(waited, 50000000);
+  ck_assert_uint_lt(waited, 5000000000u);
+  /* A deadline that would overflow the clock still returns (after a zero-length wait). */
+  ck_assert(!beskid_os_cond_timedwait(&c, &m, 0));
+  beskid_os_mutex_unlock(&m);
+  beskid_os_cond_destroy(&c);
+  beskid_os_mutex_destroy(&m);
+}
+END_TEST
+
+static atomic_int once_runs;
+static beskid_os_once_t once_flag = BESKID_OS_ONCE_INIT;
+static void once_body(void) {
+  atomic_fetch_add(&once_runs, 1);
+  beskid_os_sleep_ns(10000000);
+}
+static void *run_once(void *arg) {
+  (void)arg;
+  beskid_os_once(&once_flag, once_body);
+  ck_assert_int_eq(atomic_load(&once_runs), 1); /* finished before anyone returns */
+  return NULL;
+}
+
+START_TEST(test_once_runs_once) {
+  beskid_os_thread_t t[4];
+  for (int i = 0; i < 4; i++) beskid_os_thread_create(&t[i], run_once, NULL, "once");
+  for (int i = 0; i < 4; i++) beskid_os_thread_join(&t[i], NULL);
+  ck_assert_int_eq(atomic_load(&once_runs), 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* TLS */
+
+static beskid_os_tls_t key;
+static atomic_int destroyed;
+static void tls_destructor(void *value) {
+  ck_assert_ptr_eq(value, (void *)7);
+  atomic_fetch_add(&destroyed, 1);
+}
+static void *tls_thread(void *arg) {
+  (void)arg;
+  ck_assert_ptr_null(beskid_os_tls_get(key));
+  ck_assert_int_eq(beskid_os_tls_set(key, (void *)7), BESKID_OK);
+  ck_assert_ptr_eq(beskid_os_tls_get(key), (void *)7);
+  return NULL;
+}
+
+START_TEST(test_tls_per_thread_and_destructor) {
+  ck_assert_int_eq(beskid_os_tls_create(&key, tls_destructor), BESKID_OK);
+  beskid_os_tls_set(key, (void *)1);
+  beskid_os_thread_t t;
+  beskid_os_thread_create(&t, tls_thread, NULL, "tls");
+  beskid_os_thread_join(&t, NULL);
+  ck_assert_int_eq(atomic_load(&destroyed), 1);
+  ck_assert_ptr_eq(beskid_os_tls_get(key), (void *)1); /* ours untouched */
+  beskid_os_tls_set(key, NULL);
+  beskid_os_tls_delete(key);
+  ck_assert_int_eq(beskid_os_tls_create(NULL, NULL), BESKID_INVALID_INPUT);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Virtual memory */
+
+START_TEST(test_vm_reserve_commit_decommit) {
+  size_t page = beskid_os_page_size();
+  ck_assert_uint_ge(page, 4096);
+  ck_assert_uint_eq(page & (page - 1), 0);
+  size_t size = 64 * page;
+  char *p = beskid_os_vm_reserve(size, 0);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_int_eq(beskid_os_vm_commit(p, 4 * page), BESKID_OK);
+  for (size_t i = 0; i < 4 * page; i++) ck_assert_int_eq(p[i], 0);
+  memset(p, 0x5a, 4 * page);
+  ck_assert_int_eq(beskid_os_vm_decommit(p, 4 * page), BESKID_OK);
+  ck_assert_int_eq(beskid_os_vm_commit(p, 4 * page), BESKID_OK);
+  ck_assert_int_eq(p[0], 0); /* decommitted memory comes back zero */
+  memset(p, 0x5a, page);
+  ck_assert_int_eq(beskid_os_vm_reset(p, page), BESKID_OK);
+  ck_assert_int_eq(p[10], 0); /* reset keeps access and reads zero */
+  ck_assert_int_eq(beskid_os_vm_commit(p + 1, page), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_vm_commit(p, page + 1), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_vm_decommit(p, 0), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_vm_reset(p + 3, page), BESKID_INVALID_INPUT);
+  beskid_os_vm_release(p, size);
+  ck_assert_ptr_null(beskid_os_vm_reserve(0, 0));
+  ck_assert_ptr_null(beskid_os_vm_reserve(page, 3 * page)); /* not a power of two */
+  ck_assert_ptr_null(beskid_os_vm_reserve(SIZE_MAX - 10, 0));
+}
+END_TEST
+
+START_TEST(test_vm_alignment) {
+  size_t aligns[] = {UINT64_C(1) << 20, UINT64_C(64) << 20};
+  for (int i = 0; i < 2; i++) {
+    char *p = beskid_os_vm_reserve(3 << 20, aligns[i]);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq((uintptr_t)p % aligns[i], 0);
+    ck_assert_int_eq(beskid_os_vm_commit(p, 3 << 20), BESKID_OK);
+    p[(3 << 20) - 1] = 1;
+    beskid_os_vm_release(p, 3 << 20);
+  }
+}
+END_TEST
+
+START_TEST(test_vm_map_sparse) {
+  size_t size = UINT64_C(1) << 32; /* 4 GiB of address space, touched in two places */
+  char *p = beskid_os_vm_map(size);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_int_eq(p[0], 0);
+  p[size - 1] = 3;
+  ck_assert_int_eq(p[size - 1], 3);
+  beskid_os_vm_release(p, size);
+  ck_assert_ptr_null(beskid_os_vm_map(0));
+}
+END_TEST
+
+START_TEST(test_vm_uncommitted_faults) {
+  char *p = beskid_os_vm_reserve(beskid_os_page_size(), 0);
+  ck_assert_ptr_nonnull(p);
+  p[0] = 1; /* reserved, not committed: SIGSEGV */
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Clocks and figures */
+
+START_TEST(test_clocks) {
+  uint64_t a = beskid_os_monotonic_ns();
+  for (int i = 0; i < 1000; i++) {
+    uint64_t b = beskid_os_monotonic_ns();
+    ck_assert_uint_ge(b, a);
+    a = b;
+  }
+  int64_t wall = beskid_os_realtime_ns();
+  int64_t now = (int64_t)time(NULL) * 1000000000;
+  ck_assert_int_lt(llabs(wall - now), 5000000000ll);
+  uint64_t cpu0 = beskid_os_thread_cpu_ns(), proc0 = beskid_os_process_cpu_ns();
+  volatile uint64_t x = 0;
+  while (beskid_os_thread_cpu_ns() - cpu0 < 20000000) x++;
+  ck_assert_uint_gt(beskid_os_process_cpu_ns(), proc0);
+  uint64_t t0 = beskid_os_monotonic_ns();
+  beskid_os_sleep_ns(10000000);
+  ck_assert_uint_ge(beskid_os_monotonic_ns() - t0, 10000000);
+  beskid_os_sleep_ns(0);
+}
+END_TEST
+
+START_TEST(test_memory_usage) {
+  uint64_t cur = 0, peak = 0;
+  ck_assert_int_eq(beskid_os_memory_usage(&cur, &peak), BESKID_OK);
+  ck_assert_uint_gt(cur, 0);
+  ck_assert_uint_ge(peak, cur / 2);
+  size_t size = 64u << 20;
+  char *p = beskid_os_vm_map(size);
+  memset(p, 1, size);
+  uint64_t cur2, peak2;
+  ck_assert_int_eq(beskid_os_memory_usage(&cur2, &peak2), BESKID_OK);
+  ck_assert_uint_ge(cur2, cur + size / 2);
+  ck_assert_uint_ge(peak2, cur2 - cur2 / 8);
+  beskid_os_vm_release(p, size);
+  ck_assert_int_eq(beskid_os_memory_usage(NULL, NULL), BESKID_OK);
+  ck_assert_uint_ge(beskid_os_cpu_count(), 1);
+  ck_assert_int_eq(beskid_os_pid(), (int64_t)getpid());
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* File descriptors */
+
+enum { BIG = 1 << 20 }; /* more than a pipe holds: forces partial writes */
+
+static void *drain_pipe(void *arg) {
+  int fd = (int)(intptr_t)arg;
+  static char buf[65536];
+  size_t total = 0, got;
+  while (beskid_os_read(fd, buf, sizeof buf, &got) == BESKID_OK && got > 0) total += got;
+  return (void *)(uintptr_t)total;
+}
+
+START_TEST(test_write_all_partial_and_read_eof) {
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  beskid_os_thread_t t;
+  beskid_os_thread_create(&t, drain_pipe, (void *)(intptr_t)fds[0], "drain");
+  char *data = malloc(BIG);
+  memset(data, 'x', BIG);
+  size_t written = 0;
+  ck_assert_int_eq(beskid_os_write_all(fds[1], data, BIG, &written), BESKID_OK);
+  ck_assert_uint_eq(written, BIG);
+  ck_assert_int_eq(beskid_os_write_all(fds[1], NULL, 0, &written), BESKID_OK);
+  ck_assert_uint_eq(written, 0);
+  ck_assert_int_eq(beskid_os_close(fds[1]), BESKID_OK);
+  void *total;
+  beskid_os_thread_join(&t, &total);
+  ck_assert_uint_eq((uintptr_t)total, BIG);
+  size_t got = 99;
+  char c;
+  ck_assert_int_eq(beskid_os_read(fds[0], &c, 1, &got), BESKID_OK);
+  ck_assert_uint_eq(got, 0); /* end of file */
+  ck_assert_int_eq(beskid_os_read(fds[0], NULL, 0, &got), BESKID_OK);
+  ck_assert_int_eq(beskid_os_read(fds[0], NULL, 5, &got), BESKID_INVALID_INPUT);
+  beskid_os_close(fds[0]);
+  ck_assert_int_eq(beskid_os_write_all(fds[1], "x", 1, NULL), BESKID_INVALID_INPUT); /* closed */
+  ck_assert_int_eq(beskid_os_write_all(1, NULL, 3, NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_read(-1, &c, 1, &got), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_close(-1), BESKID_INVALID_INPUT);
+  free(data);
+}
+END_TEST
+
+START_TEST(test_write_to_closed_pipe_reports_error) {
+  signal(SIGPIPE, SIG_IGN);
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  close(fds[0]);
+  size_t written = 7;
+  ck_assert_int_eq(beskid_os_write_all(fds[1], "abc", 3, &written), BESKID_IO_ERROR); /* EPIPE */
+  ck_assert_uint_eq(written, 0);
+  close(fds[1]);
+}
+END_TEST
+
+static char dir[256];
+
+static void make_temp_dir(void) {
+  snprintf(dir, sizeof dir, "/tmp/beskid-platform-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static const char *in_dir(const char *name) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return path;
+}
+
+START_TEST(test_files) {
+  make_temp_dir();
+  char path[512];
+  snprintf(path, sizeof path, "%s", in_dir("a.txt"));
+  int fd;
+  ck_assert_int_eq(beskid_os_open(path, BESKID_OS_OPEN_READ, &fd), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_open(path, BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_CREATE, &fd),
+                   BESKID_OK);
+  ck_assert_int_eq(beskid_os_write_all(fd, "hello", 5, NULL), BESKID_OK);
+  beskid_os_close(fd);
+  ck_assert_int_eq(
+      beskid_os_open(path, BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_CREATE | BESKID_OS_OPEN_EXCLUSIVE,
+                     &fd),
+      BESKID_ALREADY_EXISTS);
+  ck_assert_int_eq(beskid_os_open(path, BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_APPEND, &fd),
+                   BESKID_OK);
+  beskid_os_write_all(fd, "!", 1, NULL);
+  beskid_os_close(fd);
+  beskid_os_file_info info;
+  ck_assert_int_eq(beskid_os_stat(path, &info), BESKID_OK);
+  ck_assert_uint_eq(info.size, 6);
+  ck_assert_int_eq(info.kind, BESKID_OS_FILE_REGULAR);
+  ck_assert_int_lt(llabs(info.modified_ns - beskid_os_realtime_ns()), 60000000000ll);
+  ck_assert_int_eq(
+      beskid_os_open(path, BESKID_OS_OPEN_READ | BESKID_OS_OPEN_TRUNCATE | BESKID_OS_OPEN_WRITE,
+                     &fd),
+      BESKID_OK);
+  beskid_os_close(fd);
+  beskid_os_stat(path, &info);
+  ck_assert_uint_eq(info.size, 0);
+  ck_assert_int_eq(beskid_os_open(path, 0, &fd), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_open(path, BESKID_OS_OPEN_READ | (1u << 9), &fd),
+                   BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_open(NULL, BESKID_OS_OPEN_READ, &fd), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_stat(in_dir("missing"), &info), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_stat(NULL, &info), BESKID_INVALID_INPUT);
+  /* through a regular file: ENOTDIR maps to not found */
+  char through[600];
+  snprintf(through, sizeof through, "%s/x", path);
+  ck_assert_int_eq(beskid_os_stat(through, &info), BESKID_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_directories) {
+  make_temp_dir();
+  char sub[512], file[600];
+  snprintf(sub, sizeof sub, "%s", in_dir("sub"));
+  ck_assert_int_eq(beskid_os_mkdir(sub), BESKID_OK);
+  ck_assert_int_eq(beskid_os_mkdir(sub), BESKID_ALREADY_EXISTS);
+  ck_assert_int_eq(beskid_os_mkdir(in_dir("no/parent")), BESKID_NOT_FOUND);
+  beskid_os_file_info info;
+  ck_assert_int_eq(beskid_os_stat(sub, &info), BESKID_OK);
+  ck_assert_int_eq(info.kind, BESKID_OS_FILE_DIRECTORY);
+  snprintf(file, sizeof file, "%s/f", sub);
+  int fd;
+  beskid_os_open(file, BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_CREATE, &fd);
+  beskid_os_close(fd);
+  ck_assert_int_eq(beskid_os_remove(sub), BESKID_ALREADY_EXISTS); /* not empty */
+  ck_assert_int_eq(beskid_os_remove(file), BESKID_OK);
+  ck_assert_int_eq(beskid_os_remove(file), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_remove(sub), BESKID_OK);
+  ck_assert_int_eq(beskid_os_remove(dir), BESKID_OK);
+  ck_assert_int_eq(beskid_os_mkdir(NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_remove(NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_stat("/dev/null", &info), BESKID_OK);
+  ck_assert_int_eq(info.kind, BESKID_OS_FILE_OTHER);
+}
+END_TEST
+
+START_TEST(test_permission_denied) {
+  make_temp_dir();
+  char file[512], locked[512];
+  snprintf(file, sizeof file, "%s", in_dir("secret"));
+  snprintf(locked, sizeof locked, "%s", in_dir("locked"));
+  int fd;
+  ck_assert_int_eq(beskid_os_open(file, BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_CREATE, &fd),
+                   BESKID_OK);
+  beskid_os_close(fd);
+  ck_assert_int_eq(chmod(file, 0), 0);
+  ck_assert_int_eq(beskid_os_mkdir(locked), BESKID_OK);
+  ck_assert_int_eq(chmod(locked, 0555), 0);
+  ck_assert_int_eq(chmod(dir, 0755), 0);
+  /* Root ignores permission bits: this forked test child gives up root first. */
+  if (geteuid() == 0) {
+    ck_assert_int_eq(setgid(65534), 0);
+    ck_assert_int_eq(setuid(65534), 0);
+  }
+  ck_assert_int_eq(beskid_os_open(file, BESKID_OS_OPEN_READ, &fd), BESKID_PERMISSION_DENIED);
+  char inner[600];
+  snprintf(inner, sizeof inner, "%s/d", locked);
+  ck_assert_int_eq(beskid_os_mkdir(inner), BESKID_PERMISSION_DENIED);
+  ck_assert_int_eq(beskid_os_remove(file), BESKID_PERMISSION_DENIED); /* dir not ours */
+}
+END_TEST
+
+START_TEST(test_cwd_tty_terminal) {
+  char want[4096], got[4096];
+  ck_assert_ptr_nonnull(getcwd(want, sizeof want));
+  size_t len = 0;
+  ck_assert_int_eq(beskid_os_getcwd(got, sizeof got, &len), BESKID_OK);
+  ck_assert_str_eq(got, want);
+  ck_assert_uint_eq(len, strlen(want));
+  char small[2];
+  len = 0;
+  ck_assert_int_eq(beskid_os_getcwd(small, sizeof small, &len), BESKID_INVALID_INPUT);
+  ck_assert_uint_eq(len, strlen(want));
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  ck_assert(!beskid_os_isatty(fds[0]));
+  uint32_t cols, rows;
+  ck_assert_int_eq(beskid_os_terminal_size(fds[0], &cols, &rows), BESKID_INVALID_INPUT);
+  close(fds[0]);
+  close(fds[1]);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Environment and arguments */
+
+START_TEST(test_env) {
+  char buf[64];
+  size_t len = 0;
+  ck_assert_int_eq(beskid_os_env_set("BESKID_TEST_VAR", "value"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_env_get("BESKID_TEST_VAR", buf, sizeof buf, &len), BESKID_OK);
+  ck_assert_str_eq(buf, "value");
+  ck_assert_uint_eq(len, 5);
+  char tiny[3];
+  ck_assert_int_eq(beskid_os_env_get("BESKID_TEST_VAR", tiny, sizeof tiny, &len),
+                   BESKID_INVALID_INPUT);
+  ck_assert_uint_eq(len, 5); /* how much is needed */
+  ck_assert_int_eq(beskid_os_env_set("BESKID_TEST_VAR", NULL), BESKID_OK);
+  ck_assert_int_eq(beskid_os_env_get("BESKID_TEST_VAR", buf, sizeof buf, &len), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_env_get(NULL, buf, sizeof buf, &len), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_env_get("", buf, sizeof buf, &len), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_env_get("A=B", buf, sizeof buf, &len), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_env_set("A=B", "x"), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_env_set(NULL, "x"), BESKID_INVALID_INPUT);
+}
+END_TEST
+
+static atomic_int env_stop;
+static void *env_writer(void *arg) {
+  (void)arg;
+  for (int i = 0; !atomic_load(&env_stop); i++) {
+    beskid_os_env_set("BESKID_RACE",
+                      (i & 1) ? "aaaaaaaaaaaaaaaa" : "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+  }
+  return NULL;
+}
+
+START_TEST(test_env_concurrent) {
+  beskid_os_env_set("BESKID_RACE", "aaaaaaaaaaaaaaaa");
+  beskid_os_thread_t t;
+  beskid_os_thread_create(&t, env_writer, NULL, "env");
+  char buf[64];
+  size_t len;
+  for (int i = 0; i < 200000; i++) {
+    ck_assert_int_eq(beskid_os_env_get("BESKID_RACE", buf, sizeof buf, &len), BESKID_OK);
+    ck_assert(strcmp(buf, "aaaaaaaaaaaaaaaa") == 0 ||
+              strcmp(buf, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb") == 0); /* never torn */
+  }
+  atomic_store(&env_stop, 1);
+  beskid_os_thread_join(&t, NULL);
+}
+END_TEST
+
+START_TEST(test_args_snapshot) {
+  ck_assert_int_eq(beskid_os_args_count(), 0);
+  ck_assert_ptr_null(beskid_os_args_get(0, NULL));
+  char a0[] = "prog", a1[] = "--flag";
+  const char *argv[] = {a0, a1};
+  ck_assert_int_eq(beskid_os_args_set(2, argv), BESKID_OK);
+  a1[0] = 'X'; /* the snapshot is a copy */
+  size_t len = 0;
+  ck_assert_int_eq(beskid_os_args_count(), 2);
+  ck_assert_str_eq(beskid_os_args_get(1, &len), "--flag");
+  ck_assert_uint_eq(len, 6);
+  ck_assert_ptr_null(beskid_os_args_get(2, NULL));
+  ck_assert_ptr_null(beskid_os_args_get(-1, NULL));
+  ck_assert_int_eq(beskid_os_args_set(-1, argv), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_args_set(1, NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_args_set(0, NULL), BESKID_OK);
+  ck_assert_int_eq(beskid_os_args_count(), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Exit */
+
+static int exit_pipe[2];
+static void atexit_marker(void) { (void)!write(exit_pipe[1], "A", 1); }
+
+/* Runs fn in a child; returns its exit status and whether its atexit handler ran. */
+static int run_child(void (*fn)(void), bool *handler_ran) {
+  ck_assert_int_eq(pipe(exit_pipe), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(exit_pipe[0]);
+    atexit(atexit_marker);
+    fn();
+    _exit(99);
+  }
+  close(exit_pipe[1]);
+  char c;
+  *handler_ran = read(exit_pipe[0], &c, 1) == 1;
+  close(exit_pipe[0]);
+  int ws;
+  waitpid(pid, &ws, 0);
+  return ws;
+}
+
+static void do_exit(void) { beskid_os_exit(7); }
+static void do_exit_now(void) { beskid_os_exit_now(8); }
+static void do_abort(void) { beskid_os_abort(); }
+
+START_TEST(test_exit_variants) {
+  bool ran;
+  int ws = run_child(do_exit, &ran);
+  ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 7);
+  ck_assert(ran);
+  ws = run_child(do_exit_now, &ran);
+  ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 8);
+  ck_assert(!ran);
+  ws = run_child(do_abort, &ran);
+  ck_assert(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGABRT);
+}
+END_TEST
 
 int main(void) {
   Suite *suite = suite_create("platform");
   suite_add_tcase(suite,
                   beskid_test_version_case(beskid_platform_version, BESKID_PLATFORM_VERSION_STRING,
                                            BESKID_TEST_VERSION_FILE));
+  TCase *tc = tcase_create("status");
+  tcase_add_test(tc, test_status_mapping);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("threads");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_thread_create_join);
+  tcase_add_test(tc, test_thread_ids_and_names);
+  tcase_add_test(tc, test_mutex_excludes);
+  tcase_add_test(tc, test_mutex_trylock);
+  tcase_add_test(tc, test_cond_signal_broadcast);
+  tcase_add_test(tc, test_cond_timedwait_times_out);
+  tcase_add_test(tc, test_once_runs_once);
+  tcase_add_test(tc, test_tls_per_thread_and_destructor);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("memory");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_vm_reserve_commit_decommit);
+  tcase_add_test(tc, test_vm_alignment);
+  tcase_add_test(tc, test_vm_map_sparse);
+  tcase_add_test_raise_signal(tc, test_vm_uncommitted_faults, SIGSEGV);
+  tcase_add_test(tc, test_clocks);
+  tcase_add_test(tc, test_memory_usage);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("files");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_write_all_partial_and_read_eof);
+  tcase_add_test(tc, test_write_to_closed_pipe_reports_error);
+  tcase_add_test(tc, test_files);
+  tcase_add_test(tc, test_directories);
+  tcase_add_test(tc, test_permission_denied);
+  tcase_add_test(tc, test_cwd_tty_terminal);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("process");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_env);
+  tcase_add_test(tc, test_env_concurrent);
+  tcase_add_test(tc, test_args_snapshot);
+  tcase_add_test(tc, test_exit_variants);
+  suite_add_tcase(suite, tc);
   return beskid_test_run(suite);
 }
