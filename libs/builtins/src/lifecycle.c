@@ -170,7 +170,7 @@ int32_t beskid_rt_init(const beskid_rt_config_t *config) {
   beskid_gc_status st = beskid_gc_init(&gc);
   if (st != BESKID_GC_OK) {
     atomic_store(&beskid_rt_state, BESKID_RT_UNINIT);
-    return st;
+    return (int32_t)st;
   }
   beskid_rt_descriptors_init();
   if (beskid_gc_attach() == NULL) {
