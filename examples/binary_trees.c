@@ -25,10 +25,10 @@ typedef struct node {
 static const uint64_t node_map[] = {16, 24};
 static const beskid_type_t node_type = {sizeof(node), 8, node_map, 2, BESKID_TYPE_AGGREGATE, 0};
 
-/* A field store as compiled code emits it: barrier check, then the plain store. */
+/* A field store as compiled code emits it: barrier check, then the store (beskid_gc_store spells
+ * the machine's plain load and store as the relaxed atomics they are). */
 static inline void store(beskid_gc_thread_t *t, node **field, node *value) {
-  if (beskid_gc_barrier_on) beskid_gc_write_barrier(t, (void **)field, value);
-  *field = value;
+  beskid_gc_store(t, (void **)field, value);
 }
 
 static node *bottom_up(beskid_gc_thread_t *t, int depth) {
@@ -70,7 +70,7 @@ int64_t beskid_program_main(void) {
     int64_t sum = 0;
     for (int64_t i = 0; i < iterations; i++) {
       sum += check(bottom_up(t, depth));
-      if (t->poll) beskid_rt_safepoint(); /* loop back-edge */
+      beskid_gc_poll(t); /* loop back-edge */
     }
     printf("%" PRId64 "\t trees of depth %d\t check: %" PRId64 "\n", iterations, depth, sum);
   }

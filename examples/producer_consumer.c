@@ -42,9 +42,9 @@ static void *globals[1]; /* globals[0]: the queue */
 static beskid_os_mutex_t lock;
 static beskid_os_cond_t ready;
 
+/* A pointer store as compiled code emits it: barrier check, then the store. */
 static inline void store_ptr(beskid_gc_thread_t *t, void **slot, void *value) {
-  if (beskid_gc_barrier_on) beskid_gc_write_barrier(t, slot, value);
-  *slot = value;
+  beskid_gc_store(t, slot, value);
 }
 
 /* Takes the lock without blocking a collection: waiting happens in the native state. */
@@ -125,7 +125,7 @@ int64_t beskid_program_main(void) {
     received++;
     seq_sum += m->seq;
     bytes += str_len(&m->text);
-    if (t->poll) beskid_rt_safepoint();
+    beskid_gc_poll(t); /* loop back-edge */
   }
   beskid_gc_enter_native(t);
   beskid_os_thread_join(&th, NULL);

@@ -31,9 +31,9 @@ static const beskid_elem_type_t str_elem = {16, 8, str_map, 1};
 static const char *const names[] = {"Zofia", "Łukasz", "Ægir", "Ōta", "Björk", "Émile"};
 enum { N = 6, ROUNDS = 200 };
 
+/* A pointer store as compiled code emits it: barrier check, then the store. */
 static inline void store_ptr(beskid_gc_thread_t *t, void **slot, void *value) {
-  if (beskid_gc_barrier_on) beskid_gc_write_barrier(t, slot, value);
-  *slot = value;
+  beskid_gc_store(t, slot, value);
 }
 
 int64_t beskid_program_main(void) {
@@ -75,7 +75,7 @@ int64_t beskid_program_main(void) {
     beskid_array_t junk;
     array_new(&junk, 8, 64);
     churned += str_len(&tmp) + junk.len;
-    if (t->poll) beskid_rt_safepoint();
+    beskid_gc_poll(t); /* loop back-edge */
   }
   uint64_t live = gc_collect();
 

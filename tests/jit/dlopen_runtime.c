@@ -31,16 +31,19 @@ int main(int argc, char **argv) {
     return 1;
   }
   const beskid_rt_symbol_t *(*symbols)(size_t *) =
-      __extension__(const beskid_rt_symbol_t * (*)(size_t *)) dlsym(lib, "beskid_runtime_symbols");
+      __extension__(const beskid_rt_symbol_t *(*)(size_t *)) dlsym(lib, "beskid_runtime_symbols");
   if (symbols == NULL) return 1;
   table = symbols(&table_size);
   if (dlsym(lib, "main") != NULL || dlsym(lib, "mi_malloc") != NULL) {
     fprintf(stderr, "the shared runtime exports main or mimalloc\n");
     return 1;
   }
-  int32_t (*init)(const beskid_rt_config_t *) = FN(int32_t(*)(const beskid_rt_config_t *), "beskid_rt_init");
-  void *(*alloc_fn)(int64_t, const beskid_type_t *) = FN(void *(*)(int64_t, const beskid_type_t *), "alloc");
-  void (*str_new_fn)(beskid_str_t *, const uint8_t *, int64_t) = FN(void (*)(beskid_str_t *, const uint8_t *, int64_t), "str_new");
+  int32_t (*init)(const beskid_rt_config_t *) =
+      FN(int32_t(*)(const beskid_rt_config_t *), "beskid_rt_init");
+  void *(*alloc_fn)(int64_t, const beskid_type_t *) =
+      FN(void *(*)(int64_t, const beskid_type_t *), "alloc");
+  void (*str_new_fn)(beskid_str_t *, const uint8_t *, int64_t) =
+      FN(void (*)(beskid_str_t *, const uint8_t *, int64_t), "str_new");
   int64_t (*str_len_fn)(const beskid_str_t *) = FN(int64_t(*)(const beskid_str_t *), "str_len");
   uint8_t (*reg)(void **) = FN(uint8_t(*)(void **), "gc_register_root");
   void (*unreg)(void **) = FN(void (*)(void **), "gc_unregister_root");
@@ -60,8 +63,9 @@ int main(int argc, char **argv) {
   ((const uint8_t **)node)[2] = s.ptr; /* barrier off outside a cycle: *barrier_on is 0 here */
   for (int i = 0; i < 10000; i++) alloc_fn(32, &node_type);
   uint64_t live = collect();
-  int ok = live > 0 && live < 4096 && verify() == 1 && memcmp(((const uint8_t **)node)[2], "jit", 3) == 0 &&
-           str_len_fn(&s) == 3 && *barrier_on == 0;
+  int ok = live > 0 && live < 4096 && verify() == 1 &&
+           memcmp(((const uint8_t **)node)[2], "jit", 3) == 0 && str_len_fn(&s) == 3 &&
+           __atomic_load_n(barrier_on, __ATOMIC_RELAXED) == 0;
   unreg(&node);
   shutdown();
   printf("jit host: %zu symbols, live %llu bytes, %s\n", table_size, (unsigned long long)live,

@@ -328,8 +328,7 @@ START_TEST(test_arrays) {
   for (int i = 0; i < 100; i++) {
     void **p = alloc(40, &pair_type);
     p[3] = (void *)(intptr_t)i;
-    if (beskid_gc_barrier_on) beskid_rt_write_barrier(&e[i], p);
-    e[i] = p;
+    beskid_gc_store(t, &e[i], p);
   }
   for (int i = 0; i < 10000; i++) alloc(40, &pair_type);
   gc_collect();

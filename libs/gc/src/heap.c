@@ -18,6 +18,7 @@
  *   its pages are reused, so a reader that finds a span through the table sees it whole;
  * - `dirty` pages have held objects before: a span built on them must zero slots it hands out;
  * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -127,14 +128,15 @@ beskid_gc_status beskid_gc_heap_init(uint64_t reserve) {
 void beskid_gc_heap_shutdown(void) {
   for (gc_chunk *c = gc.chunks, *next; c != NULL; c = next) {
     next = c->next;
+    tsan_release(c->block);
     mi_free(c->block);
-    mi_free(c);
+    free(c);
   }
   gc.chunks = NULL;
   gc.avail_chunks = NULL;
   for (gc_span *s = gc.free_spans, *next; s != NULL; s = next) {
     next = s->next;
-    mi_free(s);
+    free(s);
   }
   gc.free_spans = NULL;
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
@@ -193,7 +195,7 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   void *block = dedicated ? mi_heap_zalloc(heap, want) : mi_heap_malloc(heap, want);
   if (block == NULL) return NULL;
   tsan_acquire(block);
-  gc_chunk *c = mi_zalloc(sizeof *c);
+  gc_chunk *c = calloc(1, sizeof *c); /* metadata comes from libc: only objects use mimalloc */
   if (c == NULL) {
     mi_free(block);
     return NULL;
@@ -236,7 +238,7 @@ static void chunk_release(gc_chunk *c) {
   gc.committed_bytes -= c->block_size;
   tsan_release(c->block);
   mi_free(c->block);
-  mi_free(c);
+  free(c);
 }
 
 /* First page of a run of `n` free pages in `c`, or -1. */
@@ -258,7 +260,7 @@ static gc_span *span_struct_new(void) {
   if (s != NULL) {
     gc.free_spans = s->next;
   } else {
-    s = mi_malloc_aligned(sizeof *s, 64);
+    s = aligned_alloc(64, (sizeof *s + 63) & ~(size_t)63);
     if (s == NULL) return NULL;
   }
   memset(s, 0, sizeof *s);

@@ -978,9 +978,13 @@ static void *soak_main(void *p) {
   while (beskid_os_monotonic_ns() < end) {
     slots[1] = build_tree(t, 8, NULL);
     size_t k = (size_t)beskid_test_rng_below(&rng, 16);
-    beskid_gc_store(t, &a->shared[k], slots[1]);
+    /* Publish the finished tree to the other thread: barrier, then a release store. */
+    if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
+      beskid_gc_write_barrier(t, &a->shared[k], slots[1]);
+    }
+    __atomic_store_n(&a->shared[k], slots[1], __ATOMIC_RELEASE);
     size_t j = (size_t)beskid_test_rng_below(&rng, 16);
-    slots[1] = __atomic_load_n(&a->shared[j], __ATOMIC_RELAXED);
+    slots[1] = __atomic_load_n(&a->shared[j], __ATOMIC_ACQUIRE);
     if (slots[1] != NULL) ck_assert_int_eq(check_tree(slots[1], 8), 511);
     a->checked++;
     beskid_gc_poll(t);
