@@ -100,7 +100,8 @@ static beskid_obj_error reference_type(const beskid_type_t *t) {
   if (t->size < 16) return BESKID_OBJ_SIZE_TOO_SMALL;
   if (t->size > BESKID_OBJECT_SIZE_MAX) return BESKID_OBJ_SIZE_TOO_LARGE;
   if (t->align != 8 && t->align != 16) return BESKID_OBJ_BAD_ALIGNMENT;
-  if (t->pointer_count > (t->size - 16) / 8) return BESKID_OBJ_TOO_MANY_POINTERS; /* size ≥ 16 here */
+  if (t->pointer_count > (t->size - 16) / 8)
+    return BESKID_OBJ_TOO_MANY_POINTERS; /* size ≥ 16 here */
   if (t->pointer_count > 0 && t->pointer_map == NULL) return BESKID_OBJ_NULL_POINTER_MAP;
   for (uint64_t i = 0; i < t->pointer_count; i++) {
     uint64_t o = t->pointer_map[i];

@@ -181,6 +181,8 @@ BESKID_RT_API void *alloc(int64_t size, const beskid_type_t *type);
 /**
  * @brief Makes a string from `len` bytes at `ptr`, copied into the heap. Safepoint.
  * @param out receives `{ptr, len}`; the empty string is `{NULL, 0}`.
+ * @param ptr the UTF-8 bytes; may be NULL when `len` is 0.
+ * @param len the number of bytes.
  * Traps: null_reference (`out` NULL, or `ptr` NULL with `len` > 0), bounds (`len` < 0),
  * invalid_utf8, out_of_memory.
  */
@@ -196,6 +198,8 @@ BESKID_RT_API int64_t str_len(const beskid_str_t *str);
  * @brief Makes an array of `len` zeroed elements of `elem_size` bytes without managed pointers
  *        (len = cap). Safepoint.
  * @param out receives `{ptr, len, cap}`; `{NULL, 0, 0}` when `len` is 0.
+ * @param elem_size bytes per element.
+ * @param len number of elements.
  * Traps: null_reference (`out` NULL), bounds (`elem_size` < 1 or above 2^32, `len` < 0),
  * arithmetic_overflow (`elem_size × len` too large), out_of_memory.
  */
