@@ -1,0 +1,62 @@
+/* binary_trees.c — the Benchmarks Game binary-trees workload (depth from argv, default 21):
+ * a stretch tree of depth N+1, a long-lived tree of depth N, and 2^(N-d+4) trees of each depth
+ * d = 4, 6, ..., N built bottom-up and checked. One mutator thread. See bench.h for variants. */
+#include "bench.h"
+
+typedef struct node {
+  BENCH_HEADER
+  struct node *left;
+  struct node *right;
+} node;
+BENCH_TYPE(node, 16, 24);
+
+static node *bottom_up(int depth) {
+  node *n = NEW(node);
+  if (depth == 0) return n;
+  ROOTS(r, 2);
+  r[0] = n;
+  r[1] = bottom_up(depth - 1);
+  node *right = bottom_up(depth - 1);
+  n = r[0];
+  SET(n->left, (node *)r[1]);
+  SET(n->right, right);
+  UNROOT(r);
+  return n;
+}
+
+static int64_t check(const node *n) { return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right); }
+
+static void release_tree(node *n) {
+#ifdef BENCH_EXPLICIT
+  if (n->left != NULL) {
+    release_tree(n->left);
+    release_tree(n->right);
+  }
+#endif
+  RELEASE(n);
+}
+
+BENCH_MAIN {
+  int max_depth = (int)bench_arg(1, 21);
+  if (max_depth < 6) max_depth = 6;
+  node *stretch = bottom_up(max_depth + 1);
+  printf("stretch tree of depth %d\t check: %" PRId64 "\n", max_depth + 1, check(stretch));
+  release_tree(stretch);
+  ROOTS(r, 1);
+  r[0] = bottom_up(max_depth);
+  for (int depth = 4; depth <= max_depth; depth += 2) {
+    int64_t iterations = INT64_C(1) << (max_depth - depth + 4), sum = 0;
+    for (int64_t i = 0; i < iterations; i++) {
+      node *t = bottom_up(depth);
+      sum += check(t);
+      release_tree(t);
+      POLL();
+    }
+    printf("%" PRId64 "\t trees of depth %d\t check: %" PRId64 "\n", iterations, depth, sum);
+  }
+  printf("long lived tree of depth %d\t check: %" PRId64 "\n", max_depth, check(r[0]));
+  release_tree(r[0]);
+  UNROOT(r);
+  bench_report();
+  return 0;
+}

@@ -1,0 +1,3 @@
+module beskid.bench
+
+go 1.19

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""run.py — runs every version of every workload (called by run.sh after building).
+
+Versions run alternately (A B C D E, A B C D E, ...) so that the noise of this shared machine
+spreads over all of them, and each figure is the median of the runs. Ratios are against the
+explicit mi_free version measured in the same run.
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+MODES = {
+    "quick": {"binary_trees": ["18"], "gcbench": ["18"], "latency": ["256", "300"],
+              "barrier": ["20", "5"], "two_mutator": ["1000000"], "runs": 1},
+    "full": {"binary_trees": ["21"], "gcbench": ["18"], "latency": ["1024", "2000"],
+             "barrier": ["22", "20"], "two_mutator": ["4000000"], "runs": 3},
+}
+VERSIONS = ["mimalloc", "beskid", "glibc", "boehm", "go"]
+PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
+BATCHES = re.compile(r"^batches: n=\d+ p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
+
+
+def command(out, workload, version, args):
+    if version == "go":
+        return [os.path.join(out, "bench_go"), workload] + args
+    return [os.path.join(out, f"bench_{workload}_{version}")] + args
+
+
+def run_once(cmd, env):
+    timed = ["/usr/bin/time", "-f", "TIME %e %U %S %M"] + cmd
+    p = subprocess.run(timed, capture_output=True, text=True, env=env)
+    m = re.search(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", p.stderr)
+    if p.returncode != 0 or not m:
+        return None, p
+    wall, user, sys_, rss = float(m.group(1)), float(m.group(2)), float(m.group(3)), int(m.group(4))
+    return {"wall": wall, "cpu": user + sys_, "rss_mb": rss / 1024, "stdout": p.stdout,
+            "stderr": p.stderr}, p
+
+
+def main():
+    out = sys.argv[1]
+    args = sys.argv[2:]
+    mode = "quick"
+    only = None
+    runs = None
+    while args:
+        a = args.pop(0)
+        if a in MODES:
+            mode = a
+        elif a == "--only":
+            only = args.pop(0)
+        elif a == "--runs":
+            runs = int(args.pop(0))
+        else:
+            sys.exit(f"run.py: unknown argument {a}")
+    cfg = MODES[mode]
+    runs = runs or cfg["runs"]
+    workloads = [w for w in ["binary_trees", "gcbench", "latency", "barrier", "two_mutator"]
+                 if only in (None, w)]
+    results_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+    os.makedirs(results_dir, exist_ok=True)
+    lines = [f"# Benchmarks ({mode} mode, {runs} run(s) each, medians)", "",
+             f"Machine: {os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().release}; "
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", ""]
+    failed = False
+    for w in workloads:
+        wargs = cfg[w]
+        present = [v for v in VERSIONS if os.path.exists(command(out, w, v, wargs)[0])]
+        samples = {v: [] for v in present}
+        texts = {}
+        for r in range(runs):
+            for v in present:
+                env = dict(os.environ)
+                if v == "beskid" and r == 0:
+                    env["BESKID_GCTRACE"] = "1"
+                res, p = run_once(command(out, w, v, wargs), env)
+                if res is None:
+                    samples[v] = None
+                    print(f"{w}/{v}: FAILED (exit {p.returncode})\n{p.stderr[-2000:]}", file=sys.stderr)
+                    failed = True
+                    continue
+                if samples[v] is not None:
+                    samples[v].append(res)
+                if r == 0:
+                    texts[v] = res["stdout"]
+                    if v == "beskid":
+                        with open(os.path.join(results_dir, f"trace-{w}-{mode}.txt"), "w") as f:
+                            f.write("\n".join(l for l in res["stderr"].splitlines() if l.startswith("gc ")) + "\n")
+        base = samples.get("mimalloc")
+        bw = statistics.median(s["wall"] for s in base) if base else None
+        br = statistics.median(s["rss_mb"] for s in base) if base else None
+        lines += [f"## {w} {' '.join(wargs)}", "",
+                  "| version | wall s | cpu s | peak RSS MB | wall / mimalloc | RSS / mimalloc | pauses p50/p99/max µs | mutator batch p99/max µs |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for v in present:
+            s = samples[v]
+            if not s:
+                lines.append(f"| {v} | FAILED | | | | | | |")
+                continue
+            wall = statistics.median(x["wall"] for x in s)
+            cpu = statistics.median(x["cpu"] for x in s)
+            rss = statistics.median(x["rss_mb"] for x in s)
+            pm = PAUSES.search(texts.get(v, ""))
+            pauses = f"{pm.group(2)} / {pm.group(3)} / {pm.group(4)} (n={pm.group(1)})" if pm else "—"
+            bm = BATCHES.search(texts.get(v, ""))
+            batch = f"{bm.group(2)} / {bm.group(3)}" if bm else "—"
+            rw = f"{wall / bw:.2f}" if bw else "n/a"
+            rr = f"{rss / br:.2f}" if br else "n/a"
+            lines.append(f"| {v} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {rw} | {rr} | {pauses} | {batch} |")
+        lines.append("")
+        print("\n".join(lines[-(len(present) + 4):]), flush=True)
+    path = os.path.join(results_dir, f"results-{mode}.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"run.py: table written to {path}")
+    for w in ("binary_trees", "latency"):
+        trace = os.path.join(results_dir, f"trace-{w}-{mode}.txt")
+        if os.path.exists(trace):
+            subprocess.run(["bash", os.path.join(os.path.dirname(__file__), "..", "tools", "plot_trace.sh"),
+                            trace, os.path.join(results_dir, f"{w}-{mode}.svg"), f"{w} ({mode})"])
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
