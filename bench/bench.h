@@ -35,7 +35,8 @@ static inline int bench_cmp_u64(const void *a, const void *b) {
 }
 
 /* Prints the pause line every GC'd variant prints: n, p50, p99, max in microseconds. */
-static inline void bench_print_pauses(uint64_t n, uint64_t p50_ns, uint64_t p99_ns, uint64_t max_ns) {
+static inline void bench_print_pauses(uint64_t n, uint64_t p50_ns, uint64_t p99_ns,
+                                      uint64_t max_ns) {
   printf("pauses: n=%" PRIu64 " p50_us=%.1f p99_us=%.1f max_us=%.1f\n", n, (double)p50_ns / 1e3,
          (double)p99_ns / 1e3, (double)max_ns / 1e3);
 }
@@ -46,20 +47,21 @@ static inline void bench_print_pauses(uint64_t n, uint64_t p50_ns, uint64_t p99_
 #include "beskid/runtime_abi.h"
 
 #define BENCH_VARIANT "beskid"
-#define BENCH_MAIN int64_t beskid_program_main(void)
-#define BENCH_GC 1
+#define BENCH_MAIN    int64_t beskid_program_main(void)
+#define BENCH_GC      1
 static _Thread_local beskid_gc_thread_t *bench_thread_ctx;
-#define BENCH_CTX (bench_thread_ctx != NULL ? bench_thread_ctx : (bench_thread_ctx = beskid_rt_thread()))
+#define BENCH_CTX                                                                                  \
+  (bench_thread_ctx != NULL ? bench_thread_ctx : (bench_thread_ctx = beskid_rt_thread()))
 static inline const char *bench_argv(int i) {
   return i < beskid_os_args_count() ? beskid_os_args_get(i, NULL) : NULL;
 }
 /* Each node type T declares T##_type (its descriptor) next to it with BENCH_TYPE. */
 #define BENCH_TYPE(T, ...)                                                                         \
   static const uint64_t T##_map[] = {__VA_ARGS__};                                                 \
-  static const beskid_type_t T##_type = {sizeof(T), 8, T##_map,                                    \
-                                         sizeof T##_map / sizeof T##_map[0], 0, 0}
-#define BENCH_HEADER beskid_header_t header;
-#define NEW(T) ((T *)alloc(sizeof(T), &T##_type))
+  static const beskid_type_t T##_type = {                                                          \
+      sizeof(T), 8, T##_map, sizeof T##_map / sizeof T##_map[0], 0, 0}
+#define BENCH_HEADER   beskid_header_t header;
+#define NEW(T)         ((T *)alloc(sizeof(T), &T##_type))
 #define NEW_DOUBLES(n) bench_new_doubles(n)
 static inline double *bench_new_doubles(int64_t n) {
   beskid_array_t a;
@@ -74,19 +76,19 @@ static inline void **bench_new_pointers(int64_t n) {
   beskid_rt_array_new_typed(&a, &ref_elem, n);
   return a.ptr;
 }
-#define RELEASE(p) ((void)(p))
+#define RELEASE(p)        ((void)(p))
 #define SET(field, value) beskid_gc_store(BENCH_CTX, (void **)&(field), (value))
 #define ROOTS(name, n)                                                                             \
   void *name[n] = {0};                                                                             \
-  beskid_root_frame_t name##_frame = {BENCH_CTX->top_frame, name, n};                             \
+  beskid_root_frame_t name##_frame = {BENCH_CTX->top_frame, name, n};                              \
   BENCH_CTX->top_frame = &name##_frame
-#define UNROOT(name) (BENCH_CTX->top_frame = name##_frame.previous)
-#define POLL() beskid_gc_poll(BENCH_CTX)
-#define BENCH_THREAD_ATTACH() (bench_thread_ctx = beskid_rt_thread_attach())
-#define BENCH_THREAD_DETACH() (beskid_rt_thread_detach(), bench_thread_ctx = NULL)
+#define UNROOT(name)           (BENCH_CTX->top_frame = name##_frame.previous)
+#define POLL()                 beskid_gc_poll(BENCH_CTX)
+#define BENCH_THREAD_ATTACH()  (bench_thread_ctx = beskid_rt_thread_attach())
+#define BENCH_THREAD_DETACH()  (beskid_rt_thread_detach(), bench_thread_ctx = NULL)
 #define BENCH_BLOCKING_BEGIN() beskid_gc_enter_native(BENCH_CTX)
-#define BENCH_BLOCKING_END() beskid_gc_leave_native(BENCH_CTX)
-#define BENCH_COLLECT() gc_collect()
+#define BENCH_BLOCKING_END()   beskid_gc_leave_native(BENCH_CTX)
+#define BENCH_COLLECT()        gc_collect()
 static inline void bench_report(void) {
   beskid_gc_stats_t st;
   beskid_gc_read_stats(&st);
@@ -111,40 +113,40 @@ static int bench_main(void);
   static int bench_main(void)
 #define BENCH_TYPE(T, ...) typedef int T##_unused_type
 #define BENCH_HEADER
-#define ROOTS(name, n) void *name[n] = {0}
-#define UNROOT(name) ((void)(name))
-#define SET(field, value) ((field) = (value))
-#define POLL() ((void)0)
-#define BENCH_THREAD_ATTACH() ((void)0)
-#define BENCH_THREAD_DETACH() ((void)0)
+#define ROOTS(name, n)         void *name[n] = {0}
+#define UNROOT(name)           ((void)(name))
+#define SET(field, value)      ((field) = (value))
+#define POLL()                 ((void)0)
+#define BENCH_THREAD_ATTACH()  ((void)0)
+#define BENCH_THREAD_DETACH()  ((void)0)
 #define BENCH_BLOCKING_BEGIN() ((void)0)
-#define BENCH_BLOCKING_END() ((void)0)
+#define BENCH_BLOCKING_END()   ((void)0)
 #if defined(BENCH_MIMALLOC)
 #include "mimalloc.h"
-#define BENCH_VARIANT "mimalloc"
-#define BENCH_INIT() ((void)0)
-#define NEW(T) ((T *)mi_zalloc(sizeof(T)))
-#define NEW_DOUBLES(n) ((double *)mi_zalloc((size_t)(n) * sizeof(double)))
+#define BENCH_VARIANT   "mimalloc"
+#define BENCH_INIT()    ((void)0)
+#define NEW(T)          ((T *)mi_zalloc(sizeof(T)))
+#define NEW_DOUBLES(n)  ((double *)mi_zalloc((size_t)(n) * sizeof(double)))
 #define NEW_POINTERS(n) ((void **)mi_zalloc((size_t)(n) * sizeof(void *)))
-#define RELEASE(p) mi_free(p)
-#define BENCH_EXPLICIT 1
+#define RELEASE(p)      mi_free(p)
+#define BENCH_EXPLICIT  1
 #define BENCH_COLLECT() ((void)0)
 static inline void bench_report(void) {}
 #elif defined(BENCH_GLIBC)
-#define BENCH_VARIANT "glibc"
-#define BENCH_INIT() ((void)0)
-#define NEW(T) ((T *)calloc(1, sizeof(T)))
-#define NEW_DOUBLES(n) ((double *)calloc((size_t)(n), sizeof(double)))
+#define BENCH_VARIANT   "glibc"
+#define BENCH_INIT()    ((void)0)
+#define NEW(T)          ((T *)calloc(1, sizeof(T)))
+#define NEW_DOUBLES(n)  ((double *)calloc((size_t)(n), sizeof(double)))
 #define NEW_POINTERS(n) ((void **)calloc((size_t)(n), sizeof(void *)))
-#define RELEASE(p) free(p)
-#define BENCH_EXPLICIT 1
+#define RELEASE(p)      free(p)
+#define BENCH_EXPLICIT  1
 #define BENCH_COLLECT() ((void)0)
 static inline void bench_report(void) {}
 #elif defined(BENCH_BOEHM)
 #define GC_THREADS
 #include <gc.h>
 #define BENCH_VARIANT "boehm"
-#define BENCH_GC 1
+#define BENCH_GC      1
 /* Boehm's stop-the-world pauses, timed through its collection events. */
 static uint64_t bench_boehm_pauses[1 << 16];
 static uint64_t bench_boehm_npauses, bench_boehm_stop_ns;
@@ -159,10 +161,10 @@ static inline void bench_boehm_event(GC_EventType e) {
     GC_INIT();                                                                                     \
     GC_set_on_collection_event(bench_boehm_event);                                                 \
   } while (0)
-#define NEW(T) ((T *)GC_MALLOC(sizeof(T)))
-#define NEW_DOUBLES(n) ((double *)GC_MALLOC_ATOMIC((size_t)(n) * sizeof(double)))
+#define NEW(T)          ((T *)GC_MALLOC(sizeof(T)))
+#define NEW_DOUBLES(n)  ((double *)GC_MALLOC_ATOMIC((size_t)(n) * sizeof(double)))
 #define NEW_POINTERS(n) ((void **)GC_MALLOC((size_t)(n) * sizeof(void *)))
-#define RELEASE(p) ((void)(p))
+#define RELEASE(p)      ((void)(p))
 #define BENCH_COLLECT() GC_gcollect()
 static inline void bench_report(void) {
   uint64_t n = bench_boehm_npauses;
@@ -171,8 +173,8 @@ static inline void bench_report(void) {
     return;
   }
   qsort(bench_boehm_pauses, n, sizeof bench_boehm_pauses[0], bench_cmp_u64);
-  bench_print_pauses(n, bench_boehm_pauses[(n - 1) / 2], bench_boehm_pauses[(n * 99 + 99) / 100 - 1],
-                     bench_boehm_pauses[n - 1]);
+  bench_print_pauses(n, bench_boehm_pauses[(n - 1) / 2],
+                     bench_boehm_pauses[(n * 99 + 99) / 100 - 1], bench_boehm_pauses[n - 1]);
   printf("gc: cycles=%" PRIu64 "\n", (uint64_t)GC_get_gc_no());
 }
 #else

@@ -24,7 +24,9 @@ static node *bottom_up(int depth) {
   return n;
 }
 
-static int64_t check(const node *n) { return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right); }
+static int64_t check(const node *n) {
+  return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
+}
 
 static void release_tree(node *n) {
 #ifdef BENCH_EXPLICIT

@@ -69,8 +69,9 @@ BENCH_MAIN {
   }
   qsort(batch_ns, (size_t)batches, sizeof *batch_ns, bench_cmp_u64);
   printf("batches: n=%ld p50_us=%.1f p99_us=%.1f max_us=%.1f (checksum %" PRIu64 ")\n", batches,
-         (double)batch_ns[(batches - 1) / 2] / 1e3, (double)batch_ns[(batches * 99 + 99) / 100 - 1] / 1e3,
-         (double)batch_ns[batches - 1] / 1e3, sum);
+         (double)batch_ns[(batches - 1) / 2] / 1e3,
+         (double)batch_ns[(batches * 99 + 99) / 100 - 1] / 1e3, (double)batch_ns[batches - 1] / 1e3,
+         sum);
   UNROOT(r);
   bench_report();
   free(batch_ns);

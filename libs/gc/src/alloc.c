@@ -79,7 +79,7 @@ static void cache_mark_free(gc_thread *t, gc_alloc_cache *c, bool mark) {
   for (uint32_t w = c->word; w < bitmap_words(s); w++) {
     uint64_t free_bits = w == c->word ? c->free_mask : ~load_alloc(s, w) & valid_bits(s, w);
     if (free_bits == 0) continue;
-    n += (uint64_t)__builtin_popcountll(free_bits);
+    n += (uint64_t)gc_popcount(free_bits);
     if (mark)
       atomic_fetch_or_explicit(&s->mark_bits[w], free_bits, memory_order_relaxed);
     else
@@ -104,9 +104,9 @@ void beskid_gc_premark_caches(gc_thread *t) {
 /* Free slots left in a cached span: the current word's mask plus the later words. */
 static uint32_t cache_free_slots(const gc_alloc_cache *c) {
   const gc_span *s = c->span;
-  uint32_t n = (uint32_t)__builtin_popcountll(c->free_mask);
+  uint32_t n = (uint32_t)gc_popcount(c->free_mask);
   for (uint32_t w = c->word + 1; w < bitmap_words(s); w++) {
-    n += (uint32_t)__builtin_popcountll(~load_alloc(s, w) & valid_bits(s, w));
+    n += (uint32_t)gc_popcount(~load_alloc(s, w) & valid_bits(s, w));
   }
   return n;
 }
@@ -161,11 +161,16 @@ void beskid_gc_release_caches(gc_thread *t) {
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) cache_release(t, &t->caches[i]);
 }
 
+/* Unswept spans an allocating thread sweeps before it gives up and takes a new span; the rest is
+ * the background sweeper's. Bounds the allocation slow path (and so the time to safepoint)
+ * when most spans are full of live objects. */
+#define GC_SWEEP_BUDGET 32
+
 /* A swept span of class `span_class` with at least one free slot, taken out of the central
  * lists; sweeps unswept spans of the class on the way, and makes a new span if none has room. */
 static gc_span *central_take(gc_thread *t, uint32_t span_class) {
   gc_central *ctr = &gc.central[span_class];
-  for (;;) {
+  for (int budget = GC_SWEEP_BUDGET;; budget--) {
     uint32_t sg = atomic_load(&gc.sweepgen);
     uint32_t swept = (sg / 2) % 2, unswept = 1 - swept;
     beskid_os_mutex_lock(&ctr->lock);

@@ -78,7 +78,7 @@
 #define GC_HEAP_MIN        (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
 #define GC_DEFAULT_RESERVE (UINT64_C(64) << 30)
 #define GC_ASSIST_MIN_DEBT (UINT64_C(64) << 10)
-#define GC_ASSIST_MAX_WORK (UINT64_C(1) << 20) /* bounds how long an assist delays a pause */
+#define GC_ASSIST_MAX_WORK (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
 #define GC_PAUSE_RING      4096u
 
 uint8_t beskid_gc_barrier_on;
@@ -191,8 +191,16 @@ static void pacer_set_goal(uint64_t live) {
     if (limit_goal < goal) goal = limit_goal;
   }
   if (cap != 0 && goal > cap) goal = cap > live ? cap : live;
-  uint64_t trigger = goal == UINT64_MAX ? UINT64_MAX : live + (goal - live) / 10 * 8;
-  if (trigger < live) trigger = live;
+  /* Trigger so that the allocation expected during marking (what the last mark saw) ends near
+   * the goal: no earlier than 10% and no later than 90% of the way from live to goal. */
+  uint64_t trigger = UINT64_MAX;
+  if (goal != UINT64_MAX) {
+    uint64_t runway = goal - live;
+    uint64_t expected = gc.mark_alloc + gc.mark_alloc / 8;
+    uint64_t lead = expected < runway / 10 * 9 ? expected : runway / 10 * 9;
+    if (lead < runway / 10) lead = runway / 10;
+    trigger = goal - lead;
+  }
   atomic_store(&gc.goal, goal);
   atomic_store(&gc.trigger, trigger);
 }
@@ -221,21 +229,29 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
   if (gc.config.debug_flags & (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_STW)) return;
   t->assist_debt += (int64_t)bytes;
   if (t->assist_debt < (int64_t)GC_ASSIST_MIN_DEBT) return;
+  /* Scan work expected this cycle (what the last one did) minus what is done: if the background
+   * marker is ahead, there is nothing to pay. */
   uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.goal);
   uint64_t runway = goal > heap + GC_ASSIST_MIN_DEBT ? goal - heap : GC_ASSIST_MIN_DEBT;
-  uint64_t expected = gc.live_bytes > GC_HEAP_MIN ? gc.live_bytes : GC_HEAP_MIN;
-  uint64_t scanned = atomic_load(&gc.marked_bytes);
-  uint64_t remaining = expected > scanned ? expected - scanned : expected / 8;
+  uint64_t expected = gc.last_scan_work > GC_HEAP_MIN ? gc.last_scan_work : GC_HEAP_MIN;
+  uint64_t scanned = atomic_load_explicit(&gc.scan_done, memory_order_relaxed);
+  if (scanned >= expected) {
+    t->assist_debt = 0;
+    return;
+  }
+  uint64_t remaining = expected - scanned;
   /* Work per byte allocated = remaining scan work / remaining runway, in 1/256 units. */
   uint64_t ratio256 = remaining / (runway / 256 + 1) + 1;
   uint64_t budget = (uint64_t)t->assist_debt / 256 * ratio256;
   if (budget > GC_ASSIST_MAX_WORK) budget = GC_ASSIST_MAX_WORK;
   t->assist_debt = 0;
   uint64_t start = beskid_os_monotonic_ns();
+  atomic_fetch_add(&gc.assists_active, 1);
   gc_marker m;
   beskid_gc_marker_init(&m);
   beskid_gc_drain(&m, budget);
   beskid_gc_marker_flush(&m);
+  atomic_fetch_sub(&gc.assists_active, 1);
   atomic_fetch_add(&gc.assist_ns, beskid_os_monotonic_ns() - start);
 }
 
@@ -259,6 +275,7 @@ static void step_mark_start(bool forced) {
   if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_stopped("mark start");
   atomic_store(&gc.marked_bytes, 0);
   atomic_store(&gc.marked_objects, 0);
+  atomic_store(&gc.scan_done, 0);
   atomic_store(&gc.phase, BESKID_GC_PHASE_MARKING);
   /* Relaxed: the threads that will read the flag are stopped, and the restart orders this store
    * before anything they do next. */
@@ -307,8 +324,13 @@ static void step_mark_done(void) {
     if (stw_mode()) {
       t0 = stw_began_ns;
     } else {
-      beskid_gc_drain(&m, UINT64_MAX);
-      beskid_gc_marker_flush(&m);
+      /* Drain until the pool is empty and no assist still holds grey work, so that the pause
+       * below usually finds nothing left and need not be retried. */
+      do {
+        beskid_gc_drain(&m, UINT64_MAX);
+        beskid_gc_marker_flush(&m);
+        if (atomic_load(&gc.assists_active) != 0) beskid_os_thread_yield();
+      } while (atomic_load(&gc.assists_active) != 0 || beskid_gc_work_available());
       beskid_gc_stop_world(&ttsp);
       t0 = beskid_os_monotonic_ns();
     }
@@ -339,6 +361,8 @@ static void step_mark_done(void) {
   gc.live_bytes = atomic_load(&gc.marked_bytes) + black_bytes;
   gc.live_objects = atomic_load(&gc.marked_objects) + black_objects;
   cur.heap_after_mark = atomic_load(&gc.heap_bytes);
+  gc.mark_alloc = cur.heap_after_mark > cur.heap_before ? cur.heap_after_mark - cur.heap_before : 0;
+  gc.last_scan_work = atomic_load(&gc.scan_done);
   cur.live = gc.live_bytes;
   atomic_store(&gc.sweep_cursor, 0);
   atomic_fetch_add(&gc.sweepgen, 2);

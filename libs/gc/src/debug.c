@@ -225,7 +225,7 @@ static void check_span(gc_span *s, void *context) {
     uint64_t alloc = __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED);
     if ((alloc | valid) != UINT64_MAX)
       problem(tr, "span %p: slots past the end look free", (void *)s);
-    uint64_t n = (uint64_t)__builtin_popcountll(alloc & valid);
+    uint64_t n = (uint64_t)gc_popcount(alloc & valid);
     sc->objects += n;
     sc->bytes += n * slot_bytes;
     uint64_t marks = atomic_load(&s->mark_bits[w]);

@@ -228,7 +228,8 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   return c;
 }
 
-static void chunk_release(gc_chunk *c) {
+/* Takes a chunk out of the heap's lists and accounts (heap_lock held). */
+static void chunk_unlink(gc_chunk *c) {
   if (c->in_avail) avail_remove(c);
   if (c->prev != NULL)
     c->prev->next = c->next;
@@ -236,9 +237,18 @@ static void chunk_release(gc_chunk *c) {
     gc.chunks = c->next;
   if (c->next != NULL) c->next->prev = c->prev;
   gc.committed_bytes -= c->block_size;
+}
+
+/* Gives an unlinked chunk's memory back to mimalloc (no lock needed). */
+static void chunk_free(gc_chunk *c) {
   tsan_release(c->block);
   mi_free(c->block);
   free(c);
+}
+
+static void chunk_release(gc_chunk *c) {
+  chunk_unlink(c);
+  chunk_free(c);
 }
 
 /* First page of a run of `n` free pages in `c`, or -1. */
@@ -359,15 +369,25 @@ void beskid_gc_span_free(gc_span *s) {
   beskid_os_mutex_unlock(&gc.heap_lock);
 }
 
-/* Gives empty shared chunks back to mimalloc while the heap holds more than `keep_bytes`. */
+/* Gives empty shared chunks back to mimalloc while the heap holds more than `keep_bytes`. The
+ * chunks are unlinked under the lock and freed after it, so the allocator's decommit calls never
+ * hold up a thread that needs a span. */
 void beskid_gc_heap_scavenge(uint64_t keep_bytes) {
+  gc_chunk *release = NULL;
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = gc.avail_chunks, *next; c != NULL && gc.committed_bytes > keep_bytes;
        c = next) {
     next = c->avail_next;
-    if (c->free_pages == c->npages) chunk_release(c);
+    if (c->free_pages != c->npages) continue;
+    chunk_unlink(c);
+    c->next = release;
+    release = c;
   }
   beskid_os_mutex_unlock(&gc.heap_lock);
+  for (gc_chunk *c = release, *next; c != NULL; c = next) {
+    next = c->next;
+    chunk_free(c);
+  }
 }
 
 /* ------------------------------------------------------------------------------------------ */

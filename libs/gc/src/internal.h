@@ -71,6 +71,19 @@ typedef struct gc_span {
   _Atomic uint64_t mark_bits[GC_SPAN_BITMAP_WORDS];
 } gc_span;
 
+/* Population count: the instruction when the target has it, otherwise a branch-free SWAR sum
+ * (baseline x86-64 lacks POPCNT, and libgcc's fallback is a table walk). */
+static inline uint32_t gc_popcount(uint64_t x) {
+#if defined(__POPCNT__) || defined(__aarch64__)
+  return (uint32_t)__builtin_popcountll(x);
+#else
+  x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+  x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+  x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+  return (uint32_t)((x * UINT64_C(0x0101010101010101)) >> 56);
+#endif
+}
+
 static inline bool gc_span_noscan(const gc_span *s) { return (s->span_class & 1u) != 0; }
 static inline uint32_t gc_span_size_class(const gc_span *s) { return s->span_class >> 1; }
 
@@ -255,9 +268,12 @@ typedef struct gc_global {
   beskid_os_mutex_t work_lock;
   gc_work_block *full_blocks;
   gc_work_block *empty_blocks;
-  uint64_t full_count;
+  uint64_t full_count; /* written under work_lock, peeked without it as a hint */
   _Atomic uint64_t marked_bytes;
   _Atomic uint64_t marked_objects;
+  _Atomic uint32_t assists_active; /* mutators inside an assist (they may hold grey work) */
+  _Atomic uint64_t scan_done;      /* bytes scanned so far this cycle, published as marking goes */
+  uint64_t last_scan_work;         /* bytes the last cycle scanned in all (pacer input) */
 
   /* Global roots and handles (roots.c). */
   beskid_os_mutex_t roots_lock;
@@ -270,6 +286,7 @@ typedef struct gc_global {
   _Atomic uint64_t heap_objects;
   _Atomic uint64_t trigger; /* start a cycle when heap_bytes reaches this */
   _Atomic uint64_t goal;
+  uint64_t mark_alloc; /* bytes allocated during the last mark (pacer input) */
   _Atomic int32_t gogc;
   _Atomic uint64_t memory_limit;
   _Atomic uint64_t heap_max;

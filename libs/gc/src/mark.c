@@ -52,7 +52,7 @@ static void block_put(gc_work_block *b) {
   } else {
     b->next = gc.full_blocks;
     gc.full_blocks = b;
-    gc.full_count++;
+    __atomic_store_n(&gc.full_count, gc.full_count + 1, __ATOMIC_RELAXED);
   }
   beskid_os_mutex_unlock(&gc.work_lock);
 }
@@ -62,7 +62,7 @@ static gc_work_block *block_get_full(void) {
   gc_work_block *b = gc.full_blocks;
   if (b != NULL) {
     gc.full_blocks = b->next;
-    gc.full_count--;
+    __atomic_store_n(&gc.full_count, gc.full_count - 1, __ATOMIC_RELAXED);
   }
   beskid_os_mutex_unlock(&gc.work_lock);
   return b;
@@ -197,12 +197,36 @@ static uint64_t scan_entry(gc_marker *m, void *entry) {
  * later. Entries still in the FIFO when the budget runs out go back on the stack. */
 #define GC_PREFETCH 8u
 
+/* Work balancing: when the pool is empty (so an assisting thread would find nothing to do) and
+ * this marker holds a good amount of grey objects, half of them go to the pool. */
+static void share_work(gc_marker *m) {
+  gc_work_block *b = m->block;
+  if (b == NULL || b->count < 64 ||
+      __atomic_load_n(&gc.full_count, __ATOMIC_RELAXED) != 0) { /* racy peek; only a hint */
+    return;
+  }
+  gc_work_block *half = block_get_empty();
+  if (half == NULL) return;
+  uint64_t n = b->count / 2;
+  memcpy(half->objects, b->objects, n * sizeof b->objects[0]);
+  memmove(b->objects, b->objects + n, (b->count - n) * sizeof b->objects[0]);
+  half->count = n;
+  b->count -= n;
+  block_put(half);
+}
+
 bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
   void *fifo[GC_PREFETCH];
   uint32_t head = 0, count = 0;
-  uint64_t done = 0;
+  uint64_t done = 0, scanned_objects = 0;
   bool stack_empty = false;
+  uint64_t published = 0;
   while (done < budget) {
+    if ((++scanned_objects & 1023) == 0) {
+      share_work(m);
+      atomic_fetch_add_explicit(&gc.scan_done, done - published, memory_order_relaxed);
+      published = done;
+    }
     while (count < GC_PREFETCH && !stack_empty) {
       void *entry = pop(m);
       if (entry == NULL) {
@@ -224,6 +248,7 @@ bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
     head = (head + 1) % GC_PREFETCH;
     count--;
   }
+  atomic_fetch_add_explicit(&gc.scan_done, done - published, memory_order_relaxed);
   m->scanned_bytes += done;
   return done >= budget;
 }

@@ -47,8 +47,8 @@ void beskid_gc_sweep_span(gc_span *s) {
         (s->nelems >= w * 64 + 64) ? UINT64_MAX : (UINT64_C(1) << (s->nelems - w * 64)) - 1;
     uint64_t marks = atomic_load_explicit(&s->mark_bits[w], memory_order_relaxed) & valid;
     uint64_t alloc = s->alloc_bits[w] & valid;
-    live += (uint32_t)__builtin_popcountll(marks);
-    before += (uint32_t)__builtin_popcountll(alloc);
+    live += (uint32_t)gc_popcount(marks);
+    before += (uint32_t)gc_popcount(alloc);
     if (clobber && (alloc & ~marks) != 0) clobber_dead(s, w, alloc & ~marks);
     __atomic_store_n(&s->alloc_bits[w], marks | ~valid, __ATOMIC_RELAXED);
     atomic_store_explicit(&s->mark_bits[w], 0, memory_order_relaxed);
