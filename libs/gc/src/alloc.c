@@ -1,10 +1,11 @@
 /* alloc.c — allocation: the per-thread span caches, the fast path, refilling from the central
  * lists (sweeping on the way), large objects, and the out-of-memory path.
  *
- * Fast path (cache_next): the thread owns a span per span class; `free_mask` holds the free
- * slots of one word of its alloc bitmap. Taking a slot is a count-trailing-zeros, a bit clear,
- * one store to the alloc bitmap and, when the span's pages held objects before, zeroing the slot.
- * No lock, no atomic read-modify-write, no shared counter.
+ * Fast path (cache_bump): the thread owns a span per span class and, in it, a run of
+ * consecutive free slots; taking a slot is a compare and an add. When the run is used up, the
+ * next run of free slots is taken from the span's alloc bitmap (cache_take_run): its alloc bits
+ * are set and its memory zeroed at once. No lock, no atomic read-modify-write, no shared counter
+ * on either path.
  *
  * Allocate-black is done in bulk: while marking, every free slot of a cached span is marked in
  * advance (when the span enters the cache, or at mark start for spans already cached), so
@@ -13,8 +14,9 @@
  * (live) in between.
  *
  * Invariants:
- * - a slot is handed out only if its alloc bit was clear, and its bit is set before the object
- *   is returned (so a marker never mistakes a fresh object for a free slot);
+ * - a slot is handed out only from a run taken from clear alloc bits; the run's bits are set, and
+ *   its slots zeroed, before any of them is returned, so a slot with its alloc bit set is an
+ *   object or an untouched zeroed slot of a cached run (never scanned: see the next point);
  * - while marking, every free slot of every cached span is marked, so every object allocated
  *   is black; its bytes are in the thread's black_bytes, part of the cycle's live bytes;
  * - heap_bytes counts whole spans' free slots when a span enters a cache and gives back the
@@ -38,52 +40,74 @@ static inline uint64_t load_alloc(const gc_span *s, uint32_t w) {
   return __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED);
 }
 
-/* Zeroes a slot: sizes are multiples of 16, and most are small enough that an inline loop beats
- * a call to memset. */
-static inline void zero_slot(void *p, uint32_t size) {
-  if (size > 256) {
-    memset(p, 0, size);
-    return;
-  }
-  uint64_t *w = p;
-  for (uint32_t i = 0; i < size / 8; i += 2) {
-    w[i] = 0;
-    w[i + 1] = 0;
-  }
+/* The fast path: the next slot of the current run, or NULL when the run is used up (or there
+ * is no span: `size` is then UINT32_MAX, which no run satisfies). */
+static inline void *cache_bump(gc_alloc_cache *c) {
+  uintptr_t p = c->next;
+  if (__builtin_expect(c->end - p < c->size, 0)) return NULL;
+  c->next = p + c->size;
+  return (void *)p;
 }
 
-/* Takes a free slot from the cached span, or returns NULL when the span is exhausted. */
-static inline void *cache_next(gc_alloc_cache *c) {
+/* Takes the next run of consecutive free slots (within one bitmap word) as the current run:
+ * sets their alloc bits and zeroes them if the span's pages held objects before. Returns false
+ * when the span has no free slot left. */
+static bool cache_take_run(gc_alloc_cache *c) {
   gc_span *s = c->span;
-  if (s == NULL) return NULL;
   while (c->free_mask == 0) {
-    if (++c->word >= bitmap_words(s)) return NULL;
+    if (++c->word >= bitmap_words(s)) return false;
     c->free_mask = ~load_alloc(s, c->word) & valid_bits(s, c->word);
   }
-  uint32_t bit = (uint32_t)__builtin_ctzll(c->free_mask);
-  c->free_mask &= c->free_mask - 1;
-  uint32_t i = c->word * 64 + bit;
+  uint32_t first = (uint32_t)__builtin_ctzll(c->free_mask);
+  uint64_t ones = c->free_mask >> first;
+  uint32_t len = ~ones == 0 ? 64 - first : (uint32_t)__builtin_ctzll(~ones);
+  uint64_t run = (len == 64 ? UINT64_MAX : (UINT64_C(1) << len) - 1) << first;
+  c->free_mask &= ~run;
   /* Relaxed: only this thread writes the alloc bits of a cached span; markers read them. */
-  __atomic_store_n(&s->alloc_bits[c->word], load_alloc(s, c->word) | (UINT64_C(1) << bit),
-                   __ATOMIC_RELAXED);
-  void *p = (void *)(s->base + (uintptr_t)i * s->elem_size);
-  if (s->needzero) zero_slot(p, s->elem_size);
-  return p;
+  __atomic_store_n(&s->alloc_bits[c->word], load_alloc(s, c->word) | run, __ATOMIC_RELAXED);
+  uintptr_t start = s->base + (uintptr_t)(c->word * 64 + first) * s->elem_size;
+  uint64_t bytes = (uint64_t)len * s->elem_size;
+  if (s->needzero) memset((void *)start, 0, bytes);
+  c->next = start;
+  c->end = start + bytes;
+  return true;
 }
 
-/* While marking: marks (pre-allocates black) or unmarks the free slots a cache holds, from the
- * cache's current word on, and counts them in or out of the thread's black bytes. */
+/* A slot of the cached span, taking new runs as needed; NULL when the span is exhausted. */
+static inline void *cache_next(gc_alloc_cache *c) {
+  for (;;) {
+    void *p = cache_bump(c);
+    if (p != NULL) return p;
+    if (c->span == NULL || !cache_take_run(c)) return NULL;
+  }
+}
+
+/* The slots of the current run not handed out yet: their bitmap word and bits. */
+static uint64_t run_left(const gc_alloc_cache *c, uint32_t *word) {
+  if (c->span == NULL || c->next >= c->end) return 0;
+  uint32_t first = (uint32_t)((c->next - c->span->base) / c->span->elem_size);
+  uint32_t n = (uint32_t)((c->end - c->next) / c->span->elem_size);
+  *word = first / 64;
+  return (n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1) << (first % 64);
+}
+
+/* While marking: marks (pre-allocates black) or unmarks the slots a cache may still hand out
+ * (the rest of its run, and the free slots from its current word on), and counts them in or
+ * out of the thread's black bytes. */
 static void cache_mark_free(gc_thread *t, gc_alloc_cache *c, bool mark) {
   gc_span *s = c->span;
   uint64_t n = 0;
+  uint32_t run_word = 0;
+  uint64_t run = run_left(c, &run_word);
   for (uint32_t w = c->word; w < bitmap_words(s); w++) {
-    uint64_t free_bits = w == c->word ? c->free_mask : ~load_alloc(s, w) & valid_bits(s, w);
-    if (free_bits == 0) continue;
-    n += (uint64_t)gc_popcount(free_bits);
+    uint64_t bits = w == c->word ? c->free_mask : ~load_alloc(s, w) & valid_bits(s, w);
+    if (w == run_word) bits |= run;
+    if (bits == 0) continue;
+    n += gc_popcount(bits);
     if (mark)
-      atomic_fetch_or_explicit(&s->mark_bits[w], free_bits, memory_order_relaxed);
+      atomic_fetch_or_explicit(&s->mark_bits[w], bits, memory_order_relaxed);
     else
-      atomic_fetch_and_explicit(&s->mark_bits[w], ~free_bits, memory_order_relaxed);
+      atomic_fetch_and_explicit(&s->mark_bits[w], ~bits, memory_order_relaxed);
   }
   uint64_t bytes = n * s->elem_size;
   if (mark) {
@@ -101,14 +125,27 @@ void beskid_gc_premark_caches(gc_thread *t) {
   }
 }
 
-/* Free slots left in a cached span: the current word's mask plus the later words. */
+/* Free slots of a cached span beyond its current run: the current word's mask plus the later
+ * words (their alloc bits are clear). */
 static uint32_t cache_free_slots(const gc_alloc_cache *c) {
   const gc_span *s = c->span;
-  uint32_t n = (uint32_t)gc_popcount(c->free_mask);
+  uint32_t n = gc_popcount(c->free_mask);
   for (uint32_t w = c->word + 1; w < bitmap_words(s); w++) {
-    n += (uint32_t)gc_popcount(~load_alloc(s, w) & valid_bits(s, w));
+    n += gc_popcount(~load_alloc(s, w) & valid_bits(s, w));
   }
   return n;
+}
+
+static void cache_reset(gc_alloc_cache *c) {
+  c->span = NULL;
+  c->next = c->end = 0;
+  c->size = UINT32_MAX;
+  c->free_mask = 0;
+  c->word = 0;
+}
+
+void beskid_gc_caches_init(gc_thread *t) {
+  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) cache_reset(&t->caches[i]);
 }
 
 static void central_put(gc_span *s) {
@@ -129,20 +166,24 @@ static void central_put(gc_span *s) {
   beskid_os_mutex_unlock(&ctr->lock);
 }
 
-/* Returns a cached span to its central list and gives back the bytes of its unused slots. */
+/* Returns a cached span to its central list and gives back the bytes of its unused slots (the
+ * rest of the run gets its alloc bits cleared again). */
 static void cache_release(gc_thread *t, gc_alloc_cache *c) {
   gc_span *s = c->span;
   if (s == NULL) return;
   if (atomic_load_explicit(&gc.phase, memory_order_relaxed) == BESKID_GC_PHASE_MARKING) {
     cache_mark_free(t, c, false);
   }
-  uint32_t unused = cache_free_slots(c);
+  uint32_t run_word = 0;
+  uint64_t run = run_left(c, &run_word);
+  if (run != 0) {
+    __atomic_store_n(&s->alloc_bits[run_word], load_alloc(s, run_word) & ~run, __ATOMIC_RELAXED);
+  }
+  uint32_t unused = cache_free_slots(c) + gc_popcount(run);
   s->alloc_count = s->nelems - unused;
   atomic_fetch_sub_explicit(&gc.heap_bytes, (uint64_t)unused * s->elem_size, memory_order_relaxed);
   atomic_fetch_sub_explicit(&gc.heap_objects, unused, memory_order_relaxed);
-  c->span = NULL;
-  c->free_mask = 0;
-  c->word = 0;
+  cache_reset(c);
   central_put(s);
 }
 
@@ -215,6 +256,8 @@ static void cache_install(gc_thread *t, gc_alloc_cache *c, gc_span *s) {
   c->span = s;
   c->word = 0;
   c->free_mask = ~load_alloc(s, 0) & valid_bits(s, 0);
+  c->next = c->end = 0;
+  c->size = s->elem_size;
   if (atomic_load_explicit(&gc.phase, memory_order_relaxed) == BESKID_GC_PHASE_MARKING) {
     cache_mark_free(t, c, true);
   }
@@ -379,7 +422,8 @@ void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size) {
                        0)) {
     return NULL;
   }
-  beskid_header_t *h = cache_next(&t->caches[e->span_class]);
+  beskid_header_t *h = cache_bump(&t->caches[e->span_class]);
+  if (__builtin_expect(h == NULL, 0)) h = cache_next(&t->caches[e->span_class]);
   if (__builtin_expect(h == NULL, 0)) return NULL;
   h->type = type;
   h->gc_word = 0;

@@ -158,10 +158,16 @@ enum gc_thread_state {
   GC_THREAD_STOPPED = 2  /* parked at a safepoint until the world restarts */
 };
 
+/* A thread's allocation state for one span class: a span, and in it a run of consecutive free
+ * slots [next, end) that the fast path hands out by bumping `next`. The run's slots have their
+ * alloc bits set (and are zeroed) from the moment the run is taken. */
 typedef struct gc_alloc_cache {
+  uintptr_t next;     /* next slot of the current run */
+  uintptr_t end;      /* end of the current run */
+  uint32_t size;      /* slot size; UINT32_MAX when there is no span, so no run fits */
+  uint32_t word;      /* bitmap word the next run is searched from */
+  uint64_t free_mask; /* free slots of `word` not yet taken into a run (1 = free) */
   gc_span *span;      /* span being allocated from, or NULL */
-  uint64_t free_mask; /* free slots of word `word` not yet handed out (1 = free) */
-  uint32_t word;      /* index of the bitmap word `free_mask` came from */
 } gc_alloc_cache;
 
 /* A descriptor this thread has validated, with what allocating it needs. */
@@ -340,9 +346,11 @@ void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_
 void beskid_gc_release_caches(gc_thread *t);
 void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
 void beskid_gc_premark_caches(gc_thread *t);
+void beskid_gc_caches_init(gc_thread *t);
 
 /* thread.c */
-gc_thread *beskid_gc_thread_self(void);
+extern __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_current_thread;
+static inline gc_thread *beskid_gc_thread_self(void) { return beskid_gc_current_thread; }
 void beskid_gc_threads_init(void);
 void beskid_gc_stop_world(uint64_t *ttsp_ns);
 void beskid_gc_start_world(void);

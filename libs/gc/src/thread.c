@@ -28,7 +28,10 @@
 #include "internal.h"
 #include "mimalloc.h"
 
-static _Thread_local gc_thread *current_thread;
+/* The calling thread's context. Initial-exec TLS: one %fs-relative load on the allocation fast
+ * path, also in the shared runtime (a pointer fits glibc's static TLS reserve for dlopen). */
+__attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_current_thread;
+#define current_thread beskid_gc_current_thread
 static beskid_os_tls_t exit_key;
 static beskid_os_once_t exit_key_once = BESKID_OS_ONCE_INIT;
 
@@ -43,8 +46,6 @@ static void thread_exit_destructor(void *arg) {
 }
 
 static void exit_key_init(void) { beskid_os_tls_create(&exit_key, thread_exit_destructor); }
-
-gc_thread *beskid_gc_thread_self(void) { return current_thread; }
 
 /* The poll word's value when no stop is requested: stress mode keeps it set so that every
  * allocation takes the slow path, where stress collections happen. */
@@ -80,6 +81,7 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
     free(t);
     return NULL;
   }
+  beskid_gc_caches_init(t);
   t->stress_countdown = atomic_load(&gc.stress_interval);
   t->pub.poll = idle_poll();
   atomic_store(&t->state, GC_THREAD_NATIVE);
