@@ -23,10 +23,12 @@
 static beskid_type_t raw_types[RAW_TYPES + 1];
 static beskid_elem_type_t raw_elems[RAW_ELEMS + 1];
 
+/* Descriptors made on first use for sizes beyond the tables, in one list under one lock. */
 typedef struct raw_extra {
   struct raw_extra *next;
-  beskid_type_t type;
-  beskid_elem_type_t elem;
+  beskid_type_t type;      /* used when is_elem is false */
+  beskid_elem_type_t elem; /* used when is_elem is true */
+  bool is_elem;
 } raw_extra;
 
 static raw_extra *extras;
@@ -56,18 +58,18 @@ void beskid_rt_descriptors_shutdown(void) {
   beskid_os_mutex_destroy(&extras_lock);
 }
 
-static raw_extra *extra_find_or_add(uint64_t size, uint64_t stride) {
+/* The descriptor for an object of `bytes` bytes (is_elem false) or elements of stride `bytes`. */
+static raw_extra *extra_get(uint64_t bytes, bool is_elem) {
   beskid_os_mutex_lock(&extras_lock);
   raw_extra *e = extras;
-  for (; e != NULL; e = e->next) {
-    if ((size != 0 && e->type.size == size) || (stride != 0 && e->elem.stride == stride)) break;
+  while (e != NULL && !(e->is_elem == is_elem &&
+                        (is_elem ? e->elem.stride == bytes : e->type.size == bytes))) {
+    e = e->next;
   }
   if (e == NULL && (e = calloc(1, sizeof *e)) != NULL) {
-    e->type = (beskid_type_t){size != 0 ? size : 16, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
-    e->elem =
-        (beskid_elem_type_t){stride != 0 ? stride : 1, elem_align(stride ? stride : 1), NULL, 0};
-    if (size == 0) e->type.size = UINT64_MAX; /* never matches a size lookup */
-    if (stride == 0) e->elem.stride = UINT64_MAX;
+    e->is_elem = is_elem;
+    if (is_elem) e->elem = (beskid_elem_type_t){bytes, elem_align(bytes), NULL, 0};
+    else e->type = (beskid_type_t){bytes, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
     e->next = extras;
     extras = e;
   }
@@ -79,12 +81,12 @@ static raw_extra *extra_find_or_add(uint64_t size, uint64_t stride) {
 const beskid_type_t *beskid_rt_raw_type(uint64_t size) {
   size = (size + 15) & ~(uint64_t)15;
   if (size / 16 <= RAW_TYPES) return &raw_types[size / 16];
-  return &extra_find_or_add(size, 0)->type;
+  return &extra_get(size, false)->type;
 }
 
 const beskid_elem_type_t *beskid_rt_raw_elem(uint64_t stride) {
   if (stride <= RAW_ELEMS) return &raw_elems[stride];
-  return &extra_find_or_add(0, stride)->elem;
+  return &extra_get(stride, true)->elem;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -56,10 +56,24 @@
  *
  * PACING (GOGC)
  * After a cycle that found L live bytes, the heap goal is L × (1 + GOGC/100), at least
- * GC_HEAP_MIN × GOGC/100 and at most the soft memory limit; the next cycle is triggered when the
- * heap reaches 80% of the way from L to the goal, leaving the rest as runway for concurrent
- * marking. GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the
- * hard cap, allocation runs one emergency collection and then fails (builtins traps).
+ * GC_HEAP_MIN × GOGC/100 and at most the soft memory limit (minus 3% headroom); the next cycle
+ * is triggered early enough that the allocation the last mark saw would end near the goal
+ * (clamped to between 10% and 90% of the way from L to the goal). While marking, allocating
+ * threads assist in proportion to the scan work still expected (the last cycle's, minus the
+ * progress markers publish) over the runway left to the goal, a bounded slice at a time.
+ * GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the hard cap,
+ * allocation runs one emergency collection and then fails (builtins traps).
+ *
+ * WHY SPANS ON MIMALLOC CHUNKS (and not one mimalloc block per object)
+ * The design brief's first choice was one mimalloc block per object with a side table of
+ * colours, swept by calling mi_free on each dead object. On this machine kind a cross-thread
+ * mi_free costs 11.8 ns a block (research/gc-design.md §3.3, measured), so sweeping binary-trees'
+ * ~5 million dead objects per cycle would cost ~60 ms of collector time a cycle — more than the
+ * mutator's own allocation time — and the collector would fall behind. Bitmap sweeping of spans
+ * measures ~20 ms a cycle for the same objects (BESKID_GCTRACE, binary-trees 21) and never
+ * touches dead objects; spans also give O(1) interior-pointer lookup (page table + division)
+ * and the bump-pointer fast path. mimalloc still provides all GC memory (1 MiB chunks from an
+ * exclusive arena, and returns it to the OS).
  *
  * WHO RUNS CYCLES
  * A background thread, woken when an allocation crosses the trigger, drives cycles. A thread
