@@ -62,14 +62,16 @@ void beskid_rt_descriptors_shutdown(void) {
 static raw_extra *extra_get(uint64_t bytes, bool is_elem) {
   beskid_os_mutex_lock(&extras_lock);
   raw_extra *e = extras;
-  while (e != NULL && !(e->is_elem == is_elem &&
-                        (is_elem ? e->elem.stride == bytes : e->type.size == bytes))) {
+  while (e != NULL &&
+         !(e->is_elem == is_elem && (is_elem ? e->elem.stride == bytes : e->type.size == bytes))) {
     e = e->next;
   }
   if (e == NULL && (e = calloc(1, sizeof *e)) != NULL) {
     e->is_elem = is_elem;
-    if (is_elem) e->elem = (beskid_elem_type_t){bytes, elem_align(bytes), NULL, 0};
-    else e->type = (beskid_type_t){bytes, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
+    if (is_elem)
+      e->elem = (beskid_elem_type_t){bytes, elem_align(bytes), NULL, 0};
+    else
+      e->type = (beskid_type_t){bytes, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
     e->next = extras;
     extras = e;
   }
