@@ -1,7 +1,23 @@
-# run_example.cmake — runs an example program and compares its standard output with a file.
-#   cmake -DEXE=<program> -DARGS=<args;...> -DEXPECTED=<file> [-DENV=<VAR=value;...>] -P run_example.cmake
+# run_example.cmake — runs an example program and checks how it ended.
+#   cmake -DEXE=<program> -DARGS=<args;...> [-DENV=<VAR=value;...>] -DEXPECTED=<file> -P run_example.cmake
+#     exit status 0 and standard output equal to <file>;
+#   cmake -DEXE=<program> [-DENV=...] -DEXPECT_STATUS=<n> -DEXPECT_STDERR=<text> -P run_example.cmake
+#     exit status <n> and standard error exactly one line that contains <text>.
 execute_process(COMMAND ${CMAKE_COMMAND} -E env ${ENV} ${EXE} ${ARGS}
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(DEFINED EXPECT_STATUS)
+  if(NOT rc EQUAL EXPECT_STATUS)
+    message(FATAL_ERROR "${EXE} (${ENV}) exited with ${rc}, want ${EXPECT_STATUS}\nstderr:\n${err}")
+  endif()
+  string(FIND "${err}" "${EXPECT_STDERR}" at)
+  string(REGEX MATCHALL "\n" newlines "${err}")
+  list(LENGTH newlines lines)
+  if(at EQUAL -1 OR NOT lines EQUAL 1 OR NOT err MATCHES "\n$")
+    message(FATAL_ERROR "${EXE} (${ENV}): want one stderr line containing '${EXPECT_STDERR}', got:\n${err}")
+  endif()
+  message(STATUS "${EXE} (${ENV}): exit ${rc}, ${err}")
+  return()
+endif()
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${EXE} ${ARGS} exited with ${rc}\nstdout:\n${out}\nstderr:\n${err}")
 endif()

@@ -16,14 +16,12 @@ int main(int argc, char **argv) {
   beskid_rt_config_t config;
   beskid_rt_config_default(&config);
   char error[300];
-  if (!beskid_rt_config_from_env(&config, error, sizeof error)) {
-    beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, error);
-  }
+  if (!beskid_rt_config_from_env(&config, error, sizeof error)) beskid_rt_startup_failed(error);
   int32_t st = beskid_rt_init(&config);
   if (st != 0) {
     char msg[96];
-    snprintf(msg, sizeof msg, "runtime start-up failed (status %d)", st);
-    beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
+    snprintf(msg, sizeof msg, "the runtime's initialisation failed (status %d)", st);
+    beskid_rt_startup_failed(msg);
   }
   int64_t status = beskid_program_main();
   beskid_rt_shutdown();

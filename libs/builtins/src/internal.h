@@ -23,6 +23,10 @@ const beskid_elem_type_t *beskid_rt_raw_elem(uint64_t stride);
 void beskid_rt_descriptors_init(void);
 void beskid_rt_descriptors_shutdown(void);
 
+/* Reports a start-up failure that is not a trap (a bad environment value, a failed init) as one
+ * line "beskid runtime: cannot start: <message>" on stderr and exits with status 101. */
+_Noreturn void beskid_rt_startup_failed(const char *message);
+
 /* Writes the out_of_memory trap with the collector's figures. */
 _Noreturn void beskid_rt_trap_out_of_memory(uint64_t requested);
 

@@ -68,14 +68,19 @@ static bool parse_int(const char *text, int64_t max, int64_t *out) {
   return true;
 }
 
-static bool env(const char *name, char *buf, size_t cap) {
-  size_t len;
-  return beskid_os_env_get(name, buf, cap, &len) == BESKID_OK;
-}
-
 static bool fail(char *error, size_t cap, const char *name, const char *value, const char *why) {
   if (error != NULL && cap > 0) snprintf(error, cap, "%s=%s: %s", name, value, why);
   return false;
+}
+
+/* Reads one variable. An unset variable leaves the configuration alone (*set = false); a value
+ * too long for any valid setting is an error, never silently ignored. */
+static bool env(const char *name, char *buf, size_t cap, bool *set, char *error, size_t error_cap) {
+  size_t len;
+  beskid_status st = beskid_os_env_get(name, buf, cap, &len);
+  *set = st == BESKID_OK;
+  if (st == BESKID_OK || st == BESKID_NOT_FOUND) return true;
+  return fail(error, error_cap, name, "...", "value too long");
 }
 
 static bool parse_debug(beskid_rt_config_t *config, char *list, char *error, size_t cap) {
@@ -104,7 +109,9 @@ static bool parse_debug(beskid_rt_config_t *config, char *list, char *error, siz
 
 bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error, size_t cap) {
   char value[256];
-  if (env("BESKID_GOGC", value, sizeof value)) {
+  bool set;
+  if (!env("BESKID_GOGC", value, sizeof value, &set, error, cap)) return false;
+  if (set) {
     int64_t n;
     if (strcmp(value, "off") == 0)
       config->gogc = BESKID_GC_GOGC_OFF;
@@ -113,15 +120,16 @@ bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error, size_t c
     else
       return fail(error, cap, "BESKID_GOGC", value, "expected a percentage or 'off'");
   }
-  if (env("BESKID_MEMORY_LIMIT", value, sizeof value) &&
-      !beskid_rt_parse_bytes(value, &config->memory_limit)) {
+  if (!env("BESKID_MEMORY_LIMIT", value, sizeof value, &set, error, cap)) return false;
+  if (set && !beskid_rt_parse_bytes(value, &config->memory_limit)) {
     return fail(error, cap, "BESKID_MEMORY_LIMIT", value, "expected bytes with optional K/M/G");
   }
-  if (env("BESKID_HEAP_MAX_BYTES", value, sizeof value) &&
-      !beskid_rt_parse_bytes(value, &config->heap_max)) {
+  if (!env("BESKID_HEAP_MAX_BYTES", value, sizeof value, &set, error, cap)) return false;
+  if (set && !beskid_rt_parse_bytes(value, &config->heap_max)) {
     return fail(error, cap, "BESKID_HEAP_MAX_BYTES", value, "expected bytes with optional K/M/G");
   }
-  if (env("BESKID_GCTRACE", value, sizeof value)) {
+  if (!env("BESKID_GCTRACE", value, sizeof value, &set, error, cap)) return false;
+  if (set) {
     if (strcmp(value, "1") == 0)
       config->trace = true;
     else if (strcmp(value, "0") == 0)
@@ -129,10 +137,8 @@ bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error, size_t c
     else
       return fail(error, cap, "BESKID_GCTRACE", value, "expected 1 or 0");
   }
-  if (env("BESKID_GCDEBUG", value, sizeof value) && !parse_debug(config, value, error, cap)) {
-    return false;
-  }
-  return true;
+  if (!env("BESKID_GCDEBUG", value, sizeof value, &set, error, cap)) return false;
+  return !set || parse_debug(config, value, error, cap);
 }
 
 static void log_to_stderr(const char *line, void *context) {

@@ -1,8 +1,10 @@
 /* trap.c — how the runtime dies: one line on stderr in upstream's format, exit status 101, no
  * unwinding. Formatting uses only a stack buffer and the platform's raw write, so a trap works
- * with the heap exhausted or corrupt. A trap or panic raised while one is being reported aborts
- * (the message may be lost, the process never loops). */
+ * with the heap exhausted or corrupt. A trap or panic raised by the reporting thread while it
+ * reports aborts (the message may be lost, the process never loops); one raised meanwhile by
+ * another thread waits for the first report's exit. */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,8 +53,19 @@ static size_t append_escaped(char *line, size_t at, size_t cap, const uint8_t *t
   return at;
 }
 
+/* Two ways to trap twice. The same thread trapping again while it reports (a signal handler
+ * that panics, a fault while formatting) aborts at once: the report is broken and retrying could
+ * loop. Another thread trapping while one thread reports waits for that report's exit, so the
+ * process dies with the first trap's line and status 101, never with two interleaved lines. */
+static _Thread_local bool reporting_here;
+
 static _Noreturn void die(uint32_t code, const uint8_t *msg, size_t len) {
-  if (atomic_exchange(&dying, 1) != 0) beskid_os_abort();
+  if (reporting_here) beskid_os_abort();
+  reporting_here = true;
+  /* Relaxed is enough: the exchange only elects one reporter; nothing is published through it. */
+  if (atomic_exchange_explicit(&dying, 1, memory_order_relaxed) != 0) {
+    for (;;) beskid_os_sleep_ns(UINT64_C(1000000000));
+  }
   char line[1024];
   int head = snprintf(line, sizeof line, "%s: %s (%u): ", BESKID_TRAP_DIAGNOSTIC,
                       beskid_rt_trap_name(code), code);
@@ -99,4 +112,14 @@ void beskid_rt_trap_out_of_memory(uint64_t requested) {
            (unsigned long long)requested, (unsigned long long)f.live,
            (unsigned long long)f.committed, (unsigned long long)f.cap);
   beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
+}
+
+void beskid_rt_startup_failed(const char *message) {
+  if (atomic_exchange_explicit(&dying, 1, memory_order_relaxed) != 0) beskid_os_abort();
+  char line[512];
+  int n = snprintf(line, sizeof line, "beskid runtime: cannot start: %s\n", message);
+  size_t at = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+  if (at > 0 && line[at - 1] != '\n') line[at - 1] = '\n';
+  beskid_os_write_all(2, line, at, NULL);
+  beskid_os_exit_now(BESKID_TRAP_EXIT_STATUS);
 }

@@ -3,6 +3,9 @@
  * Death tests run the faulting call in a child process with stderr captured, then assert the
  * exit status (101) and the one trap line, `beskid runtime trap v5: <name> (<code>): ...`. */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +116,21 @@ START_TEST(test_config_from_env) {
   setenv("BESKID_GCDEBUG", "", 1);
   setenv("BESKID_GCTRACE", "yes", 1);
   ck_assert(!beskid_rt_config_from_env(&c, err, sizeof err));
+  setenv("BESKID_GCTRACE", "0", 1);
+  ck_assert(beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert(!c.trace);
+  char huge[400]; /* longer than any valid value: an error, never silently ignored */
+  memset(huge, '1', sizeof huge - 1);
+  huge[sizeof huge - 1] = '\0';
+  setenv("BESKID_GOGC", huge, 1);
+  ck_assert(!beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_ptr_nonnull(strstr(err, "BESKID_GOGC"));
+  ck_assert_ptr_nonnull(strstr(err, "too long"));
+  unsetenv("BESKID_GOGC");
+  unsetenv("BESKID_MEMORY_LIMIT");
+  unsetenv("BESKID_HEAP_MAX_BYTES");
+  unsetenv("BESKID_GCTRACE");
+  unsetenv("BESKID_GCDEBUG");
 }
 END_TEST
 
@@ -445,6 +463,75 @@ static void panic_null(void) { panic(NULL, 5); }
 static void trap_bounds(void) { beskid_rt_trap_bounds(7, 3); }
 static void trap_unknown(void) { beskid_rt_trap(99, "odd"); }
 
+/* Two threads panic at the same moment: the process exits 101 with exactly one whole line. */
+static pthread_barrier_t panic_gate;
+static void *panic_in_thread(void *message) {
+  pthread_barrier_wait(&panic_gate);
+  panic((const uint8_t *)message, (int64_t)strlen(message));
+}
+static void panic_two_threads(void) {
+  pthread_t t[2];
+  pthread_barrier_init(&panic_gate, NULL, 2);
+  pthread_create(&t[0], NULL, panic_in_thread, "first thread gives up");
+  pthread_create(&t[1], NULL, panic_in_thread, "second thread gives up");
+  pthread_join(t[0], NULL);
+  pthread_join(t[1], NULL);
+}
+
+START_TEST(test_concurrent_panics_report_once) {
+  for (int round = 0; round < 20; round++) DEATH(panic_two_threads, "thread gives up");
+}
+END_TEST
+
+/* A panic raised by the thread that is reporting a panic (here from a signal handler while the
+ * report's write is blocked on a full pipe) aborts instead of reporting again. */
+static void panic_from_handler(int sig) {
+  (void)sig;
+  panic((const uint8_t *)"inner", 5);
+}
+
+START_TEST(test_panic_while_panicking_aborts) {
+  int err_pipe[2], ready[2];
+  ck_assert_int_eq(pipe(err_pipe), 0);
+  ck_assert_int_eq(pipe(ready), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(err_pipe[0]);
+    close(ready[0]);
+    dup2(err_pipe[1], 2);
+    int flags = fcntl(2, F_GETFL);
+    fcntl(2, F_SETFL, flags | O_NONBLOCK); /* fill the pipe so the report's write blocks */
+    static const char fill[4096];
+    while (write(2, fill, sizeof fill) > 0) continue;
+    fcntl(2, F_SETFL, flags);
+    signal(SIGUSR1, panic_from_handler);
+    if (write(ready[1], "r", 1) != 1) _exit(3);
+    panic((const uint8_t *)"outer", 5);
+  }
+  close(err_pipe[1]);
+  close(ready[1]);
+  char r;
+  ck_assert_int_eq(read(ready[0], &r, 1), 1);
+  int ws = 0;
+  pid_t done = 0;
+  for (int tries = 0; tries < 500 && done == 0; tries++) {
+    kill(pid, SIGUSR1); /* repeated: the first may land before the report has begun */
+    usleep(10000);
+    done = waitpid(pid, &ws, WNOHANG);
+  }
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &ws, 0);
+    ck_abort_msg("a panic during a panic did not end the process");
+  }
+  close(err_pipe[0]);
+  close(ready[0]);
+  ck_assert_msg(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGABRT, "want SIGABRT, got status %#x", ws);
+}
+END_TEST
+
 START_TEST(test_panic_and_traps) {
   DEATH(panic_simple, "panic (0): index went wrong");
   DEATH(panic_control_bytes, "panic (0): two\\nlines\\x01");
@@ -510,6 +597,8 @@ int main(void) {
   tc = tcase_create("traps");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_panic_and_traps);
+  tcase_add_test(tc, test_concurrent_panics_report_once);
+  tcase_add_test(tc, test_panic_while_panicking_aborts);
   tcase_add_test(tc, test_symbol_table);
   suite_add_tcase(suite, tc);
   return beskid_test_run(suite);
