@@ -28,18 +28,20 @@
  *
  *  2. Concurrent mark. The world runs. The driver drains grey objects from the work pool and
  *     scans them; allocating threads help in proportion to what they allocate (mark assists,
- *     paced so that marking ends near the heap goal). The barrier shades both the value a store
- *     overwrites (Yuasa: nothing can hide by moving from the heap into a root) and the value it
- *     stores (Dijkstra: nothing can hide by moving from a root into a black object), so roots
- *     never need a rescan. Objects allocated during marking are marked at once.
+ *     paced so that marking ends near the heap goal). The barrier shades the value a store
+ *     overwrites (Yuasa: nothing reachable at mark start can hide by moving from the heap into
+ *     a root), so roots never need a rescan; the stored value needs shading only while the
+ *     storing thread's roots are grey, which they never are after this pause (Go's hybrid
+ *     barrier; mark.c explains the one exception). Objects allocated during marking are marked
+ *     at once.
  *
  *  3. Mark termination — STOP THE WORLD #2. With the world stopped, each thread's barrier buffer
- *     is flushed (and the roots of a thread that used the parent/child barrier, which cannot see
- *     overwritten values, are rescanned). If that produced grey work, the world restarts and
- *     marking continues: step 2 again. Otherwise every reachable object is black: the barrier is
- *     turned off, every thread's cached spans are returned, live bytes are summed, `sweepgen`
- *     advances by two (which turns every span unswept at once), and the pacer sets the next goal.
- *     This pause too is bounded by threads and buffered pointers.
+ *     is flushed (and, in a cycle where the parent/child barrier ran, which cannot see
+ *     overwritten values, every thread's roots are rescanned). If that produced grey work, the
+ * world restarts and marking continues: step 2 again. Otherwise every reachable object is black:
+ * the barrier is turned off, every thread's cached spans are returned, live bytes are summed,
+ * `sweepgen` advances by two (which turns every span unswept at once), and the pacer sets the next
+ * goal. This pause too is bounded by threads and buffered pointers.
  *
  *  4. Concurrent sweep. The world runs. The driver sweeps span after span; a thread that needs
  *     a span of some class sweeps spans of that class first. Sweeping a span is bitmap work
@@ -259,6 +261,20 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
   uint64_t budget = (uint64_t)t->assist_debt / 256 * ratio256;
   if (budget > GC_ASSIST_MAX_WORK) budget = GC_ASSIST_MAX_WORK;
   t->assist_debt = 0;
+  /* Work the background marker has done beyond what earlier assists took pays first: while it
+   * keeps ahead of the allocation rate, mutators do not mark at all (Go's background credit).
+   * Relaxed: the credit is a counter; the CAS only keeps two assists from taking the same. */
+  uint64_t credit = atomic_load_explicit(&gc.assist_credit, memory_order_relaxed);
+  for (;;) {
+    uint64_t take = credit < budget ? credit : budget;
+    if (take == 0) break;
+    if (atomic_compare_exchange_weak_explicit(&gc.assist_credit, &credit, credit - take,
+                                              memory_order_relaxed, memory_order_relaxed)) {
+      budget -= take;
+      break;
+    }
+  }
+  if (budget == 0) return;
   uint64_t start = beskid_os_monotonic_ns();
   atomic_fetch_add(&gc.assists_active, 1);
   gc_marker m;
@@ -290,15 +306,18 @@ static void step_mark_start(bool forced) {
   atomic_store(&gc.marked_bytes, 0);
   atomic_store(&gc.marked_objects, 0);
   atomic_store(&gc.scan_done, 0);
+  atomic_store(&gc.assist_credit, 0);
   atomic_store(&gc.phase, BESKID_GC_PHASE_MARKING);
   /* Relaxed: the threads that will read the flag are stopped, and the restart orders this store
    * before anything they do next. */
   __atomic_store_n(&beskid_gc_barrier_on, 1, __ATOMIC_RELAXED);
   gc_marker m;
   beskid_gc_marker_init(&m);
+  atomic_store(&gc.rescan_roots, false);
+  atomic_store(&gc.marks_incomplete, false);
+  atomic_store(&gc.insertion_barrier, atomic_load(&gc.object_barrier_used));
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
     t->black_bytes = t->black_objects = 0;
-    t->rescan_roots = false;
     t->assist_debt = 0;
     beskid_gc_premark_caches(t); /* allocate-black from the spans already cached */
     beskid_gc_scan_thread_roots(&m, t);
@@ -315,15 +334,13 @@ static void step_mark_start(bool forced) {
   }
 }
 
-/* With the world stopped: moves every thread's buffered grey pointers (and rescans the roots of
- * threads that used the parent/child barrier) into the pool. */
+/* With the world stopped: moves every thread's buffered grey pointers (and, in a cycle where the
+ * parent/child barrier ran, what every thread's roots point to) into the pool. */
 static void flush_threads(gc_marker *m) {
+  bool rescan = atomic_load(&gc.rescan_roots);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
     beskid_gc_flush_barrier_buffer(t);
-    if (t->rescan_roots) {
-      beskid_gc_scan_thread_roots(m, t);
-      t->rescan_roots = false;
-    }
+    if (rescan) beskid_gc_scan_thread_roots(m, t);
   }
   beskid_gc_marker_flush(m);
 }
@@ -333,6 +350,7 @@ static void step_mark_done(void) {
   uint64_t mark_start = beskid_os_monotonic_ns();
   gc_marker m;
   beskid_gc_marker_init(&m);
+  m.credits_assists = true;
   uint64_t ttsp = 0, t0;
   for (;;) {
     if (stw_mode()) {
@@ -360,7 +378,11 @@ static void step_mark_done(void) {
     beskid_gc_start_world();
   }
   cur.mark_ns = stw_mode() ? 0 : t0 - mark_start;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_CHECKMARK) beskid_gc_checkmark_stopped();
+  bool keep_all = atomic_load(&gc.marks_incomplete);
+  atomic_store(&gc.sweep_keeps_all, keep_all);
+  if ((gc.config.debug_flags & BESKID_GC_DEBUG_CHECKMARK) && !keep_all) {
+    beskid_gc_checkmark_stopped();
+  }
   if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_stopped("mark end");
 
   /* Mark termination proper. */
@@ -372,9 +394,14 @@ static void step_mark_done(void) {
     black_objects += t->black_objects;
     t->black_bytes = t->black_objects = 0;
   }
-  gc.live_bytes = atomic_load(&gc.marked_bytes) + black_bytes;
-  gc.live_objects = atomic_load(&gc.marked_objects) + black_objects;
   cur.heap_after_mark = atomic_load(&gc.heap_bytes);
+  if (keep_all) { /* every allocated object survives this cycle */
+    gc.live_bytes = cur.heap_after_mark;
+    gc.live_objects = atomic_load(&gc.heap_objects);
+  } else {
+    gc.live_bytes = atomic_load(&gc.marked_bytes) + black_bytes;
+    gc.live_objects = atomic_load(&gc.marked_objects) + black_objects;
+  }
   gc.mark_alloc = cur.heap_after_mark > cur.heap_before ? cur.heap_after_mark - cur.heap_before : 0;
   gc.last_scan_work = atomic_load(&gc.scan_done);
   cur.live = gc.live_bytes;

@@ -192,7 +192,6 @@ typedef struct gc_thread {
   gc_alloc_cache caches[GC_SPAN_CLASSES];
   void *wb[GC_WB_ENTRIES]; /* write-barrier buffer */
   uint32_t wb_count;
-  bool rescan_roots;    /* used the object barrier this cycle: rescan at termination */
   bool in_collect;      /* running a cycle step on this thread (no nested cycles) */
   gc_root_block *roots; /* registered root slots, newest block first */
   uint64_t root_count;
@@ -223,6 +222,7 @@ typedef struct gc_marker {
   uint64_t scanned_bytes; /* work done, for pacing */
   uint64_t marked_objects;
   uint64_t marked_bytes;
+  bool credits_assists; /* a collector-side marker: its work pays mutators' assist debt */
 } gc_marker;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -279,7 +279,14 @@ typedef struct gc_global {
   _Atomic uint64_t marked_objects;
   _Atomic uint32_t assists_active; /* mutators inside an assist (they may hold grey work) */
   _Atomic uint64_t scan_done;      /* bytes scanned so far this cycle, published as marking goes */
-  uint64_t last_scan_work;         /* bytes the last cycle scanned in all (pacer input) */
+  _Atomic uint64_t assist_credit;  /* scan work collector-side markers did that no assist took */
+  /* Barrier modes (see mark.c, "Write barrier"). */
+  _Atomic bool object_barrier_used; /* ever, by any thread: later cycles shade stored values */
+  _Atomic bool insertion_barrier;   /* this cycle's value barrier also shades the stored value */
+  _Atomic bool rescan_roots;        /* the object barrier ran this cycle: rescan all roots */
+  _Atomic bool marks_incomplete;    /* ...in a cycle without the insertion half: free nothing */
+  _Atomic bool sweep_keeps_all;     /* this sweep frees nothing (marks_incomplete at termination) */
+  uint64_t last_scan_work;          /* bytes the last cycle scanned in all (pacer input) */
 
   /* Global roots and handles (roots.c). */
   beskid_os_mutex_t roots_lock;

@@ -16,9 +16,10 @@
  *   at most once per cycle);
  * - a marker's block is flushed to the pool before the marker stops working, so at a stopped
  *   world every grey object is in the pool or in a thread's barrier buffer;
- * - while marking, the barrier shades both the overwritten and the stored pointer before the
- *   store: a pointer can neither hide from the marker by moving from the heap into a root
- *   (deletion half) nor by moving from an unscanned root into a black object (insertion half).
+ * - while marking, the barrier shades the overwritten pointer before the store (deletion half),
+ *   so every object reachable when the roots were taken gets marked (snapshot at the beginning);
+ *   the stored pointer is shaded too (insertion half) only in the cycles that need it (see
+ *   "Write barrier" below).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,12 @@ static void share_work(gc_marker *m) {
   block_put(half);
 }
 
+/* Relaxed: both counters are pacing estimates; nothing is published through them. */
+static void publish_progress(gc_marker *m, uint64_t bytes) {
+  atomic_fetch_add_explicit(&gc.scan_done, bytes, memory_order_relaxed);
+  if (m->credits_assists) atomic_fetch_add_explicit(&gc.assist_credit, bytes, memory_order_relaxed);
+}
+
 bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
   void *fifo[GC_PREFETCH];
   uint32_t head = 0, count = 0;
@@ -224,7 +231,7 @@ bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
   while (done < budget) {
     if ((++scanned_objects & 1023) == 0) {
       share_work(m);
-      atomic_fetch_add_explicit(&gc.scan_done, done - published, memory_order_relaxed);
+      publish_progress(m, done - published);
       published = done;
     }
     while (count < GC_PREFETCH && !stack_empty) {
@@ -248,7 +255,7 @@ bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
     head = (head + 1) % GC_PREFETCH;
     count--;
   }
-  atomic_fetch_add_explicit(&gc.scan_done, done - published, memory_order_relaxed);
+  publish_progress(m, done - published);
   m->scanned_bytes += done;
   return done >= budget;
 }
@@ -271,21 +278,43 @@ static inline void buffer_shade(gc_thread *t, void *p) {
   t->wb[t->wb_count++] = p;
 }
 
+/* The barrier is Go's hybrid: shade the overwritten value (Yuasa) and, while the storing
+ * thread's roots are grey, the stored value (Dijkstra). Mark start takes every thread's roots in
+ * its pause, so no thread's roots are grey while the world runs: objects reachable at that
+ * moment stay reachable for the marker through the deletion half, objects allocated later are
+ * black, and the insertion half has nothing to add. Dropping it halves the barrier's work in
+ * code that links new objects (every store of a fresh object during marking) — measured in
+ * bench/binary_trees.
+ *
+ * The object barrier (upstream's gc_write_barrier(parent, child)) cannot see overwritten values,
+ * so it breaks the snapshot. Once any thread has used it, every later cycle runs incremental
+ * update instead: the value barrier shades stored values again, the object barrier shades the
+ * child, and mark termination rescans every thread's roots (a pointer deleted from the heap may
+ * live on only in some root). The cycle in which the object barrier is first used started
+ * without the insertion half, so its marks cannot be trusted: its sweep frees nothing. */
 void beskid_gc_write_barrier(beskid_gc_thread_t *pt, void **slot, void *value) {
   if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
   gc_thread *t = gc_thread_of(pt);
   buffer_shade(t, __atomic_load_n(slot, __ATOMIC_RELAXED));
-  buffer_shade(t, value);
+  /* Relaxed: set with the world stopped before the barrier was turned on for this cycle. */
+  if (atomic_load_explicit(&gc.insertion_barrier, memory_order_relaxed)) buffer_shade(t, value);
 }
 
 void beskid_gc_write_barrier_object(beskid_gc_thread_t *pt, void *parent, void *child) {
   (void)parent;
+  if (!atomic_load_explicit(&gc.object_barrier_used, memory_order_relaxed)) {
+    atomic_store_explicit(&gc.object_barrier_used, true, memory_order_relaxed);
+  }
   if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
   gc_thread *t = gc_thread_of(pt);
   buffer_shade(t, child);
-  /* The overwritten value is unknown: it may now live only in this thread's roots, so they are
-   * scanned again when marking terminates (a Dijkstra barrier with a final root rescan). */
-  t->rescan_roots = true;
+  /* Relaxed: read by mark termination with the world stopped, which orders these stores. */
+  if (!atomic_load_explicit(&gc.rescan_roots, memory_order_relaxed)) {
+    atomic_store_explicit(&gc.rescan_roots, true, memory_order_relaxed);
+  }
+  if (!atomic_load_explicit(&gc.insertion_barrier, memory_order_relaxed)) {
+    atomic_store_explicit(&gc.marks_incomplete, true, memory_order_relaxed);
+  }
 }
 
 void beskid_gc_write_barrier_range(beskid_gc_thread_t *pt, void **slots, size_t count) {

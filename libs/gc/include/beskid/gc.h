@@ -322,7 +322,10 @@ BESKID_GC_API extern uint8_t beskid_gc_barrier_on;
 
 /**
  * @brief The barrier's slow path, called *before* `*slot = value` while the barrier is on:
- *        shades the value being overwritten and the value being stored (hybrid Yuasa/Dijkstra).
+ *        shades the value being overwritten and, when the cycle needs it, the value being
+ *        stored (Go's hybrid Yuasa/Dijkstra barrier; the stored value needs shading only while
+ *        the thread's roots are unscanned, or once the process has used
+ *        beskid_gc_write_barrier_object()).
  * @param t the calling thread's context.
  * @param slot the heap or global slot about to be written.
  * @param value the pointer about to be stored (may be NULL).
@@ -332,7 +335,9 @@ BESKID_GC_API void beskid_gc_write_barrier(beskid_gc_thread_t *t, void **slot, v
 /**
  * @brief Barrier for code that only knows the object written and the value stored (upstream's
  *        `gc_write_barrier(parent, child)`). Correct whether called before or after the store,
- *        at the price of rescanning this thread's roots when marking terminates.
+ *        at a price: from the first use on, every cycle also shades stored values in
+ *        beskid_gc_write_barrier() and rescans all threads' roots when marking terminates, and
+ *        the cycle running at the first use frees nothing.
  */
 BESKID_GC_API void beskid_gc_write_barrier_object(beskid_gc_thread_t *t, void *parent, void *child);
 
