@@ -35,6 +35,12 @@ static inline int bench_cmp_u64(const void *a, const void *b) {
 }
 
 /* Prints the pause line every GC'd variant prints: n, p50, p99, max in microseconds. */
+/* The workload's own peak of reachable bytes, counted from its data structures with this
+ * variant's object sizes (headers included), so peak RSS can be read against it. */
+static inline void bench_print_live(uint64_t peak_bytes) {
+  printf("live: peak_mb=%.1f\n", (double)peak_bytes / 1048576.0);
+}
+
 static inline void bench_print_pauses(uint64_t n, uint64_t p50_ns, uint64_t p99_ns,
                                       uint64_t max_ns) {
   printf("pauses: n=%" PRIu64 " p50_us=%.1f p99_us=%.1f max_us=%.1f\n", n, (double)p50_ns / 1e3,

@@ -25,6 +25,7 @@ static node *bottom_up(int depth) {
 }
 
 static int64_t check(const node *n) {
+  POLL(); /* a recursive function without loops: the compiler polls at its entry */
   return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
 }
 
@@ -57,6 +58,10 @@ BENCH_MAIN {
     printf("%" PRId64 "\t trees of depth %d\t check: %" PRId64 "\n", iterations, depth, sum);
   }
   printf("long lived tree of depth %d\t check: %" PRId64 "\n", max_depth, check(r[0]));
+  /* Most reachable at once: the stretch tree, or the long-lived tree plus one of depth N. */
+  uint64_t stretch_nodes = (UINT64_C(2) << (max_depth + 1)) - 1;
+  uint64_t later_nodes = 2 * ((UINT64_C(2) << max_depth) - 1);
+  bench_print_live((stretch_nodes > later_nodes ? stretch_nodes : later_nodes) * sizeof(node));
   release_tree(r[0]);
   UNROOT(r);
   bench_report();

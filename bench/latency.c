@@ -67,6 +67,9 @@ BENCH_MAIN {
     POLL();
     batch_ns[b] = bench_now_ns() - t0;
   }
+  /* Reachable at most: the lists, their heads array, and one batch's chain of 1000 cells. */
+  bench_print_live((uint64_t)(LISTS * per_list + 1000) * sizeof(cell) +
+                   (uint64_t)LISTS * sizeof(void *));
   qsort(batch_ns, (size_t)batches, sizeof *batch_ns, bench_cmp_u64);
   printf("batches: n=%ld p50_us=%.1f p99_us=%.1f max_us=%.1f (checksum %" PRIu64 ")\n", batches,
          (double)batch_ns[(batches - 1) / 2] / 1e3,

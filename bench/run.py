@@ -21,6 +21,8 @@ MODES = {
 VERSIONS = ["mimalloc", "beskid", "glibc", "boehm", "go"]
 PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
 BATCHES = re.compile(r"^batches: n=\d+ p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
+LIVE = re.compile(r"^live: peak_mb=([\d.]+)", re.M)
+TTSP = re.compile(r"ttsp_max_us=([\d.]+)")
 
 
 def command(out, workload, version, args):
@@ -93,23 +95,28 @@ def main():
         bw = statistics.median(s["wall"] for s in base) if base else None
         br = statistics.median(s["rss_mb"] for s in base) if base else None
         lines += [f"## {w} {' '.join(wargs)}", "",
-                  "| version | wall s | cpu s | peak RSS MB | wall / mimalloc | RSS / mimalloc | pauses p50/p99/max µs | mutator batch p99/max µs |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| version | wall s | cpu s | peak RSS MB | wall / mimalloc | RSS / mimalloc | RSS / peak live | pauses p50/p99/max µs | mutator batch p99/max µs |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for v in present:
             s = samples[v]
             if not s:
-                lines.append(f"| {v} | FAILED | | | | | | |")
+                lines.append(f"| {v} | FAILED | | | | | | | |")
                 continue
             wall = statistics.median(x["wall"] for x in s)
             cpu = statistics.median(x["cpu"] for x in s)
             rss = statistics.median(x["rss_mb"] for x in s)
             pm = PAUSES.search(texts.get(v, ""))
             pauses = f"{pm.group(2)} / {pm.group(3)} / {pm.group(4)} (n={pm.group(1)})" if pm else "—"
+            tm = TTSP.search(texts.get(v, ""))
+            if tm:
+                pauses += f"; TTSP max {tm.group(1)}"
+            lm = LIVE.search(texts.get(v, ""))
+            rl = f"{rss / float(lm.group(1)):.2f} ({lm.group(1)} MB)" if lm else "—"
             bm = BATCHES.search(texts.get(v, ""))
             batch = f"{bm.group(2)} / {bm.group(3)}" if bm else "—"
             rw = f"{wall / bw:.2f}" if bw else "n/a"
             rr = f"{rss / br:.2f}" if br else "n/a"
-            lines.append(f"| {v} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {rw} | {rr} | {pauses} | {batch} |")
+            lines.append(f"| {v} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {rw} | {rr} | {rl} | {pauses} | {batch} |")
         lines.append("")
         print("\n".join(lines[-(len(present) + 4):]), flush=True)
     path = os.path.join(results_dir, f"results-{mode}.md")

@@ -1,5 +1,6 @@
 // main.go — the Go versions of the bench/ workloads, same work as the C programs:
-//   go-bench <binary_trees|gcbench|latency|barrier|two_mutator> [args]
+//
+//	go-bench <binary_trees|gcbench|latency|barrier|two_mutator> [args]
 package main
 
 import (

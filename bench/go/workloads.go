@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 type node struct{ left, right *node }
@@ -40,6 +41,11 @@ func binaryTrees(max int) {
 		fmt.Printf("%d\t trees of depth %d\t check: %d\n", it, d, sum)
 	}
 	fmt.Printf("long lived tree of depth %d\t check: %d\n", max, long.check())
+	stretch, later := (2<<(max+1))-1, 2*((2<<max)-1)
+	if later > stretch {
+		stretch = later
+	}
+	fmt.Printf("live: peak_mb=%.1f\n", float64(stretch)*float64(unsafe.Sizeof(node{}))/1048576)
 }
 
 type gnode struct {
@@ -130,6 +136,8 @@ func latency(liveMB, batches int) {
 		}
 		times[b] = time.Since(t0)
 	}
+	cells := lists*perList + 1000
+	fmt.Printf("live: peak_mb=%.1f\n", (float64(cells)*float64(unsafe.Sizeof(cell{}))+float64(lists*8))/1048576)
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 	n := len(times)

@@ -59,10 +59,13 @@
  * PACING (GOGC)
  * After a cycle that found L live bytes, the heap goal is L × (1 + GOGC/100), at least
  * GC_HEAP_MIN × GOGC/100 and at most the soft memory limit (minus 3% headroom); the next cycle
- * is triggered early enough that the allocation the last mark saw would end near the goal
- * (clamped to between 10% and 90% of the way from L to the goal). While marking, allocating
- * threads assist in proportion to the scan work still expected (the last cycle's, minus the
- * progress markers publish) over the runway left to the goal, a bounded slice at a time.
+ * is triggered early enough that the allocation the last mark saw would end near the goal, but
+ * never before 70% of the way from L to the goal: objects allocated while marking are black and
+ * count in the next L, so a long mark inflates every later goal. While marking, allocating
+ * threads owe scan work in proportion to what they allocate (the scan work still expected — the
+ * last cycle's, or once that is exceeded all of the heap with a goal 10% higher — over the
+ * runway left to the goal); work the background marker has done pays that debt first, and only
+ * the rest is an assist, a bounded slice at a time.
  * GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the hard cap,
  * allocation runs one emergency collection and then fails (builtins traps).
  *
@@ -91,11 +94,12 @@
 #include "internal.h"
 #include "mimalloc.h"
 
-#define GC_HEAP_MIN        (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
-#define GC_DEFAULT_RESERVE (UINT64_C(64) << 30)
-#define GC_ASSIST_MIN_DEBT (UINT64_C(64) << 10)
-#define GC_ASSIST_MAX_WORK (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
-#define GC_PAUSE_RING      4096u
+#define GC_HEAP_MIN            (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
+#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30)
+#define GC_ASSIST_MIN_DEBT     (UINT64_C(64) << 10)
+#define GC_ASSIST_MAX_WORK     (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
+#define GC_PAUSE_RING          4096u
+#define GC_TRIGGER_MIN_PERCENT 70u /* marking starts at least this far from live to goal */
 
 uint8_t beskid_gc_barrier_on;
 
@@ -208,13 +212,17 @@ static void pacer_set_goal(uint64_t live) {
   }
   if (cap != 0 && goal > cap) goal = cap > live ? cap : live;
   /* Trigger so that the allocation expected during marking (what the last mark saw) ends near
-   * the goal: no earlier than 10% and no later than 90% of the way from live to goal. */
+   * the goal, but no earlier than GC_TRIGGER_MIN of the way from live to goal (and no later than
+   * 95%). Objects allocated while marking are black and count as live for the next goal, so an
+   * early trigger inflates every later goal; starting late and letting assists hold the heap to
+   * the goal (Go's pacer: trigger at 70% or more) bounds that inflation to the last 30%. */
   uint64_t trigger = UINT64_MAX;
   if (goal != UINT64_MAX) {
     uint64_t runway = goal - live;
     uint64_t expected = gc.mark_alloc + gc.mark_alloc / 8;
-    uint64_t lead = expected < runway / 10 * 9 ? expected : runway / 10 * 9;
-    if (lead < runway / 10) lead = runway / 10;
+    uint64_t longest = runway / 100 * (100 - GC_TRIGGER_MIN_PERCENT);
+    uint64_t lead = expected < longest ? expected : longest;
+    if (lead < runway / 20) lead = runway / 20;
     trigger = goal - lead;
   }
   atomic_store(&gc.goal, goal);
@@ -245,16 +253,19 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
   if (gc.config.debug_flags & (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_STW)) return;
   t->assist_debt += (int64_t)bytes;
   if (t->assist_debt < (int64_t)GC_ASSIST_MIN_DEBT) return;
-  /* Scan work expected this cycle (what the last one did) minus what is done: if the background
-   * marker is ahead, there is nothing to pay. */
+  /* Scan work expected this cycle: what the last one did. Once marking has done more than that,
+   * the estimate was low: assume the worst (all of the heap at mark start is live and scannable)
+   * and let the heap run 10% past its goal (Go's hard goal), so assists bound the overshoot
+   * instead of stopping. */
   uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.goal);
-  uint64_t runway = goal > heap + GC_ASSIST_MIN_DEBT ? goal - heap : GC_ASSIST_MIN_DEBT;
   uint64_t expected = gc.last_scan_work > GC_HEAP_MIN ? gc.last_scan_work : GC_HEAP_MIN;
   uint64_t scanned = atomic_load_explicit(&gc.scan_done, memory_order_relaxed);
   if (scanned >= expected) {
-    t->assist_debt = 0;
-    return;
+    expected = cur.heap_before > scanned + GC_ASSIST_MIN_DEBT ? cur.heap_before
+                                                              : scanned + GC_ASSIST_MIN_DEBT;
+    goal += goal / 10;
   }
+  uint64_t runway = goal > heap + GC_ASSIST_MIN_DEBT ? goal - heap : GC_ASSIST_MIN_DEBT;
   uint64_t remaining = expected - scanned;
   /* Work per byte allocated = remaining scan work / remaining runway, in 1/256 units. */
   uint64_t ratio256 = remaining / (runway / 256 + 1) + 1;
@@ -534,7 +545,12 @@ static void *collector_main(void *arg) {
     if (gc.stopping) break;
     gc.cycle_wanted = false;
     beskid_os_mutex_unlock(&gc.wake_lock);
-    advance(NULL, BESKID_GC_STEP_SWEPT, true, false);
+    /* A request can be raised between the wake-up and the mark start (the phase is still IDLE
+     * then); after the cycle it is stale, so the trigger is checked again against the swept
+     * heap. */
+    if (atomic_load(&gc.heap_bytes) >= atomic_load(&gc.trigger)) {
+      advance(NULL, BESKID_GC_STEP_SWEPT, true, false);
+    }
     beskid_os_mutex_lock(&gc.wake_lock);
   }
   beskid_os_mutex_unlock(&gc.wake_lock);
