@@ -36,12 +36,13 @@
  *     at once.
  *
  *  3. Mark termination — STOP THE WORLD #2. With the world stopped, each thread's barrier buffer
- *     is flushed (and, in a cycle where the parent/child barrier ran, which cannot see
- *     overwritten values, every thread's roots are rescanned). If that produced grey work, the
- * world restarts and marking continues: step 2 again. Otherwise every reachable object is black:
- * the barrier is turned off, every thread's cached spans are returned, live bytes are summed,
- * `sweepgen` advances by two (which turns every span unswept at once), and the pacer sets the next
- * goal. This pause too is bounded by threads and buffered pointers.
+ *     is flushed (and in a cycle where the parent/child barrier ran, which cannot see the values
+ *     it overwrites, every thread's roots are rescanned). If that produced grey work, the world
+ *     restarts and marking continues: step 2 again. Otherwise every reachable object is black:
+ *     the barrier is turned off, every thread's cached spans are returned, live bytes are
+ *     summed, `sweepgen` advances by two (which turns every span unswept at once), and the
+ *     pacer sets the next goal. This pause too is bounded by threads, roots and buffered
+ *     pointers.
  *
  *  4. Concurrent sweep. The world runs. The driver sweeps span after span; a thread that needs
  *     a span of some class sweeps spans of that class first. Sweeping a span is bitmap work
@@ -212,8 +213,8 @@ static void pacer_set_goal(uint64_t live) {
   }
   if (cap != 0 && goal > cap) goal = cap > live ? cap : live;
   /* Trigger so that the allocation expected during marking (what the last mark saw) ends near
-   * the goal, but no earlier than GC_TRIGGER_MIN of the way from live to goal (and no later than
-   * 95%). Objects allocated while marking are black and count as live for the next goal, so an
+   * the goal, but no earlier than GC_TRIGGER_MIN_PERCENT of the way from live to goal (and no later
+   * than 95%). Objects allocated while marking are black and count as live for the next goal, so an
    * early trigger inflates every later goal; starting late and letting assists hold the heap to
    * the goal (Go's pacer: trigger at 70% or more) bounds that inflation to the last 30%. */
   uint64_t trigger = UINT64_MAX;
