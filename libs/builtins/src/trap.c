@@ -59,7 +59,8 @@ static size_t append_escaped(char *line, size_t at, size_t cap, const uint8_t *t
  * process dies with the first trap's line and status 101, never with two interleaved lines. */
 static _Thread_local bool reporting_here;
 
-static _Noreturn void die(uint32_t code, const uint8_t *msg, size_t len) {
+/* Writes `head` and the escaped message as one line on stderr and exits with 101. */
+static _Noreturn void report_and_exit(const char *head, const uint8_t *msg, size_t len) {
   if (reporting_here) beskid_os_abort();
   reporting_here = true;
   /* Relaxed is enough: the exchange only elects one reporter; nothing is published through it. */
@@ -67,13 +68,20 @@ static _Noreturn void die(uint32_t code, const uint8_t *msg, size_t len) {
     for (;;) beskid_os_sleep_ns(UINT64_C(1000000000));
   }
   char line[1024];
-  int head = snprintf(line, sizeof line, "%s: %s (%u): ", BESKID_TRAP_DIAGNOSTIC,
-                      beskid_rt_trap_name(code), code);
-  size_t at = head > 0 ? (size_t)head : 0;
+  size_t at = strlen(head);
+  if (at > sizeof line / 2) at = sizeof line / 2;
+  memcpy(line, head, at);
   if (msg != NULL) at = append_escaped(line, at, sizeof line - 1, msg, len);
   line[at++] = '\n';
   beskid_os_write_all(2, line, at, NULL);
   beskid_os_exit_now(BESKID_TRAP_EXIT_STATUS);
+}
+
+static _Noreturn void die(uint32_t code, const uint8_t *msg, size_t len) {
+  char head[128];
+  snprintf(head, sizeof head, "%s: %s (%u): ", BESKID_TRAP_DIAGNOSTIC, beskid_rt_trap_name(code),
+           code);
+  report_and_exit(head, msg, len);
 }
 
 void beskid_rt_trap(uint32_t code, const char *message) {
@@ -115,11 +123,5 @@ void beskid_rt_trap_out_of_memory(uint64_t requested) {
 }
 
 void beskid_rt_startup_failed(const char *message) {
-  if (atomic_exchange_explicit(&dying, 1, memory_order_relaxed) != 0) beskid_os_abort();
-  char line[512];
-  int n = snprintf(line, sizeof line, "beskid runtime: cannot start: %s\n", message);
-  size_t at = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-  if (at > 0 && line[at - 1] != '\n') line[at - 1] = '\n';
-  beskid_os_write_all(2, line, at, NULL);
-  beskid_os_exit_now(BESKID_TRAP_EXIT_STATUS);
+  report_and_exit("beskid runtime: cannot start: ", (const uint8_t *)message, strlen(message));
 }

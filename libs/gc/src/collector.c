@@ -390,8 +390,8 @@ static void step_mark_done(void) {
     beskid_gc_start_world();
   }
   cur.mark_ns = stw_mode() ? 0 : t0 - mark_start;
+  /* The world is stopped and the barrier goes off below: stable until the next mark start. */
   bool keep_all = atomic_load(&gc.marks_incomplete);
-  atomic_store(&gc.sweep_keeps_all, keep_all);
   if ((gc.config.debug_flags & BESKID_GC_DEBUG_CHECKMARK) && !keep_all) {
     beskid_gc_checkmark_stopped();
   }

@@ -284,8 +284,8 @@ typedef struct gc_global {
   _Atomic bool object_barrier_used; /* ever, by any thread: later cycles shade stored values */
   _Atomic bool insertion_barrier;   /* this cycle's value barrier also shades the stored value */
   _Atomic bool rescan_roots;        /* the object barrier ran this cycle: rescan all roots */
-  _Atomic bool marks_incomplete;    /* ...in a cycle without the insertion half: free nothing */
-  _Atomic bool sweep_keeps_all;     /* this sweep frees nothing (marks_incomplete at termination) */
+  _Atomic bool marks_incomplete;    /* ...in a cycle without the insertion half: its sweep frees
+                                       nothing (stable from termination to the next mark start) */
   uint64_t last_scan_work;          /* bytes the last cycle scanned in all (pacer input) */
 
   /* Global roots and handles (roots.c). */

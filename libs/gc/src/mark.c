@@ -300,20 +300,23 @@ void beskid_gc_write_barrier(beskid_gc_thread_t *pt, void **slot, void *value) {
   if (atomic_load_explicit(&gc.insertion_barrier, memory_order_relaxed)) buffer_shade(t, value);
 }
 
+/* Sets a sticky flag, writing its cache line only the first time. Relaxed: the flags are read
+ * with the world stopped (mark start, mark termination), which orders these stores. */
+static inline void raise_flag(_Atomic bool *flag) {
+  if (!atomic_load_explicit(flag, memory_order_relaxed)) {
+    atomic_store_explicit(flag, true, memory_order_relaxed);
+  }
+}
+
 void beskid_gc_write_barrier_object(beskid_gc_thread_t *pt, void *parent, void *child) {
   (void)parent;
-  if (!atomic_load_explicit(&gc.object_barrier_used, memory_order_relaxed)) {
-    atomic_store_explicit(&gc.object_barrier_used, true, memory_order_relaxed);
-  }
+  raise_flag(&gc.object_barrier_used);
   if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
   gc_thread *t = gc_thread_of(pt);
   buffer_shade(t, child);
-  /* Relaxed: read by mark termination with the world stopped, which orders these stores. */
-  if (!atomic_load_explicit(&gc.rescan_roots, memory_order_relaxed)) {
-    atomic_store_explicit(&gc.rescan_roots, true, memory_order_relaxed);
-  }
+  raise_flag(&gc.rescan_roots);
   if (!atomic_load_explicit(&gc.insertion_barrier, memory_order_relaxed)) {
-    atomic_store_explicit(&gc.marks_incomplete, true, memory_order_relaxed);
+    raise_flag(&gc.marks_incomplete);
   }
 }
 

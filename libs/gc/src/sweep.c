@@ -42,7 +42,7 @@ void beskid_gc_sweep_span(gc_span *s) {
   uint32_t words = (s->nelems + 63) / 64;
   uint32_t live = 0, before = 0;
   bool clobber = (gc.config.debug_flags & BESKID_GC_DEBUG_CLOBBER) != 0;
-  bool keep_all = atomic_load_explicit(&gc.sweep_keeps_all, memory_order_relaxed);
+  bool keep_all = atomic_load_explicit(&gc.marks_incomplete, memory_order_relaxed);
   for (uint32_t w = 0; w < words; w++) {
     uint64_t valid =
         (s->nelems >= w * 64 + 64) ? UINT64_MAX : (UINT64_C(1) << (s->nelems - w * 64)) - 1;
