@@ -5,6 +5,8 @@
 # and the query beskid_<lib>_version(). DEPS are the only libraries it may use.
 function(beskid_add_library lib)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  # Re-configure when the file changes, so the generated header never lags behind it.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/VERSION")
   file(STRINGS "${CMAKE_CURRENT_SOURCE_DIR}/VERSION" version LIMIT_COUNT 1)
   if(NOT version MATCHES "^([0-9]+)\\.([0-9]+)\\.([0-9]+)$")
     message(FATAL_ERROR "libs/${lib}/VERSION is not MAJOR.MINOR.PATCH: '${version}'")
