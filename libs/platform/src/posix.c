@@ -12,12 +12,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -67,6 +69,8 @@ const char *beskid_os_status_name(beskid_status status) {
     return "invalid_input";
   case BESKID_ALREADY_EXISTS:
     return "already_exists";
+  case BESKID_END_OF_FILE:
+    return "end_of_file";
   }
   return "unknown";
 }
@@ -302,6 +306,21 @@ uint32_t beskid_os_cpu_count(void) {
 
 int64_t beskid_os_pid(void) { return (int64_t)getpid(); }
 
+beskid_status beskid_os_entropy(void *buf, size_t len) {
+  if (buf == NULL && len != 0) return BESKID_INVALID_INPUT;
+  size_t done = 0;
+  while (done < len) {
+    /* getrandom returns at most 32 MiB per call and may be interrupted before it fills. */
+    ssize_t n = getrandom((char *)buf + done, len - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return from_errno();
+    }
+    done += (size_t)n;
+  }
+  return BESKID_OK;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* File descriptors and the filesystem */
 
@@ -367,16 +386,70 @@ beskid_status beskid_os_close(int fd) {
   return close(fd) == 0 || errno == EINTR ? BESKID_OK : from_errno();
 }
 
+static void file_info(const struct stat *st, beskid_os_file_info *info) {
+  info->size = (uint64_t)st->st_size;
+  info->modified_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+  info->kind = S_ISREG(st->st_mode)   ? BESKID_OS_FILE_REGULAR
+               : S_ISDIR(st->st_mode) ? BESKID_OS_FILE_DIRECTORY
+                                      : BESKID_OS_FILE_OTHER;
+}
+
 beskid_status beskid_os_stat(const char *path, beskid_os_file_info *info) {
   if (path == NULL || info == NULL) return BESKID_INVALID_INPUT;
   struct stat st;
   if (stat(path, &st) != 0) return from_errno();
-  info->size = (uint64_t)st.st_size;
-  info->modified_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-  info->kind = S_ISREG(st.st_mode)   ? BESKID_OS_FILE_REGULAR
-               : S_ISDIR(st.st_mode) ? BESKID_OS_FILE_DIRECTORY
-                                     : BESKID_OS_FILE_OTHER;
+  file_info(&st, info);
   return BESKID_OK;
+}
+
+beskid_status beskid_os_fstat(int fd, beskid_os_file_info *info) {
+  if (info == NULL) return BESKID_INVALID_INPUT;
+  struct stat st;
+  if (fstat(fd, &st) != 0) return from_errno();
+  file_info(&st, info);
+  return BESKID_OK;
+}
+
+beskid_status beskid_os_fsync(int fd) {
+  for (;;) {
+    if (fsync(fd) == 0) return BESKID_OK;
+    if (errno != EINTR) return from_errno();
+  }
+}
+
+beskid_status beskid_os_rename(const char *from, const char *to) {
+  if (from == NULL || to == NULL) return BESKID_INVALID_INPUT;
+  return rename(from, to) == 0 ? BESKID_OK : from_errno();
+}
+
+beskid_status beskid_os_dir_open(const char *path, beskid_os_dir_t *dir) {
+  if (path == NULL || dir == NULL) return BESKID_INVALID_INPUT;
+  dir->handle = opendir(path);
+  return dir->handle != NULL ? BESKID_OK : from_errno();
+}
+
+beskid_status beskid_os_dir_next(beskid_os_dir_t *dir, const char **name, size_t *len) {
+  if (dir == NULL || dir->handle == NULL || name == NULL) return BESKID_INVALID_INPUT;
+  for (;;) {
+    errno = 0; /* readdir reports the end and an error alike, with NULL: errno tells them apart */
+    struct dirent *e = readdir(dir->handle);
+    if (e == NULL) {
+      *name = NULL;
+      if (len != NULL) *len = 0;
+      return errno == 0 ? BESKID_OK : from_errno();
+    }
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    *name = e->d_name;
+    if (len != NULL) *len = strlen(e->d_name);
+    return BESKID_OK;
+  }
+}
+
+void beskid_os_dir_close(beskid_os_dir_t *dir) {
+  if (dir != NULL && dir->handle != NULL) {
+    closedir(dir->handle);
+    dir->handle = NULL;
+  }
 }
 
 beskid_status beskid_os_mkdir(const char *path) {

@@ -40,6 +40,8 @@ START_TEST(test_status_mapping) {
   ck_assert_str_eq(beskid_os_status_name(BESKID_IO_ERROR), "io_error");
   ck_assert_str_eq(beskid_os_status_name(BESKID_INVALID_INPUT), "invalid_input");
   ck_assert_str_eq(beskid_os_status_name(BESKID_ALREADY_EXISTS), "already_exists");
+  ck_assert_str_eq(beskid_os_status_name(BESKID_END_OF_FILE), "end_of_file");
+  ck_assert_int_eq(BESKID_END_OF_FILE, 6); /* the values are ABI */
   ck_assert_str_eq(beskid_os_status_name((beskid_status)42), "unknown");
 }
 END_TEST
@@ -528,6 +530,138 @@ START_TEST(test_permission_denied) {
 }
 END_TEST
 
+START_TEST(test_fstat_fsync_rename) {
+  make_temp_dir();
+  char a[512], b[512];
+  snprintf(a, sizeof a, "%s", in_dir("a"));
+  snprintf(b, sizeof b, "%s", in_dir("b"));
+  int fd;
+  ck_assert_int_eq(beskid_os_open(a, BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_CREATE, &fd), BESKID_OK);
+  ck_assert_int_eq(beskid_os_write_all(fd, "first", 5, NULL), BESKID_OK);
+  beskid_os_file_info info;
+  ck_assert_int_eq(beskid_os_fstat(fd, &info), BESKID_OK);
+  ck_assert_uint_eq(info.size, 5);
+  ck_assert_int_eq(info.kind, BESKID_OS_FILE_REGULAR);
+  ck_assert_int_eq(beskid_os_fsync(fd), BESKID_OK);
+  ck_assert_int_eq(beskid_os_fstat(fd, NULL), BESKID_INVALID_INPUT);
+  beskid_os_close(fd);
+  ck_assert_int_eq(beskid_os_fstat(fd, &info), BESKID_INVALID_INPUT); /* closed: EBADF */
+  ck_assert_int_eq(beskid_os_fsync(fd), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_fsync(-1), BESKID_INVALID_INPUT);
+  /* A directory can be opened for reading and synced (what makes a rename durable). */
+  ck_assert_int_eq(beskid_os_open(dir, BESKID_OS_OPEN_READ, &fd), BESKID_OK);
+  ck_assert_int_eq(beskid_os_fstat(fd, &info), BESKID_OK);
+  ck_assert_int_eq(info.kind, BESKID_OS_FILE_DIRECTORY);
+  ck_assert_int_eq(beskid_os_fsync(fd), BESKID_OK);
+  beskid_os_close(fd);
+
+  /* rename moves, and replaces an existing target in one step */
+  ck_assert_int_eq(beskid_os_rename(a, b), BESKID_OK);
+  ck_assert_int_eq(beskid_os_stat(a, &info), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_open(a, BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_CREATE, &fd), BESKID_OK);
+  beskid_os_write_all(fd, "second!", 7, NULL);
+  beskid_os_close(fd);
+  ck_assert_int_eq(beskid_os_rename(a, b), BESKID_OK);
+  ck_assert_int_eq(beskid_os_stat(b, &info), BESKID_OK);
+  ck_assert_uint_eq(info.size, 7);
+  ck_assert_int_eq(beskid_os_rename(a, b), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_rename(b, in_dir("no/such/dir")), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_rename(NULL, b), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_rename(b, NULL), BESKID_INVALID_INPUT);
+  /* onto a non-empty directory */
+  char sub[512], inner[600];
+  snprintf(sub, sizeof sub, "%s", in_dir("sub"));
+  snprintf(inner, sizeof inner, "%s/x", sub);
+  ck_assert_int_eq(beskid_os_mkdir(sub), BESKID_OK);
+  ck_assert_int_eq(beskid_os_mkdir(inner), BESKID_OK);
+  char other[512];
+  snprintf(other, sizeof other, "%s", in_dir("other"));
+  ck_assert_int_eq(beskid_os_mkdir(other), BESKID_OK);
+  ck_assert_int_eq(beskid_os_rename(other, sub), BESKID_ALREADY_EXISTS);
+  ck_assert_int_eq(beskid_os_rename(sub, inner), BESKID_INVALID_INPUT); /* into itself */
+}
+END_TEST
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+START_TEST(test_dir_listing) {
+  make_temp_dir();
+  const char *names[] = {"b.txt", "a", "ünïcode", ".hidden", "z z"};
+  enum { COUNT = 5 };
+  for (int i = 0; i < COUNT; i++) {
+    int fd;
+    ck_assert_int_eq(
+        beskid_os_open(in_dir(names[i]), BESKID_OS_OPEN_WRITE | BESKID_OS_OPEN_CREATE, &fd),
+        BESKID_OK);
+    beskid_os_close(fd);
+  }
+  ck_assert_int_eq(beskid_os_mkdir(in_dir("subdir")), BESKID_OK);
+  beskid_os_dir_t d;
+  ck_assert_int_eq(beskid_os_dir_open(dir, &d), BESKID_OK);
+  char *seen[16];
+  int n = 0;
+  const char *name;
+  size_t len;
+  for (;;) {
+    ck_assert_int_eq(beskid_os_dir_next(&d, &name, &len), BESKID_OK);
+    if (name == NULL) break;
+    ck_assert_int_lt(n, 16);
+    ck_assert_uint_eq(len, strlen(name));
+    seen[n++] = strdup(name);
+  }
+  ck_assert_uint_eq(len, 0);
+  /* exhausted: stays at the end */
+  ck_assert_int_eq(beskid_os_dir_next(&d, &name, NULL), BESKID_OK);
+  ck_assert_ptr_null(name);
+  beskid_os_dir_close(&d);
+  beskid_os_dir_close(&d); /* closing twice is harmless */
+  ck_assert_int_eq(beskid_os_dir_next(&d, &name, NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(n, COUNT + 1); /* no "." or ".." */
+  qsort(seen, (size_t)n, sizeof seen[0], compare_names);
+  const char *want[] = {".hidden", "a", "b.txt", "subdir", "z z", "ünïcode"};
+  for (int i = 0; i < n; i++) {
+    ck_assert_str_eq(seen[i], want[i]);
+    free(seen[i]);
+  }
+  ck_assert_int_eq(beskid_os_dir_open(in_dir("missing"), &d), BESKID_NOT_FOUND);
+  ck_assert_int_eq(beskid_os_dir_open(in_dir("a"), &d), BESKID_NOT_FOUND); /* a file: ENOTDIR */
+  ck_assert_int_eq(beskid_os_dir_open(NULL, &d), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_dir_open(dir, NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_dir_next(NULL, &name, NULL), BESKID_INVALID_INPUT);
+}
+END_TEST
+
+START_TEST(test_entropy) {
+  uint8_t a[64], b[64];
+  memset(a, 0, sizeof a);
+  memset(b, 0, sizeof b);
+  ck_assert_int_eq(beskid_os_entropy(a, sizeof a), BESKID_OK);
+  ck_assert_int_eq(beskid_os_entropy(b, sizeof b), BESKID_OK);
+  /* Two draws of 512 bits agree with probability 2^-512; all-zero likewise. */
+  ck_assert(memcmp(a, b, sizeof a) != 0);
+  int zeros = 0, ones = 0;
+  for (size_t i = 0; i < sizeof a; i++) {
+    zeros += a[i] == 0;
+    ones += __builtin_popcount(a[i]);
+  }
+  ck_assert_int_lt(zeros, 8);
+  ck_assert_int_gt(ones, 512 / 2 - 100); /* 256 expected, sd 11.3 */
+  ck_assert_int_lt(ones, 512 / 2 + 100);
+  /* more than one getrandom call returns at most */
+  size_t big = (size_t)40 << 20;
+  uint8_t *p = calloc(1, big);
+  ck_assert_int_eq(beskid_os_entropy(p, big), BESKID_OK);
+  size_t tail_zeros = 0;
+  for (size_t i = big - 4096; i < big; i++) tail_zeros += p[i] == 0;
+  ck_assert_uint_lt(tail_zeros, 64); /* ~16 expected: the tail was filled too */
+  free(p);
+  ck_assert_int_eq(beskid_os_entropy(NULL, 0), BESKID_OK);
+  ck_assert_int_eq(beskid_os_entropy(NULL, 1), BESKID_INVALID_INPUT);
+}
+END_TEST
+
 START_TEST(test_cwd_tty_terminal) {
   char want[4096], got[4096];
   ck_assert_ptr_nonnull(getcwd(want, sizeof want));
@@ -696,6 +830,9 @@ int main(void) {
   tcase_add_test(tc, test_files);
   tcase_add_test(tc, test_directories);
   tcase_add_test(tc, test_permission_denied);
+  tcase_add_test(tc, test_fstat_fsync_rename);
+  tcase_add_test(tc, test_dir_listing);
+  tcase_add_test(tc, test_entropy);
   tcase_add_test(tc, test_cwd_tty_terminal);
   suite_add_tcase(suite, tc);
   tc = tcase_create("process");

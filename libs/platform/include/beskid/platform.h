@@ -52,8 +52,9 @@ typedef enum beskid_status {
   BESKID_NOT_FOUND = 1,         /**< A path, variable or item does not exist (ENOENT, ENOTDIR). */
   BESKID_PERMISSION_DENIED = 2, /**< The OS refused access (EACCES, EPERM, EROFS). */
   BESKID_IO_ERROR = 3,          /**< Any other failure reported by the OS. */
-  BESKID_INVALID_INPUT = 4, /**< A bad argument: NULL, embedded NUL, bad name (EINVAL, EBADF). */
-  BESKID_ALREADY_EXISTS = 5 /**< The target exists already (EEXIST, ENOTEMPTY). */
+  BESKID_INVALID_INPUT = 4,  /**< A bad argument: NULL, embedded NUL, bad name (EINVAL, EBADF). */
+  BESKID_ALREADY_EXISTS = 5, /**< The target exists already (EEXIST, ENOTEMPTY). */
+  BESKID_END_OF_FILE = 6     /**< A read found nothing more to read (never mapped from an errno). */
 } beskid_status;
 
 /**
@@ -247,7 +248,7 @@ BESKID_OS_API void *beskid_os_vm_map(size_t size);
 
 /** @} */
 /* ------------------------------------------------------------------------------------------ */
-/** @name Clocks and process figures */
+/** @name Clocks, entropy and process figures */
 /** @{ */
 
 /** @brief Nanoseconds of a monotonic clock with an arbitrary epoch; never goes backwards. */
@@ -272,6 +273,16 @@ BESKID_OS_API uint32_t beskid_os_cpu_count(void);
 
 /** @brief The process id. */
 BESKID_OS_API int64_t beskid_os_pid(void);
+
+/**
+ * @brief Fills `buf` with bytes from the operating system's cryptographically secure random
+ *        source (Linux: `getrandom`), waiting only while the source is not yet initialised at
+ *        boot.
+ * @param buf destination; may be NULL only when `len` is 0.
+ * @param len number of bytes; 0 makes no system call.
+ * @return ::BESKID_OK, ::BESKID_INVALID_INPUT (`buf` NULL with a length), or the mapped error.
+ */
+BESKID_OS_API beskid_status beskid_os_entropy(void *buf, size_t len);
 
 /** @} */
 /* ------------------------------------------------------------------------------------------ */
@@ -362,6 +373,53 @@ BESKID_OS_API beskid_status beskid_os_remove(const char *path);
  * @return ::BESKID_OK, ::BESKID_INVALID_INPUT when `cap` is too small, or the mapped error.
  */
 BESKID_OS_API beskid_status beskid_os_getcwd(char *buf, size_t cap, size_t *len);
+
+/**
+ * @brief Describes the file behind an open descriptor.
+ * @return ::BESKID_OK, ::BESKID_INVALID_INPUT (`info` NULL, or `fd` not open), or the mapped
+ *         error.
+ */
+BESKID_OS_API beskid_status beskid_os_fstat(int fd, beskid_os_file_info *info);
+
+/**
+ * @brief Flushes the data and metadata of an open file (or directory) to its storage device, so
+ *        they survive a crash of the machine.
+ * @return ::BESKID_OK, ::BESKID_INVALID_INPUT (`fd` not open), or the mapped error.
+ */
+BESKID_OS_API beskid_status beskid_os_fsync(int fd);
+
+/**
+ * @brief Renames `from` to `to`, atomically replacing `to` when it exists (a directory only by
+ *        an empty directory). Both must be on the same filesystem.
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND (no `from`, or no parent of `to`),
+ *         ::BESKID_ALREADY_EXISTS (`to` is a non-empty directory), ::BESKID_INVALID_INPUT
+ *         (NULL, or a directory moved into itself), or another mapped error (::BESKID_IO_ERROR
+ *         across filesystems).
+ */
+BESKID_OS_API beskid_status beskid_os_rename(const char *from, const char *to);
+
+/**
+ * @brief Opens a directory to list its entries with beskid_os_dir_next().
+ * @param path a NUL-terminated path.
+ * @param dir receives the open listing; close it with beskid_os_dir_close().
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND (missing, or not a directory), or the mapped error.
+ */
+BESKID_OS_API beskid_status beskid_os_dir_open(const char *path, beskid_os_dir_t *dir);
+
+/**
+ * @brief The next entry of a listing, in the order the filesystem keeps them; `.` and `..` are
+ *        skipped.
+ * @param dir a listing from beskid_os_dir_open().
+ * @param name receives the entry's NUL-terminated name, valid until the next call on `dir`, or
+ *        NULL when the listing is complete.
+ * @param len receives the name's length in bytes; may be NULL.
+ * @return ::BESKID_OK (check `*name`), or the mapped error.
+ */
+BESKID_OS_API beskid_status beskid_os_dir_next(beskid_os_dir_t *dir, const char **name,
+                                               size_t *len);
+
+/** @brief Closes a listing made by beskid_os_dir_open(); a closed listing may be closed again. */
+BESKID_OS_API void beskid_os_dir_close(beskid_os_dir_t *dir);
 
 /** @brief Whether `fd` refers to a terminal. */
 BESKID_OS_API bool beskid_os_isatty(int fd);

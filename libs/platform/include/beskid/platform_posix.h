@@ -32,6 +32,11 @@ typedef pthread_once_t beskid_os_once_t;
 /** @brief Static initialiser of a ::beskid_os_once_t. */
 #define BESKID_OS_ONCE_INIT PTHREAD_ONCE_INIT
 
+/** @brief An open directory listing (beskid_os_dir_open()). */
+typedef struct beskid_os_dir_t {
+  void *handle; /**< The POSIX `DIR *`, NULL once closed. */
+} beskid_os_dir_t;
+
 /** @brief A thread-local storage slot. */
 typedef pthread_key_t beskid_os_tls_t;
 
