@@ -42,25 +42,30 @@ function(beskid_add_library lib)
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endfunction()
 
-# beskid_add_check_suite(<lib> SOURCES ... [TIMEOUT seconds])
+# beskid_add_check_suite(<lib> SOURCES ... [NAME name] [TIMEOUT seconds] [LIBS ...])
 #
-# One Check suite executable per library, registered with CTest as <lib>. Tests may include the
-# library's internal headers (src/) to test what the public API does not reach.
+# A Check suite executable of a library, registered with CTest as NAME (default: <lib>) and
+# labelled <lib>. A library may split its tests into several suites, one NAME each (e.g.
+# stdhost_console). Tests may include the library's internal headers (src/) to test what the
+# public API does not reach.
 function(beskid_add_check_suite lib)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;NAME" "SOURCES;LIBS" ${ARGN})
   if(NOT BESKID_BUILD_TESTS)
     return()
   endif()
-  set(exe test_${lib})
+  if(NOT ARG_NAME)
+    set(ARG_NAME ${lib})
+  endif()
+  set(exe test_${ARG_NAME})
   add_executable(${exe} ${ARG_SOURCES})
   target_link_libraries(${exe} PRIVATE beskid::${lib} beskid::testsupport ${ARG_LIBS})
   target_include_directories(${exe} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
   target_compile_definitions(${exe} PRIVATE
     BESKID_TEST_VERSION_FILE="${CMAKE_CURRENT_SOURCE_DIR}/VERSION")
   beskid_apply_flags(${exe})
-  add_test(NAME ${lib} COMMAND ${exe})
+  add_test(NAME ${ARG_NAME} COMMAND ${exe})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  set_tests_properties(${lib} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${lib}")
+  set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${lib}")
 endfunction()

@@ -1,10 +1,11 @@
 /* abi_dump.c — prints, as JSON, what the compiled runtime says about its ABI: every layout's size
- * and field offsets (measured with sizeof/offsetof, not written by hand) and the JIT symbol table.
+ * and field offsets (measured with sizeof/offsetof, not written by hand) and the JIT symbol table
+ * (which covers beskid/runtime_abi.h and beskid/stdhost.h).
  * tools/abi/manifest.py joins it with the header to generate and check manifest.json. */
 #include <stddef.h>
 #include <stdio.h>
 
-#include "beskid/runtime_abi.h"
+#include "beskid/stdhost.h"
 
 #define FIELD(type, field, last)                                                                   \
   printf("        \"%s\": %zu%s\n", #field, offsetof(type, field), (last) ? "" : ",")
@@ -54,6 +55,9 @@ int main(void) {
   LAYOUT_BEGIN("thread_context", beskid_gc_thread_t);
   FIELD(beskid_gc_thread_t, top_frame, 0);
   FIELD(beskid_gc_thread_t, poll, 1);
+  LAYOUT_END(0);
+  LAYOUT_BEGIN("std_rng", beskid_std_rng_t);
+  FIELD(beskid_std_rng_t, s, 1);
   LAYOUT_END(1);
   printf("  },\n  \"constants\": {\n");
   printf("    \"abi_version_major\": %d,\n    \"abi_version_minor\": %d,\n",

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """manifest.py — the machine-readable manifest of the Beskid runtime ABI.
 
-    manifest.py generate HEADER DUMP_JSON              print the manifest
-    manifest.py check HEADER DUMP_JSON MANIFEST BUNDLE ABI_NAMES
+    manifest.py generate DUMP_JSON HEADER...                       print the manifest
+    manifest.py check DUMP_JSON MANIFEST BUNDLE ABI_NAMES HEADER...
 
-The manifest lists every entry point of include/beskid/runtime_abi.h with its parameters and
-result as Cranelift types (i64, i32, i8, f64, ptr) and whether it is a safepoint (its comment says
-"Safepoint"), every exported object, every layout's size and field offsets and the ABI constants.
+The manifest lists every entry point of the ABI headers (libs/builtins' beskid/runtime_abi.h,
+declarations marked BESKID_RT_API, and libs/stdhost's beskid/stdhost.h, marked BESKID_STD_API)
+with its parameters and result as Cranelift types (i64, i32, i8, f64, ptr) and whether it is a
+safepoint (its comment says "Safepoint"), every exported object, every layout's size and field
+offsets and the ABI constants.
 Layouts, constants and the JIT symbol table come from DUMP_JSON, the output of abi_dump (the
 compiled runtime measuring itself).
 
-`check` fails when any two of these disagree: the header, the committed manifest, the JIT symbol
+`check` fails when any two of these disagree: the headers, the committed manifest, the JIT symbol
 table, the symbols the bundle defines, and the bundle's list of unprefixed ABI names.
 """
 import json
@@ -36,8 +38,10 @@ def clif_type(ctype):
 def parse_header(path):
     text = open(path, encoding="utf-8").read()
     functions, objects = [], []
-    # A declaration is a doc comment followed by BESKID_RT_API ... ; (one statement).
-    pattern = re.compile(r"/\*\*(?P<doc>(?:(?!\*/).)*)\*/\s*BESKID_RT_API\s+(?P<decl>[^;{]+);", re.S)
+    # A declaration is a doc comment followed by BESKID_RT_API or BESKID_STD_API ... ; (one
+    # statement).
+    pattern = re.compile(
+        r"/\*\*(?P<doc>(?:(?!\*/).)*)\*/\s*BESKID_(?:RT|STD)_API\s+(?P<decl>[^;{]+);", re.S)
     for m in pattern.finditer(text):
         decl = " ".join(m.group("decl").split())
         doc = m.group("doc")
@@ -59,8 +63,10 @@ def parse_header(path):
     return functions, objects
 
 
-def generate(header, dump_path):
-    functions, _ = parse_header(header)
+def generate(dump_path, headers):
+    functions = []
+    for header in headers:
+        functions += parse_header(header)[0]
     dump = json.load(open(dump_path))
     return {
         "abi_version": [dump["constants"]["abi_version_major"], dump["constants"]["abi_version_minor"]],
@@ -79,9 +85,14 @@ def fail(errors):
     sys.exit(1)
 
 
-def check(header, dump_path, manifest_path, bundle, abi_names_path):
+def check(dump_path, manifest_path, bundle, abi_names_path, headers):
     errors = []
-    expected = generate(header, dump_path)
+    expected = generate(dump_path, headers)
+    seen = set()
+    for f in expected["functions"]:
+        if f["name"] in seen:
+            errors.append(f"{f['name']} is declared twice")
+        seen.add(f["name"])
     committed = json.load(open(manifest_path))
     if committed != expected:
         errors.append(f"{manifest_path} is out of date with the header or the runtime: "
@@ -92,7 +103,7 @@ def check(header, dump_path, manifest_path, bundle, abi_names_path):
     for n in sorted(names - table):
         errors.append(f"{n} is in the header but not in the JIT symbol table")
     for n in sorted(table - names):
-        errors.append(f"{n} is in the JIT symbol table but not declared in the header")
+        errors.append(f"{n} is in the JIT symbol table but not declared in a header")
     nm = subprocess.run(["nm", "-g", "--defined-only", bundle], capture_output=True, text=True, check=True)
     defined = {line.split()[2] for line in nm.stdout.splitlines() if len(line.split()) == 3}
     for n in sorted(names - defined):
@@ -114,11 +125,11 @@ def check(header, dump_path, manifest_path, bundle, abi_names_path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "generate":
-        json.dump(generate(sys.argv[2], sys.argv[3]), sys.stdout, indent=2, sort_keys=True)
+    if len(sys.argv) >= 4 and sys.argv[1] == "generate":
+        json.dump(generate(sys.argv[2], sys.argv[3:]), sys.stdout, indent=2, sort_keys=True)
         print()
-    elif len(sys.argv) == 7 and sys.argv[1] == "check":
-        check(*sys.argv[2:])
+    elif len(sys.argv) >= 7 and sys.argv[1] == "check":
+        check(*sys.argv[2:6], sys.argv[6:])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -560,28 +560,6 @@ START_TEST(test_panic_and_traps) {
 }
 END_TEST
 
-START_TEST(test_symbol_table) {
-  size_t n = 0;
-  const beskid_rt_symbol_t *syms = beskid_runtime_symbols(&n);
-  ck_assert_uint_ge(n, 30);
-  bool seen_alloc = false, seen_flag = false;
-  for (size_t i = 0; i < n; i++) {
-    ck_assert_ptr_nonnull(syms[i].name);
-    ck_assert_ptr_nonnull(syms[i].address);
-    for (size_t j = 0; j < i; j++) ck_assert_str_ne(syms[i].name, syms[j].name);
-    if (strcmp(syms[i].name, "alloc") == 0) {
-      seen_alloc = true;
-      ck_assert_ptr_eq(syms[i].address, __extension__(void *) & alloc);
-    }
-    if (strcmp(syms[i].name, "beskid_gc_barrier_on") == 0) {
-      seen_flag = true;
-      ck_assert_ptr_eq(syms[i].address, (void *)&beskid_gc_barrier_on);
-    }
-  }
-  ck_assert(seen_alloc && seen_flag);
-}
-END_TEST
-
 int main(void) {
   Suite *suite = suite_create("builtins");
   suite_add_tcase(suite,
@@ -615,7 +593,6 @@ int main(void) {
   tcase_add_test(tc, test_panic_and_traps);
   tcase_add_test(tc, test_concurrent_panics_report_once);
   tcase_add_test(tc, test_panic_while_panicking_aborts);
-  tcase_add_test(tc, test_symbol_table);
   suite_add_tcase(suite, tc);
   return beskid_test_run(suite);
 }

@@ -322,22 +322,16 @@ BESKID_RT_API const char *beskid_rt_trap_name(uint32_t code);
 
 /** @} */
 /* ------------------------------------------------------------------------------------------ */
-/** @name The JIT symbol table */
+/** @name The JIT symbol table
+ * The table itself, beskid_runtime_symbols(), is declared in beskid/stdhost.h and defined by
+ * libs/stdhost, the top library, because it lists the entry points of every library. */
 /** @{ */
 
-/** @brief One entry of the runtime's symbol table. */
+/** @brief One entry of the runtime's symbol table (beskid_runtime_symbols()). */
 typedef struct beskid_rt_symbol_t {
   const char *name; /**< The ABI name, e.g. "alloc". */
   void *address;    /**< Its address in this process. */
 } beskid_rt_symbol_t;
-
-/**
- * @brief Every ABI function and object with its address, for a JIT to register with its
- *        module (the same names AOT programs link against).
- * @param count receives the number of entries.
- * @return a static array of `*count` entries.
- */
-BESKID_RT_API const beskid_rt_symbol_t *beskid_runtime_symbols(size_t *count);
 
 /** @} */
 

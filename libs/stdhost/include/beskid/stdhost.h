@@ -1,12 +1,497 @@
 /**
  * @file stdhost.h
- * @brief libs/stdhost — the host functions the Beskid standard library calls.
+ * @brief libs/stdhost — the host functions the Beskid standard library calls: console, process,
+ *        filesystem, time, random numbers and math, and the runtime's JIT symbol table.
  *
- * Symbol prefix: `beskid_std_`.
+ * The standard library is Beskid code; what it cannot do itself it calls here, through the same
+ * C ABI as the builtins of beskid/runtime_abi.h (whose rules apply unchanged):
+ *
+ * - **Values.** `int` is `int64_t`, `float` is `double`, `bool` is one byte. A string is passed
+ *   as `const beskid_str_t *`, an array as `const beskid_array_t *`; a string or array result is
+ *   written through an out pointer. Byte arrays (`[u8]`) have 1-byte elements.
+ * - **Results.** Every string or array a function returns is a new garbage-collected object
+ *   reachable only through what it returns (or a slice of one): nothing is allocated that the
+ *   caller must free. A failing call leaves its out pointer holding the empty value.
+ * - **Status.** Fallible functions return a ::beskid_status value as `int32_t` (0 ok, 1 not
+ *   found, 2 permission denied, 3 I/O error, 4 invalid input, 5 already exists, 6 end of file).
+ * - **Bad input** is never undefined behaviour: a NULL value pointer traps `null_reference`, a
+ *   string or array whose `ptr` is NULL with a length traps `null_reference`, a negative length
+ *   or an index or range outside an array traps `bounds`; a path or name with a NUL byte, a
+ *   descriptor that is not open and text that is not UTF-8 where text is read give the
+ *   documented status.
+ * - **Blocking.** Every call that may wait on the outside world (reading, sleeping, writing to a
+ *   pipe, the filesystem) waits in the collector's native state, so a collection never waits for
+ *   it; such calls are marked "Safepoint", as are those that allocate.
+ * - **Threads.** A function that allocates needs an attached thread (see beskid_rt_thread_attach);
+ *   the others may be called from any thread.
+ *
+ * Symbol prefix: `beskid_std_` (and beskid_runtime_symbols(), the runtime-wide table).
+ * Each area below lives in its own source file of libs/stdhost (`src/console.c`, …).
  */
 #ifndef BESKID_STDHOST_H
 #define BESKID_STDHOST_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "beskid/platform.h"
+#include "beskid/runtime_abi.h"
 #include "beskid/stdhost_version.h"
 
+#ifdef __cplusplus
+extern "C" {
 #endif
+
+/** Marks a function as part of the runtime's exported ABI (listed in tools/abi/manifest.json). */
+#define BESKID_STD_API __attribute__((visibility("default")))
+
+/* ------------------------------------------------------------------------------------------ */
+/** @name Console
+ * Reading and writing file descriptors: the standard streams (0, 1, 2) and any descriptor the
+ * program was given. A descriptor outside 0..2^31-1 is treated as not open. */
+/** @{ */
+
+/**
+ * @brief Writes a string to a file descriptor, looping over partial writes and interrupted
+ *        calls. Waits in the native state while the descriptor is full. Safepoint.
+ * @param fd the descriptor.
+ * @param text the string; the empty string makes no system call.
+ * @return the number of bytes written (`text->len`), or -1 when the descriptor is not open or
+ *         the write failed (a broken pipe raises SIGPIPE unless the program ignores it).
+ * Traps: null_reference (`text` NULL, or its `ptr` NULL with a length), bounds (negative length).
+ */
+BESKID_STD_API int64_t beskid_std_console_write(int64_t fd, const beskid_str_t *text);
+
+/**
+ * @brief Writes `count` raw bytes of a byte array, from element `start`, to a file descriptor,
+ *        like beskid_std_console_write(). Safepoint.
+ * @param fd the descriptor.
+ * @param bytes a byte array.
+ * @param start the first element to write.
+ * @param count the number of bytes; 0 makes no system call.
+ * @return the number of bytes written (`count`), or -1 on failure.
+ * Traps: null_reference (`bytes` NULL, or its `ptr` NULL with a length), bounds (`start` or
+ * `count` negative, or `start + count` beyond the array's length).
+ */
+BESKID_STD_API int64_t beskid_std_console_write_bytes(int64_t fd, const beskid_array_t *bytes,
+                                                      int64_t start, int64_t count);
+
+/**
+ * @brief Reads at most `count` bytes from a file descriptor into a byte array at element
+ *        `start`: what one read returns, after any bytes beskid_std_console_read_line() read
+ *        ahead on this descriptor. Waits in the native state. Safepoint.
+ * @param fd the descriptor.
+ * @param bytes the destination byte array (its elements change, not the array value).
+ * @param start the first element to fill.
+ * @param count the most bytes to read; 0 makes no system call and returns 0.
+ * @return the number of bytes read, 0 at end of file, or -1 when the descriptor is not open or
+ *         the read failed.
+ * Traps: as beskid_std_console_write_bytes().
+ */
+BESKID_STD_API int64_t beskid_std_console_read(int64_t fd, const beskid_array_t *bytes,
+                                               int64_t start, int64_t count);
+
+/**
+ * @brief Reads one line from a file descriptor. Waits in the native state. Safepoint.
+ *
+ * A line ends at `\n`, which is not part of the result, nor is a `\r` before it; the last line
+ * of the input needs no `\n`. Bytes read past the line stay buffered for this descriptor and
+ * are returned first by the next beskid_std_console_read_line() or beskid_std_console_read()
+ * on it (so a descriptor closed and reused by another file should not be read in between).
+ * Concurrent readers of one descriptor each get whole lines.
+ * @param fd the descriptor.
+ * @param out receives the line; the empty string at end of file or on failure.
+ * @return ::BESKID_OK with a line (possibly empty), ::BESKID_END_OF_FILE when no byte is left,
+ *         ::BESKID_INVALID_INPUT when the descriptor is not open or the line is not UTF-8 (the
+ *         line is consumed), or the mapped error of the read.
+ * Traps: null_reference (`out` NULL), out_of_memory.
+ */
+BESKID_STD_API int32_t beskid_std_console_read_line(int64_t fd, beskid_str_t *out);
+
+/** @brief Whether `fd` is an open descriptor of a terminal. */
+BESKID_STD_API bool beskid_std_console_isatty(int64_t fd);
+
+/**
+ * @brief The size of the terminal behind `fd`, in character cells.
+ * @param fd the descriptor.
+ * @param columns receives the number of columns (0 on failure).
+ * @param rows receives the number of rows (0 on failure).
+ * @return ::BESKID_OK, or ::BESKID_INVALID_INPUT when `fd` is not a terminal.
+ * Traps: null_reference (`columns` or `rows` NULL).
+ */
+BESKID_STD_API int32_t beskid_std_console_terminal_size(int64_t fd, int64_t *columns,
+                                                        int64_t *rows);
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
+/** @name Process
+ * The program's arguments and environment, its working directory, its id and its end. */
+/** @{ */
+
+/**
+ * @brief Replaces the program's arguments (the AOT `main` passes its `argv`; a JIT host calls
+ *        this before running a program). The strings are copied.
+ * @param argc the number of arguments.
+ * @param argv the arguments, NUL-terminated; may be NULL when `argc` is 0.
+ * @return ::BESKID_OK, ::BESKID_INVALID_INPUT (negative `argc` or above 2^31-1, or `argv`
+ *         NULL), or ::BESKID_IO_ERROR when out of memory.
+ */
+BESKID_STD_API int32_t beskid_std_args_set(int64_t argc, const char *const *argv);
+
+/** @brief The number of program arguments, the program's name (argument 0) included. */
+BESKID_STD_API int64_t beskid_std_args_count(void);
+
+/**
+ * @brief One program argument as a string. Safepoint.
+ * @param out receives the argument.
+ * @param index from 0 (the program's name) to beskid_std_args_count() - 1.
+ * Traps: null_reference (`out` NULL), bounds (`index` out of range), invalid_utf8 (an argument
+ * that is not UTF-8 cannot be a string).
+ */
+BESKID_STD_API void beskid_std_args_get(beskid_str_t *out, int64_t index);
+
+/**
+ * @brief The value of an environment variable. Safepoint.
+ * @param out receives the value; the empty string when the variable is unset or on failure.
+ * @param name the variable's name: not empty, without `=` or NUL.
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND when unset, or ::BESKID_INVALID_INPUT for a bad name
+ *         or a value that is not UTF-8.
+ * Traps: null_reference (`out` or `name` NULL, or a NULL `ptr` with a length), bounds (negative
+ * length), out_of_memory.
+ */
+BESKID_STD_API int32_t beskid_std_env_get(beskid_str_t *out, const beskid_str_t *name);
+
+/**
+ * @brief Sets an environment variable for this process and the processes it starts.
+ * @param name the variable's name: not empty, without `=` or NUL.
+ * @param value the value, without NUL.
+ * @return ::BESKID_OK, or ::BESKID_INVALID_INPUT for a bad name or value.
+ * Traps: as beskid_std_env_get().
+ */
+BESKID_STD_API int32_t beskid_std_env_set(const beskid_str_t *name, const beskid_str_t *value);
+
+/**
+ * @brief Removes an environment variable; removing an unset variable succeeds.
+ * @return ::BESKID_OK, or ::BESKID_INVALID_INPUT for a bad name.
+ * Traps: as beskid_std_env_get().
+ */
+BESKID_STD_API int32_t beskid_std_env_unset(const beskid_str_t *name);
+
+/**
+ * @brief The current working directory, as an absolute path. Safepoint.
+ * @param out receives the path; the empty string on failure.
+ * @return ::BESKID_OK, ::BESKID_INVALID_INPUT when the path is not UTF-8 or too long, or the
+ *         mapped error (::BESKID_NOT_FOUND when the directory was removed).
+ * Traps: null_reference (`out` NULL).
+ */
+BESKID_STD_API int32_t beskid_std_cwd(beskid_str_t *out);
+
+/** @brief The process id. */
+BESKID_STD_API int64_t beskid_std_pid(void);
+
+/**
+ * @brief Ends the program with `status`. When the calling thread is the only one attached, the
+ *        runtime shuts down first (the collector stops, its trace is complete); then the C
+ *        library's exit handlers run and buffered output is flushed. With other threads still
+ *        attached, the heap is left to them while the process ends. Never returns.
+ * @param status the exit status; the operating system keeps its low 8 bits.
+ */
+BESKID_STD_API _Noreturn void beskid_std_exit(int64_t status);
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
+/** @name Filesystem
+ * Paths are strings: UTF-8, not empty, without NUL bytes, shorter than 4096 bytes; any other
+ * path gives ::BESKID_INVALID_INPUT. Relative paths start at the working directory. Every call
+ * waits for the filesystem in the native state. */
+/** @{ */
+
+/** @brief What beskid_std_fs_stat() says a path is (the values of ::beskid_os_file_kind). */
+typedef enum beskid_std_file_kind {
+  BESKID_STD_FILE_REGULAR = 0,   /**< A regular file. */
+  BESKID_STD_FILE_DIRECTORY = 1, /**< A directory. */
+  BESKID_STD_FILE_OTHER = 2      /**< Anything else: a device, socket or pipe. */
+} beskid_std_file_kind;
+
+/**
+ * @brief Reads a whole file as text. Safepoint.
+ * @param out receives the contents; the empty string on failure.
+ * @param path the file.
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND, ::BESKID_PERMISSION_DENIED, ::BESKID_INVALID_INPUT
+ *         (a bad path, or contents that are not UTF-8), or ::BESKID_IO_ERROR (a directory
+ *         included).
+ * Traps: null_reference (`out` or `path` NULL, or a NULL `ptr` with a length), bounds
+ * (negative length), out_of_memory.
+ */
+BESKID_STD_API int32_t beskid_std_fs_read_text(beskid_str_t *out, const beskid_str_t *path);
+
+/**
+ * @brief Reads a whole file as bytes. Safepoint.
+ * @param out receives a byte array of the contents (`len` = `cap`); empty on failure.
+ * @param path the file.
+ * @return as beskid_std_fs_read_text(), without the UTF-8 check.
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_read_bytes(beskid_array_t *out, const beskid_str_t *path);
+
+/**
+ * @brief Replaces a file's contents with `text`, atomically: the text goes to a new temporary
+ *        file in the same directory, which is flushed to the device and then renamed over
+ *        `path`; the directory is flushed too. A crash leaves either the old or the new file,
+ *        never a mix, and at most a stray `.<name>.tmp-*` file. The new file has the default
+ *        permissions (0666 less the umask). Safepoint.
+ * @param path the file, created if missing; its directory must exist.
+ * @param text the new contents.
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND (no such directory), ::BESKID_PERMISSION_DENIED,
+ *         ::BESKID_INVALID_INPUT (a bad path), ::BESKID_ALREADY_EXISTS (`path` is a non-empty
+ *         directory) or ::BESKID_IO_ERROR; on failure `path` is unchanged and no temporary
+ *         file remains.
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_write_text(const beskid_str_t *path, const beskid_str_t *text);
+
+/**
+ * @brief Appends `text` to a file, creating it if missing. Not atomic: a concurrent reader may
+ *        see part of the text. Safepoint.
+ * @return as beskid_std_fs_write_text().
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_append_text(const beskid_str_t *path,
+                                                 const beskid_str_t *text);
+
+/**
+ * @brief Whether something exists at `path` (symbolic links are followed). Safepoint.
+ * @return ::BESKID_OK when it exists, ::BESKID_NOT_FOUND when not, or another status when the
+ *         answer cannot be known (::BESKID_PERMISSION_DENIED, ::BESKID_INVALID_INPUT).
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_exists(const beskid_str_t *path);
+
+/**
+ * @brief Describes the file at `path` (symbolic links are followed). Safepoint.
+ * @param path the file.
+ * @param size receives the size in bytes; may be NULL.
+ * @param kind receives a ::beskid_std_file_kind; may be NULL.
+ * @param modified_ns receives the last modification, in nanoseconds since the Unix epoch; may
+ *        be NULL.
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND, or another mapped error (the outputs are then 0).
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_stat(const beskid_str_t *path, int64_t *size, int32_t *kind,
+                                          int64_t *modified_ns);
+
+/**
+ * @brief Creates a directory. Safepoint.
+ * @param path the directory.
+ * @param parents false: the parent must exist and `path` must not; true (`mkdir -p`): missing
+ *        parents are created too, and an existing directory is success.
+ * @return ::BESKID_OK, ::BESKID_ALREADY_EXISTS (something exists at `path`; with `parents`, only
+ *         when it is not a directory), ::BESKID_NOT_FOUND (no parent, without `parents`), or
+ *         another mapped error.
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_mkdir(const beskid_str_t *path, bool parents);
+
+/**
+ * @brief Deletes a file or an empty directory. Safepoint.
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND, ::BESKID_ALREADY_EXISTS (a directory that is not
+ *         empty), or another mapped error.
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_delete(const beskid_str_t *path);
+
+/**
+ * @brief Renames `from` to `to` atomically, replacing `to` if it exists (a directory only by
+ *        an empty one). Both must be on one filesystem. Safepoint.
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND, ::BESKID_ALREADY_EXISTS (`to` is a non-empty
+ *         directory), ::BESKID_INVALID_INPUT (bad paths, a directory moved into itself), or
+ *         another mapped error (::BESKID_IO_ERROR across filesystems).
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_rename(const beskid_str_t *from, const beskid_str_t *to);
+
+/**
+ * @brief The names in a directory, without `.` and `..`, sorted by their bytes. Safepoint.
+ * @param out receives an array of strings (16-byte elements laid out as beskid_str_t, the `ptr`
+ *        word managed); empty on failure.
+ * @param path the directory.
+ * @return ::BESKID_OK, ::BESKID_NOT_FOUND (missing, or not a directory),
+ *         ::BESKID_PERMISSION_DENIED, ::BESKID_INVALID_INPUT (a bad path, or a name that is not
+ *         UTF-8), or ::BESKID_IO_ERROR.
+ * Traps: as beskid_std_fs_read_text().
+ */
+BESKID_STD_API int32_t beskid_std_fs_list_dir(beskid_array_t *out, const beskid_str_t *path);
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
+/** @name Time */
+/** @{ */
+
+/** @brief Nanoseconds of a monotonic clock with an arbitrary start; never goes backwards. */
+BESKID_STD_API int64_t beskid_std_time_monotonic_ns(void);
+
+/** @brief Nanoseconds since 1970-01-01 00:00 UTC (the wall clock, which may jump). */
+BESKID_STD_API int64_t beskid_std_time_realtime_ns(void);
+
+/**
+ * @brief Sleeps for at least `ns` nanoseconds, in the native state. Safepoint.
+ * @param ns the duration; 0 or negative returns at once (after the safepoint).
+ */
+BESKID_STD_API void beskid_std_time_sleep_ns(int64_t ns);
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
+/** @name Random numbers
+ * A fast seeded generator (xoshiro256**, seeded through splitmix64) whose 32-byte state is a
+ * value the program owns: a local, a field of an object or an element of an array. None of its
+ * functions allocates or is a safepoint, and each call touches only the state it is given, so a
+ * generator per thread needs no lock. The sequence for a seed is fixed: programs may rely on it
+ * across runtime versions. Not for cryptography: use beskid_std_random_entropy() for keys. */
+/** @{ */
+
+/** @brief The state of a generator. All zero is not a valid state; seed it first. */
+typedef struct beskid_std_rng_t {
+  uint64_t s[4]; /**< xoshiro256** state words. */
+} beskid_std_rng_t;
+
+/**
+ * @brief Seeds a generator: equal seeds give equal sequences.
+ * Traps: null_reference (`rng` NULL).
+ */
+BESKID_STD_API void beskid_std_random_seed(beskid_std_rng_t *rng, int64_t seed);
+
+/**
+ * @brief Seeds a generator from the operating system's entropy: a different sequence each run.
+ *        Safepoint (the entropy source may wait at boot).
+ * @return ::BESKID_OK, or the status of the entropy source (the generator is then unchanged).
+ * Traps: null_reference (`rng` NULL).
+ */
+BESKID_STD_API int32_t beskid_std_random_seed_entropy(beskid_std_rng_t *rng);
+
+/**
+ * @brief The next 64 random bits, as an `int` (any value, negative included).
+ * Traps: null_reference (`rng` NULL).
+ */
+BESKID_STD_API int64_t beskid_std_random_next(beskid_std_rng_t *rng);
+
+/**
+ * @brief A uniformly distributed integer in [0, `bound`), without modulo bias.
+ * Traps: null_reference (`rng` NULL), bounds (`bound` ≤ 0).
+ */
+BESKID_STD_API int64_t beskid_std_random_below(beskid_std_rng_t *rng, int64_t bound);
+
+/**
+ * @brief A uniformly distributed integer in [`low`, `high`] (both included), without bias.
+ * Traps: null_reference (`rng` NULL), bounds (`low` > `high`).
+ */
+BESKID_STD_API int64_t beskid_std_random_range(beskid_std_rng_t *rng, int64_t low, int64_t high);
+
+/**
+ * @brief A uniformly distributed float in [0, 1), a multiple of 2^-53.
+ * Traps: null_reference (`rng` NULL).
+ */
+BESKID_STD_API double beskid_std_random_float(beskid_std_rng_t *rng);
+
+/**
+ * @brief Fills `count` elements of a byte array, from `start`, with bytes from the operating
+ *        system's cryptographically secure source. Safepoint.
+ * @return ::BESKID_OK or the status of the entropy source.
+ * Traps: as beskid_std_console_write_bytes().
+ */
+BESKID_STD_API int32_t beskid_std_random_entropy(const beskid_array_t *bytes, int64_t start,
+                                                 int64_t count);
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
+/** @name Math
+ * IEEE 754 double precision as the C library's `<math.h>` computes it (C11 Annex F): NaN in,
+ * NaN out; a domain error (sqrt(-1), log(-1), asin(2)) gives NaN; a pole (log(0)) and overflow
+ * give ±infinity; signed zeros are kept. Nothing traps, nothing sets `errno` that the program
+ * sees. None of these is a safepoint. */
+/** @{ */
+
+/** @brief The largest integral value ≤ `x`. */
+BESKID_STD_API double beskid_std_math_floor(double x);
+/** @brief The smallest integral value ≥ `x`. */
+BESKID_STD_API double beskid_std_math_ceil(double x);
+/** @brief `x` rounded to the nearest integral value, halfway cases away from zero. */
+BESKID_STD_API double beskid_std_math_round(double x);
+/** @brief `x` rounded toward zero. */
+BESKID_STD_API double beskid_std_math_trunc(double x);
+/** @brief The square root (correctly rounded); NaN for `x` < 0, -0 for -0. */
+BESKID_STD_API double beskid_std_math_sqrt(double x);
+/** @brief The cube root; negative for negative `x`. */
+BESKID_STD_API double beskid_std_math_cbrt(double x);
+/** @brief e raised to `x`. */
+BESKID_STD_API double beskid_std_math_exp(double x);
+/** @brief The natural logarithm; -infinity at 0, NaN below. */
+BESKID_STD_API double beskid_std_math_log(double x);
+/** @brief The base-2 logarithm; exact for powers of two. */
+BESKID_STD_API double beskid_std_math_log2(double x);
+/** @brief The base-10 logarithm; exact for powers of ten. */
+BESKID_STD_API double beskid_std_math_log10(double x);
+/** @brief The sine of `x` radians. */
+BESKID_STD_API double beskid_std_math_sin(double x);
+/** @brief The cosine of `x` radians. */
+BESKID_STD_API double beskid_std_math_cos(double x);
+/** @brief The tangent of `x` radians. */
+BESKID_STD_API double beskid_std_math_tan(double x);
+/** @brief The arc sine, in [-π/2, π/2]; NaN outside [-1, 1]. */
+BESKID_STD_API double beskid_std_math_asin(double x);
+/** @brief The arc cosine, in [0, π]; NaN outside [-1, 1]. */
+BESKID_STD_API double beskid_std_math_acos(double x);
+/** @brief The arc tangent, in [-π/2, π/2]. */
+BESKID_STD_API double beskid_std_math_atan(double x);
+/** @brief The angle of the point (`x`, `y`), in [-π, π], the quadrant from both signs. */
+BESKID_STD_API double beskid_std_math_atan2(double y, double x);
+/** @brief The hyperbolic sine. */
+BESKID_STD_API double beskid_std_math_sinh(double x);
+/** @brief The hyperbolic cosine. */
+BESKID_STD_API double beskid_std_math_cosh(double x);
+/** @brief The hyperbolic tangent, in [-1, 1]. */
+BESKID_STD_API double beskid_std_math_tanh(double x);
+/** @brief The absolute value (clears the sign bit, of NaN too). */
+BESKID_STD_API double beskid_std_math_fabs(double x);
+/** @brief `x` raised to `y` (pow(x, 0) is 1 even for NaN; pow(1, y) is 1). */
+BESKID_STD_API double beskid_std_math_pow(double x, double y);
+/** @brief The remainder of `x` / `y` with the sign of `x`, exact; NaN when `y` is 0. */
+BESKID_STD_API double beskid_std_math_fmod(double x, double y);
+/** @brief sqrt(x² + y²) without intermediate overflow; infinity if either is infinite. */
+BESKID_STD_API double beskid_std_math_hypot(double x, double y);
+
+/**
+ * @brief `a + b`. Traps: arithmetic_overflow when the sum does not fit an `int`.
+ */
+BESKID_STD_API int64_t beskid_std_math_checked_add(int64_t a, int64_t b);
+/**
+ * @brief `a - b`. Traps: arithmetic_overflow when the difference does not fit an `int`.
+ */
+BESKID_STD_API int64_t beskid_std_math_checked_sub(int64_t a, int64_t b);
+/**
+ * @brief `a × b`. Traps: arithmetic_overflow when the product does not fit an `int`.
+ */
+BESKID_STD_API int64_t beskid_std_math_checked_mul(int64_t a, int64_t b);
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
+/** @name The JIT symbol table
+ * Defined here, in the top library, because it lists every library's entry points: the
+ * builtins of beskid/runtime_abi.h and the host functions of this header. */
+/** @{ */
+
+/**
+ * @brief Every function and object of the runtime's ABI (beskid/runtime_abi.h and
+ *        beskid/stdhost.h) with its address, for a JIT to register with its module: the same
+ *        names an AOT program links against.
+ * @param count receives the number of entries.
+ * @return a static array of `*count` entries, grouped by library and area.
+ * Traps: null_reference (`count` NULL).
+ */
+BESKID_STD_API const beskid_rt_symbol_t *beskid_runtime_symbols(size_t *count);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BESKID_STDHOST_H */

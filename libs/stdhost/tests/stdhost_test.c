@@ -1,0 +1,74 @@
+/* stdhost_test.c — the helpers of stdhost_test.h. */
+#define _GNU_SOURCE
+#include "stdhost_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void std_test_init(bool stress) {
+  beskid_rt_config_t config;
+  beskid_rt_config_default(&config);
+  if (stress) {
+    config.stress_interval = 1;
+    config.debug_flags = BESKID_GC_DEBUG_VERIFY;
+  }
+  ck_assert_int_eq(beskid_rt_init(&config), 0);
+}
+
+bool std_test_str_is(beskid_str_t s, const char *text) {
+  size_t n = strlen(text);
+  return s.len == (int64_t)n && (n == 0 || (s.ptr != NULL && memcmp(s.ptr, text, n) == 0));
+}
+
+void std_test_expect_trap(void (*fn)(void), const char *const *needles) {
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], 2);
+    fn();
+    _exit(0);
+  }
+  close(fds[1]);
+  char out[4096];
+  size_t got = 0;
+  ssize_t n;
+  while ((n = read(fds[0], out + got, sizeof out - 1 - got)) > 0) got += (size_t)n;
+  out[got] = '\0';
+  close(fds[0]);
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert_msg(WIFEXITED(ws), "child did not exit normally; stderr: %s", out);
+  ck_assert_msg(WEXITSTATUS(ws) == BESKID_TRAP_EXIT_STATUS, "exit %d, want 101; stderr: %s",
+                WEXITSTATUS(ws), out);
+  ck_assert_msg(got > 0 && out[got - 1] == '\n' && strchr(out, '\n') == out + got - 1,
+                "want one line on stderr, got: '%s'", out);
+  ck_assert_msg(strstr(out, "beskid runtime trap v5: ") != NULL, "not a trap line: %s", out);
+  for (const char *const *s = needles; *s != NULL; s++) {
+    ck_assert_msg(strstr(out, *s) != NULL, "stderr lacks '%s': %s", *s, out);
+  }
+}
+
+const char *std_test_temp_dir(void) {
+  static char dir[256];
+  snprintf(dir, sizeof dir, "/tmp/beskid-stdhost-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  return dir;
+}
+
+void std_test_join(char *out, size_t cap, const char *dir, const char *name) {
+  int n = snprintf(out, cap, "%s/%s", dir, name);
+  ck_assert(n > 0 && (size_t)n < cap);
+}
+
+void std_test_write_file(const char *path, const void *bytes, size_t len) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+  ck_assert_int_eq(fclose(f), 0);
+}
