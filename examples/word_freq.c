@@ -219,8 +219,8 @@ int64_t beskid_program_main(void) {
       continue;
     }
     int64_t start = i;
-    while (i < text.len &&
-           (word_byte(lower[i]) || (lower[i] == '\'' && i + 1 < text.len && word_byte(lower[i + 1]))))
+    while (i < text.len && (word_byte(lower[i]) ||
+                            (lower[i] == '\'' && i + 1 < text.len && word_byte(lower[i + 1]))))
       i++;
     if (2 * (distinct + 1) > cap) cap = grow(t, cap);
     lower = slots[S_LOWER];
@@ -256,7 +256,8 @@ int64_t beskid_program_main(void) {
   print("top words:\n");
   for (int64_t r = 0; r < distinct && r < 10; r++) {
     int64_t pos = ((int64_t *)slots[S_ORDER])[r];
-    int64_t len = ((beskid_str_t *)slots[S_KEYS])[pos].len, count = ((int64_t *)slots[S_COUNTS])[pos];
+    int64_t len = ((beskid_str_t *)slots[S_KEYS])[pos].len,
+            count = ((int64_t *)slots[S_COUNTS])[pos];
     int64_t width = int_width(count) > 7 ? int_width(count) : 7;
     beskid_array_t line;
     array_new(&line, 1, width + 1 + len + 1);
@@ -276,7 +277,8 @@ int64_t beskid_program_main(void) {
   int64_t size = 0;
   for (int64_t r = 0; r < distinct; r++) {
     int64_t pos = ((int64_t *)slots[S_ORDER])[r];
-    size += ((beskid_str_t *)slots[S_KEYS])[pos].len + 1 + int_width(((int64_t *)slots[S_COUNTS])[pos]) + 1;
+    size += ((beskid_str_t *)slots[S_KEYS])[pos].len + 1 +
+            int_width(((int64_t *)slots[S_COUNTS])[pos]) + 1;
   }
   beskid_str_t table = {NULL, 0};
   if (size > 0) {

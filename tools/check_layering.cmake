@@ -1,5 +1,6 @@
 cmake_policy(SET CMP0057 NEW)
-# check_layering.cmake — fails when a library's sources include a header of a library above it.
+# check_layering.cmake — fails when a library's sources include a header of a library above it,
+# or when a library other than libs/platform includes an operating-system header.
 #
 #   cmake -DSOURCE_DIR=<repo> -P tools/check_layering.cmake
 #
@@ -31,6 +32,26 @@ foreach(lib IN LISTS order)
         string(APPEND errors "  ${f}: includes unknown header beskid/${h}\n")
       elseif(NOT "${owner_${h}}" IN_LIST allowed)
         string(APPEND errors "  ${f}: libs/${lib} may not include beskid/${h} (owned by libs/${owner_${h}})\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+# Every OS call lives in libs/platform: the other libraries' sources and public headers include
+# only ISO C headers (their tests may use the OS directly to set up and observe).
+set(iso_c_headers assert.h ctype.h errno.h float.h inttypes.h limits.h math.h stdalign.h stdarg.h
+    stdatomic.h stdbool.h stddef.h stdint.h stdio.h stdlib.h stdnoreturn.h string.h)
+foreach(lib IN LISTS order)
+  if(lib STREQUAL "platform")
+    continue()
+  endif()
+  file(GLOB_RECURSE files "${SOURCE_DIR}/libs/${lib}/src/*.[ch]" "${SOURCE_DIR}/libs/${lib}/include/*.h")
+  foreach(f IN LISTS files)
+    file(STRINGS "${f}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*<[^>]+>")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE ".*<([^>]+)>.*" "\\1" h "${line}")
+      if(NOT h IN_LIST iso_c_headers)
+        string(APPEND errors "  ${f}: includes <${h}>: only libs/platform may use the OS\n")
       endif()
     endforeach()
   endforeach()

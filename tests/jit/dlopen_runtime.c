@@ -51,8 +51,12 @@ int main(int argc, char **argv) {
   uint8_t (*verify)(void) = FN(uint8_t(*)(void), "gc_heap_verify");
   void (*shutdown)(void) = FN(void (*)(void), "beskid_rt_shutdown");
   uint8_t *barrier_on = lookup("beskid_gc_barrier_on");
+  /* The standard library's host functions come from the same table. */
+  double (*hypot_fn)(double, double) = FN(double (*)(double, double), "beskid_std_math_hypot");
+  int64_t (*write_fn)(int64_t, const beskid_str_t *) =
+      FN(int64_t(*)(int64_t, const beskid_str_t *), "beskid_std_console_write");
   if (!init || !alloc_fn || !str_new_fn || !str_len_fn || !reg || !unreg || !collect || !verify ||
-      !shutdown || !barrier_on) {
+      !shutdown || !barrier_on || !hypot_fn || !write_fn) {
     return 1;
   }
   if (init(NULL) != 0) return 1;
@@ -63,9 +67,10 @@ int main(int argc, char **argv) {
   ((const uint8_t **)node)[2] = s.ptr; /* barrier off outside a cycle: *barrier_on is 0 here */
   for (int i = 0; i < 10000; i++) alloc_fn(32, &node_type);
   uint64_t live = collect();
-  int ok = live > 0 && live < 4096 && verify() == 1 &&
-           memcmp(((const uint8_t **)node)[2], "jit", 3) == 0 && str_len_fn(&s) == 3 &&
-           __atomic_load_n(barrier_on, __ATOMIC_RELAXED) == 0;
+  beskid_str_t empty = {NULL, 0};
+  int ok = live > 0 && live < 4096 && verify() == 1 && hypot_fn(3.0, 4.0) == 5.0 &&
+           write_fn(1, &empty) == 0 && memcmp(((const uint8_t **)node)[2], "jit", 3) == 0 &&
+           str_len_fn(&s) == 3 && __atomic_load_n(barrier_on, __ATOMIC_RELAXED) == 0;
   unreg(&node);
   shutdown();
   printf("jit host: %zu symbols, live %llu bytes, %s\n", table_size, (unsigned long long)live,

@@ -90,7 +90,7 @@ int32_t beskid_std_fs_read_text(beskid_str_t *out, const beskid_str_t *path) {
   out->len = 0;
   char cpath[STD_PATH_CAP];
   beskid_status st = beskid_std_c_path(fn, path, cpath);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = beskid_rt_thread();
   void *slots[1];
   beskid_root_frame_t frame;
@@ -112,7 +112,7 @@ int32_t beskid_std_fs_read_bytes(beskid_array_t *out, const beskid_str_t *path) 
   out->len = out->cap = 0;
   char cpath[STD_PATH_CAP];
   beskid_status st = beskid_std_c_path(fn, path, cpath);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = beskid_rt_thread();
   void *slots[1];
   beskid_root_frame_t frame;
@@ -236,7 +236,7 @@ static beskid_status stat_native(const char *cpath, beskid_os_file_info *info) {
 int32_t beskid_std_fs_exists(const beskid_str_t *path) {
   char cpath[STD_PATH_CAP];
   beskid_status st = beskid_std_c_path("beskid_std_fs_exists", path, cpath);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   beskid_os_file_info info;
   return (int32_t)stat_native(cpath, &info);
 }
@@ -248,10 +248,10 @@ int32_t beskid_std_fs_stat(const beskid_str_t *path, int64_t *size, int32_t *kin
   if (modified_ns != NULL) *modified_ns = 0;
   char cpath[STD_PATH_CAP];
   beskid_status st = beskid_std_c_path("beskid_std_fs_stat", path, cpath);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   beskid_os_file_info info;
   st = stat_native(cpath, &info);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   if (size != NULL) *size = info.size > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)info.size;
   if (kind != NULL) *kind = (int32_t)info.kind;
   if (modified_ns != NULL) *modified_ns = info.modified_ns;
@@ -290,7 +290,7 @@ static beskid_status mkdir_parents(char *cpath) {
 int32_t beskid_std_fs_mkdir(const beskid_str_t *path, bool parents) {
   char cpath[STD_PATH_CAP];
   beskid_status st = beskid_std_c_path("beskid_std_fs_mkdir", path, cpath);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = std_native_enter();
   st = parents ? mkdir_parents(cpath) : beskid_os_mkdir(cpath);
   std_native_leave(t);
@@ -300,7 +300,7 @@ int32_t beskid_std_fs_mkdir(const beskid_str_t *path, bool parents) {
 int32_t beskid_std_fs_delete(const beskid_str_t *path) {
   char cpath[STD_PATH_CAP];
   beskid_status st = beskid_std_c_path("beskid_std_fs_delete", path, cpath);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = std_native_enter();
   st = beskid_os_remove(cpath);
   std_native_leave(t);
@@ -313,7 +313,7 @@ int32_t beskid_std_fs_rename(const beskid_str_t *from, const beskid_str_t *to) {
   beskid_std_check_str(fn, to);
   beskid_status st = beskid_std_c_path(fn, from, cfrom);
   if (st == BESKID_OK) st = beskid_std_c_path(fn, to, cto);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = std_native_enter();
   st = beskid_os_rename(cfrom, cto);
   std_native_leave(t);
@@ -399,7 +399,7 @@ int32_t beskid_std_fs_list_dir(beskid_array_t *out, const beskid_str_t *path) {
   out->len = out->cap = 0;
   char cpath[STD_PATH_CAP];
   beskid_status st = beskid_std_c_path(fn, path, cpath);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = beskid_rt_thread();
   listing l = {0};
   std_native_enter();

@@ -52,7 +52,7 @@ int32_t beskid_std_env_get(beskid_str_t *out, const beskid_str_t *name) {
   out->len = 0;
   char cname[STD_PATH_CAP];
   beskid_status st = env_name(fn, name, cname);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   char small[256];
   size_t len = 0;
   st = beskid_os_env_get(cname, small, sizeof small, &len);
@@ -83,7 +83,7 @@ int32_t beskid_std_env_set(const beskid_str_t *name, const beskid_str_t *value) 
   char cname[STD_PATH_CAP];
   beskid_status st = env_name(fn, name, cname);
   beskid_std_check_str(fn, value);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   size_t len = (size_t)value->len;
   if (len > 0 && memchr(value->ptr, '\0', len) != NULL) return BESKID_INVALID_INPUT;
   char small[256];
@@ -99,7 +99,7 @@ int32_t beskid_std_env_set(const beskid_str_t *name, const beskid_str_t *value) 
 int32_t beskid_std_env_unset(const beskid_str_t *name) {
   char cname[STD_PATH_CAP];
   beskid_status st = env_name("beskid_std_env_unset", name, cname);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   return (int32_t)beskid_os_env_set(cname, NULL);
 }
 
@@ -113,7 +113,7 @@ int32_t beskid_std_cwd(beskid_str_t *out) {
   char path[STD_PATH_CAP];
   size_t len = 0;
   beskid_status st = beskid_os_getcwd(path, sizeof path, &len);
-  if (st != BESKID_OK) return st;
+  if (st != BESKID_OK) return (int32_t)st;
   if (!beskid_obj_utf8_valid((const uint8_t *)path, len, NULL)) return BESKID_INVALID_INPUT;
   beskid_std_new_string(out, (const uint8_t *)path, len);
   return BESKID_OK;

@@ -233,7 +233,7 @@ static int read_lines(int fd, char lines[][64], int max, int32_t *last_status) {
     }
     ck_assert_int_lt(n, max);
     ck_assert_int_lt(line.len, 64);
-    memcpy(lines[n], line.ptr, (size_t)line.len);
+    if (line.len > 0) memcpy(lines[n], line.ptr, (size_t)line.len);
     lines[n][line.len] = '\0';
     n++;
   }
@@ -339,7 +339,7 @@ START_TEST(test_read_long_lines_in_pieces) {
     beskid_str_t line;
     ck_assert_int_eq(beskid_std_console_read_line(fds[0], &line), BESKID_OK);
     ck_assert_int_eq(line.len, LONG);
-    for (int k = 0; k < LONG; k++) ck_assert_int_eq(line.ptr[k], 'a' + (k + i) % 26);
+    ck_assert_int_eq(memcmp(line.ptr, data + (size_t)i * (LONG + 7), LONG), 0);
     ck_assert_int_eq(beskid_std_console_read_line(fds[0], &line), BESKID_OK);
     ck_assert(std_test_str_is(line, "short"));
   }
@@ -403,7 +403,8 @@ START_TEST(test_concurrent_line_readers) {
   std_test_init(false);
   size_t cap = FED_LINES * 16, len = 0;
   char *data = malloc(cap);
-  for (int i = 0; i < FED_LINES; i++) len += (size_t)snprintf(data + len, cap - len, "line %d\n", i);
+  for (int i = 0; i < FED_LINES; i++)
+    len += (size_t)snprintf(data + len, cap - len, "line %d\n", i);
   int fds[2];
   ck_assert_int_eq(pipe(fds), 0);
   shared_fd = fds[0];
@@ -546,7 +547,7 @@ static void *block_in_read_line(void *p) {
   beskid_str_t line;
   b->result = beskid_std_console_read_line(b->fd, &line);
   b->blocked_ns = beskid_os_monotonic_ns() - t0;
-  if (b->result == BESKID_OK) memcpy(b->got, line.ptr, (size_t)line.len);
+  if (b->result == BESKID_OK && line.len > 0) memcpy(b->got, line.ptr, (size_t)line.len);
   atomic_store(&b->done, 1);
   beskid_rt_thread_detach();
   return NULL;

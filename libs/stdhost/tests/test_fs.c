@@ -358,7 +358,8 @@ START_TEST(test_list_dir_sorted) {
   gc_register_root(&root);
   gc_collect(); /* the names live through the array alone */
   ck_assert_int_eq(gc_heap_verify(), 1);
-  const char *want[] = {".hidden", "10", "9", "Alpha", "a b", "b", "beta", "subdir", "zeta", "żaba"};
+  const char *want[] = {".hidden", "10",   "9",      "Alpha", "a b",
+                        "b",       "beta", "subdir", "zeta",  "żaba"};
   ck_assert_int_eq(list.len, COUNT + 1);
   ck_assert_int_eq(list.cap, list.len);
   for (int i = 0; i <= COUNT; i++) {
@@ -411,9 +412,9 @@ START_TEST(test_bad_paths) {
   char *long_path = malloc(5000);
   memset(long_path, 'p', 5000);
   beskid_str_t bad[] = {
-      {NULL, 0},                                /* empty */
-      {(const uint8_t *)"a\0b", 3},             /* NUL inside */
-      {(const uint8_t *)long_path, 5000},       /* too long */
+      {NULL, 0},                          /* empty */
+      {(const uint8_t *)"a\0b", 3},       /* NUL inside */
+      {(const uint8_t *)long_path, 5000}, /* too long */
   };
   beskid_str_t text = std_test_str("x"), good = path_of(0, "good"), out;
   beskid_array_t bytes;

@@ -6,7 +6,8 @@
 
 #include "stdhost_test.h"
 
-#define NEAR(a, b) ck_assert_msg(fabs((a) - (b)) <= 1e-15 * fmax(1.0, fabs(b)), "%.17g vs %.17g", (a), (b))
+#define NEAR(a, b)                                                                                 \
+  ck_assert_msg(fabs((a) - (b)) <= 1e-15 * fmax(1.0, fabs(b)), "%.17g vs %.17g", (a), (b))
 #define SAME(a, b) ck_assert_msg((a) == (b) && signbit(a) == signbit(b), "%.17g vs %.17g", (a), (b))
 
 static const double PI = 3.141592653589793;
@@ -141,7 +142,9 @@ static void add_overflow(void) { beskid_std_math_checked_add(INT64_MAX, 1); }
 static void add_underflow(void) { beskid_std_math_checked_add(INT64_MIN, -1); }
 static void sub_overflow(void) { beskid_std_math_checked_sub(INT64_MIN, 1); }
 static void sub_min(void) { beskid_std_math_checked_sub(0, INT64_MIN); }
-static void mul_overflow(void) { beskid_std_math_checked_mul(INT64_C(3037000500), INT64_C(3037000500)); }
+static void mul_overflow(void) {
+  beskid_std_math_checked_mul(INT64_C(3037000500), INT64_C(3037000500));
+}
 static void mul_min(void) { beskid_std_math_checked_mul(-1, INT64_MIN); }
 
 START_TEST(test_checked_traps) {

@@ -106,7 +106,8 @@ START_TEST(test_env_long_values) {
     size_t n = lengths[k];
     for (size_t i = 0; i < n; i++) text[i] = (char)('A' + i % 23);
     text[n] = '\0';
-    beskid_str_t name = std_test_str("BESKID_STD_LONG"), value = {(const uint8_t *)text, (int64_t)n};
+    beskid_str_t name = std_test_str("BESKID_STD_LONG"),
+                 value = {(const uint8_t *)text, (int64_t)n};
     ck_assert_int_eq(beskid_std_env_set(&name, &value), BESKID_OK);
     beskid_str_t got;
     ck_assert_int_eq(beskid_std_env_get(&got, &name), BESKID_OK);
@@ -121,9 +122,9 @@ START_TEST(test_env_bad_input) {
   std_test_init(false);
   beskid_str_t got, ok_value = std_test_str("v");
   beskid_str_t bad_names[] = {
-      {NULL, 0},                                  /* empty */
-      {(const uint8_t *)"A=B", 3},                /* '=' */
-      {(const uint8_t *)"A\0B", 3},               /* NUL */
+      {NULL, 0},                    /* empty */
+      {(const uint8_t *)"A=B", 3},  /* '=' */
+      {(const uint8_t *)"A\0B", 3}, /* NUL */
   };
   for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
     ck_assert_int_eq(beskid_std_env_get(&got, &bad_names[i]), BESKID_INVALID_INPUT);

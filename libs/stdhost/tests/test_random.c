@@ -11,7 +11,8 @@ START_TEST(test_reference_sequences) {
   /* xoshiro256** from the state {1, 2, 3, 4}. */
   beskid_std_rng_t rng = {{1, 2, 3, 4}};
   const uint64_t from_1234[] = {11520, 0, 1509978240, UINT64_C(1215971899390074240)};
-  for (int i = 0; i < 4; i++) ck_assert_uint_eq((uint64_t)beskid_std_random_next(&rng), from_1234[i]);
+  for (int i = 0; i < 4; i++)
+    ck_assert_uint_eq((uint64_t)beskid_std_random_next(&rng), from_1234[i]);
   /* Seeds expand through splitmix64: the state, then the first outputs. */
   beskid_std_random_seed(&rng, 0);
   ck_assert_uint_eq(rng.s[0], UINT64_C(0xe220a8397b1dcdaf));
@@ -60,7 +61,8 @@ START_TEST(test_below_range_and_uniform) {
     counts[v]++;
   }
   double chi = 0, expected = (double)DRAWS / BUCKETS;
-  for (int i = 0; i < BUCKETS; i++) chi += (counts[i] - expected) * (counts[i] - expected) / expected;
+  for (int i = 0; i < BUCKETS; i++)
+    chi += (counts[i] - expected) * (counts[i] - expected) / expected;
   ck_assert_msg(chi < 27.9, "chi-square %f", chi);
   /* A bound just above 2^62: the rejection path; both halves of the range appear. */
   int64_t bound = (INT64_C(1) << 62) + 1;
@@ -90,7 +92,8 @@ START_TEST(test_range_inclusive) {
   ck_assert_int_eq(beskid_std_random_range(&rng, INT64_MIN, INT64_MIN), INT64_MIN);
   /* The whole int range, and ranges straddling it, without overflow. */
   int negative = 0;
-  for (int i = 0; i < 1000; i++) negative += beskid_std_random_range(&rng, INT64_MIN, INT64_MAX) < 0;
+  for (int i = 0; i < 1000; i++)
+    negative += beskid_std_random_range(&rng, INT64_MIN, INT64_MAX) < 0;
   ck_assert(negative > 400 && negative < 600);
   for (int i = 0; i < 1000; i++) {
     int64_t w = beskid_std_random_range(&rng, INT64_MAX - 3, INT64_MAX);
