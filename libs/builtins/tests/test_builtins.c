@@ -142,8 +142,9 @@ START_TEST(test_init_shutdown_attach) {
   ck_assert_int_eq(beskid_rt_init(NULL), BESKID_GC_BAD_STATE);
   beskid_gc_thread_t *t = beskid_rt_thread();
   ck_assert_ptr_eq(beskid_rt_thread_attach(), t);
-  ck_assert_uint_eq(beskid_rt_abi_version(), (1u << 16) | 0u);
+  ck_assert_uint_eq(beskid_rt_abi_version(), (1u << 16) | 1u);
   beskid_rt_abi_check(1, 0);
+  beskid_rt_abi_check(1, 1);
   beskid_rt_shutdown();
   init_default(); /* again after shutdown */
   beskid_rt_shutdown();
@@ -184,7 +185,7 @@ START_TEST(test_lifecycle_traps) {
   DEATH(attach_before_init, "runtime_internal_corruption (10)");
   DEATH(alloc_after_shutdown, "runtime_internal_corruption (10)");
   DEATH(alloc_unattached, "runtime_internal_corruption (10)", "not attached");
-  DEATH(abi_major_mismatch, "abi_or_layout_mismatch (8)", "ABI 2.0", "provides 1.0");
+  DEATH(abi_major_mismatch, "abi_or_layout_mismatch (8)", "ABI 2.0", "provides 1.1");
   DEATH(abi_minor_too_new, "abi_or_layout_mismatch (8)", "1.9");
   DEATH(detach_with_frames, "unreachable_or_isle_invariant (9)", "root frames");
 }

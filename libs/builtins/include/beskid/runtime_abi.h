@@ -53,8 +53,9 @@ extern "C" {
 
 /** Major version of this ABI: a program compiled against another major version is refused. */
 #define BESKID_ABI_VERSION_MAJOR 1
-/** Minor version of this ABI: additions only; a program may need at most this minor. */
-#define BESKID_ABI_VERSION_MINOR 0
+/** Minor version of this ABI: additions only; a program may need at most this minor.
+ *  1.1 added the host functions of beskid/stdhost.h. */
+#define BESKID_ABI_VERSION_MINOR 1
 /** The process exit status of every trap and panic. */
 #define BESKID_TRAP_EXIT_STATUS 101
 /** The prefix of every trap line on stderr. */
