@@ -11,7 +11,9 @@
  *   written through an out pointer. Byte arrays (`[u8]`) have 1-byte elements.
  * - **Results.** Every string or array a function returns is a new garbage-collected object
  *   reachable only through what it returns (or a slice of one): nothing is allocated that the
- *   caller must free. A failing call leaves its out pointer holding the empty value.
+ *   caller must free. A failing call leaves its out pointer holding the empty value. As for the
+ *   builtins, an out pointer points at the caller's stack or a root slot, never into a heap
+ *   object: results are stored without the write barrier.
  * - **Status.** Fallible functions return a ::beskid_status value as `int32_t` (0 ok, 1 not
  *   found, 2 permission denied, 3 I/O error, 4 invalid input, 5 already exists, 6 end of file).
  * - **Bad input** is never undefined behaviour: a NULL value pointer traps `null_reference`, a
