@@ -28,7 +28,8 @@ C_TO_CLIF = {
 
 def clif_type(ctype):
     ctype = ctype.replace("const", "").replace("_Noreturn", "").strip()
-    if ctype.endswith("*"):
+    # Pointers, and function-pointer typedefs (named `..._fn` by the headers' convention).
+    if ctype.endswith("*") or ctype.endswith("_fn"):
         return "ptr"
     if ctype not in C_TO_CLIF:
         raise SystemExit(f"manifest: no Cranelift type for C type '{ctype}'")

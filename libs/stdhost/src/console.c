@@ -134,14 +134,14 @@ static int64_t write_out(int64_t fd, const uint8_t *bytes, size_t len) {
 }
 
 int64_t beskid_std_console_write(int64_t fd, const beskid_str_t *text) {
-  beskid_std_check_str("beskid_std_console_write", text);
+  beskid_std_arg_str("beskid_std_console_write", text);
   if (text->len == 0) return 0;
   return write_out(fd, text->ptr, (size_t)text->len);
 }
 
 int64_t beskid_std_console_write_bytes(int64_t fd, const beskid_array_t *bytes, int64_t start,
                                        int64_t count) {
-  beskid_std_check_range("beskid_std_console_write_bytes", bytes, start, count);
+  beskid_std_arg_range("beskid_std_console_write_bytes", bytes, start, count);
   if (count == 0) return 0;
   return write_out(fd, (const uint8_t *)bytes->ptr + start, (size_t)count);
 }
@@ -151,7 +151,7 @@ int64_t beskid_std_console_write_bytes(int64_t fd, const beskid_array_t *bytes, 
 
 int64_t beskid_std_console_read(int64_t fd, const beskid_array_t *bytes, int64_t start,
                                 int64_t count) {
-  beskid_std_check_range("beskid_std_console_read", bytes, start, count);
+  beskid_std_arg_range("beskid_std_console_read", bytes, start, count);
   if (count == 0) return 0;
   int os_fd = std_fd(fd);
   if (os_fd < 0) return -1;
@@ -186,7 +186,7 @@ int64_t beskid_std_console_read(int64_t fd, const beskid_array_t *bytes, int64_t
 
 int32_t beskid_std_console_read_line(int64_t fd, beskid_str_t *out) {
   static const char fn[] = "beskid_std_console_read_line";
-  if (out == NULL) beskid_std_trap_null(fn, "result pointer");
+  if (out == NULL) beskid_std_arg_null(fn, "result pointer");
   out->ptr = NULL;
   out->len = 0;
   int os_fd = std_fd(fd);
@@ -236,7 +236,7 @@ int32_t beskid_std_console_read_line(int64_t fd, beskid_str_t *out) {
     const uint8_t *line = s->buf + s->start;
     size_t len = line_end - s->start;
     if (beskid_obj_utf8_valid(line, len, NULL)) {
-      beskid_std_new_string(out, line, len);
+      beskid_std_new_text(out, line, len);
     } else {
       st = BESKID_INVALID_INPUT;
     }
@@ -257,8 +257,8 @@ bool beskid_std_console_isatty(int64_t fd) {
 
 int32_t beskid_std_console_terminal_size(int64_t fd, int64_t *columns, int64_t *rows) {
   static const char fn[] = "beskid_std_console_terminal_size";
-  if (columns == NULL) beskid_std_trap_null(fn, "columns pointer");
-  if (rows == NULL) beskid_std_trap_null(fn, "rows pointer");
+  if (columns == NULL) beskid_std_arg_null(fn, "columns pointer");
+  if (rows == NULL) beskid_std_arg_null(fn, "rows pointer");
   *columns = *rows = 0;
   int os_fd = std_fd(fd);
   uint32_t c = 0, r = 0;

@@ -40,7 +40,7 @@ static beskid_status read_file(const char *cpath, void **slot, int64_t *len, boo
    * no size (/proc) start with a page. */
   const uint64_t most = (uint64_t)INT64_MAX / 2; /* beyond any heap: the allocation traps */
   int64_t cap = (int64_t)(info.size == 0 ? 4096 : info.size < most ? info.size + 1 : most);
-  uint8_t *buf = beskid_std_alloc_bytes(cap);
+  uint8_t *buf = beskid_std_new_bytes(cap);
   *slot = buf;
   int64_t used = 0;
   for (;;) {
@@ -69,7 +69,7 @@ static beskid_status read_file(const char *cpath, void **slot, int64_t *len, boo
       beskid_os_close(fd);
       beskid_rt_trap_arithmetic_overflow();
     }
-    uint8_t *grown = beskid_std_alloc_bytes(cap * 2);
+    uint8_t *grown = beskid_std_new_bytes(cap * 2);
     buf = *slot; /* reload after the safepoint: the rooted value is the one to trust */
     memcpy(grown, buf, (size_t)used);
     *slot = buf = grown;
@@ -85,11 +85,11 @@ static beskid_status read_file(const char *cpath, void **slot, int64_t *len, boo
 
 int32_t beskid_std_fs_read_text(beskid_str_t *out, const beskid_str_t *path) {
   static const char fn[] = "beskid_std_fs_read_text";
-  if (out == NULL) beskid_std_trap_null(fn, "result pointer");
+  if (out == NULL) beskid_std_arg_null(fn, "result pointer");
   out->ptr = NULL;
   out->len = 0;
   char cpath[STD_PATH_CAP];
-  beskid_status st = beskid_std_c_path(fn, path, cpath);
+  beskid_status st = beskid_std_arg_path(fn, path, cpath);
   if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = beskid_rt_thread();
   void *slots[1];
@@ -107,11 +107,11 @@ int32_t beskid_std_fs_read_text(beskid_str_t *out, const beskid_str_t *path) {
 
 int32_t beskid_std_fs_read_bytes(beskid_array_t *out, const beskid_str_t *path) {
   static const char fn[] = "beskid_std_fs_read_bytes";
-  if (out == NULL) beskid_std_trap_null(fn, "result pointer");
+  if (out == NULL) beskid_std_arg_null(fn, "result pointer");
   out->ptr = NULL;
   out->len = out->cap = 0;
   char cpath[STD_PATH_CAP];
-  beskid_status st = beskid_std_c_path(fn, path, cpath);
+  beskid_status st = beskid_std_arg_path(fn, path, cpath);
   if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = beskid_rt_thread();
   void *slots[1];
@@ -186,8 +186,8 @@ static beskid_status write_atomic(char *cpath, const uint8_t *bytes, size_t len)
 static beskid_status with_text(const char *fn, const beskid_str_t *path, const beskid_str_t *text,
                                beskid_status (*op)(char *, const uint8_t *, size_t)) {
   char cpath[STD_PATH_CAP];
-  beskid_std_check_str(fn, text);
-  beskid_status st = beskid_std_c_path(fn, path, cpath);
+  beskid_std_arg_str(fn, text);
+  beskid_status st = beskid_std_arg_path(fn, path, cpath);
   if (st != BESKID_OK) return st;
   beskid_gc_thread_t *t = beskid_gc_current();
   void *slots[1];
@@ -235,7 +235,7 @@ static beskid_status stat_native(const char *cpath, beskid_os_file_info *info) {
 
 int32_t beskid_std_fs_exists(const beskid_str_t *path) {
   char cpath[STD_PATH_CAP];
-  beskid_status st = beskid_std_c_path("beskid_std_fs_exists", path, cpath);
+  beskid_status st = beskid_std_arg_path("beskid_std_fs_exists", path, cpath);
   if (st != BESKID_OK) return (int32_t)st;
   beskid_os_file_info info;
   return (int32_t)stat_native(cpath, &info);
@@ -247,7 +247,7 @@ int32_t beskid_std_fs_stat(const beskid_str_t *path, int64_t *size, int32_t *kin
   if (kind != NULL) *kind = 0;
   if (modified_ns != NULL) *modified_ns = 0;
   char cpath[STD_PATH_CAP];
-  beskid_status st = beskid_std_c_path("beskid_std_fs_stat", path, cpath);
+  beskid_status st = beskid_std_arg_path("beskid_std_fs_stat", path, cpath);
   if (st != BESKID_OK) return (int32_t)st;
   beskid_os_file_info info;
   st = stat_native(cpath, &info);
@@ -289,7 +289,7 @@ static beskid_status mkdir_parents(char *cpath) {
 
 int32_t beskid_std_fs_mkdir(const beskid_str_t *path, bool parents) {
   char cpath[STD_PATH_CAP];
-  beskid_status st = beskid_std_c_path("beskid_std_fs_mkdir", path, cpath);
+  beskid_status st = beskid_std_arg_path("beskid_std_fs_mkdir", path, cpath);
   if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = std_native_enter();
   st = parents ? mkdir_parents(cpath) : beskid_os_mkdir(cpath);
@@ -299,7 +299,7 @@ int32_t beskid_std_fs_mkdir(const beskid_str_t *path, bool parents) {
 
 int32_t beskid_std_fs_delete(const beskid_str_t *path) {
   char cpath[STD_PATH_CAP];
-  beskid_status st = beskid_std_c_path("beskid_std_fs_delete", path, cpath);
+  beskid_status st = beskid_std_arg_path("beskid_std_fs_delete", path, cpath);
   if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = std_native_enter();
   st = beskid_os_remove(cpath);
@@ -310,9 +310,9 @@ int32_t beskid_std_fs_delete(const beskid_str_t *path) {
 int32_t beskid_std_fs_rename(const beskid_str_t *from, const beskid_str_t *to) {
   static const char fn[] = "beskid_std_fs_rename";
   char cfrom[STD_PATH_CAP], cto[STD_PATH_CAP];
-  beskid_std_check_str(fn, to);
-  beskid_status st = beskid_std_c_path(fn, from, cfrom);
-  if (st == BESKID_OK) st = beskid_std_c_path(fn, to, cto);
+  beskid_std_arg_str(fn, to);
+  beskid_status st = beskid_std_arg_path(fn, from, cfrom);
+  if (st == BESKID_OK) st = beskid_std_arg_path(fn, to, cto);
   if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = std_native_enter();
   st = beskid_os_rename(cfrom, cto);
@@ -394,11 +394,11 @@ static beskid_status list_native(const char *cpath, listing *l) {
 
 int32_t beskid_std_fs_list_dir(beskid_array_t *out, const beskid_str_t *path) {
   static const char fn[] = "beskid_std_fs_list_dir";
-  if (out == NULL) beskid_std_trap_null(fn, "result pointer");
+  if (out == NULL) beskid_std_arg_null(fn, "result pointer");
   out->ptr = NULL;
   out->len = out->cap = 0;
   char cpath[STD_PATH_CAP];
-  beskid_status st = beskid_std_c_path(fn, path, cpath);
+  beskid_status st = beskid_std_arg_path(fn, path, cpath);
   if (st != BESKID_OK) return (int32_t)st;
   beskid_gc_thread_t *t = beskid_rt_thread();
   listing l = {0};
@@ -411,11 +411,11 @@ int32_t beskid_std_fs_list_dir(beskid_array_t *out, const beskid_str_t *path) {
     beskid_root_frame_t frame;
     std_roots_push(t, &frame, slots, 1);
     beskid_array_t names;
-    beskid_rt_array_new_typed(&names, &beskid_std_string_elem, (int64_t)l.count);
+    beskid_rt_array_new_typed(&names, &beskid_std_text_array_elem, (int64_t)l.count);
     slots[0] = names.ptr;
     for (size_t i = 0; i < l.count; i++) {
       beskid_str_t s;
-      beskid_std_new_string(&s, (const uint8_t *)l.names + l.entries[i].offset, l.entries[i].len);
+      beskid_std_new_text(&s, (const uint8_t *)l.names + l.entries[i].offset, l.entries[i].len);
       beskid_str_t *elem = (beskid_str_t *)slots[0] + i;
       std_store_ptr(t, (void **)&elem->ptr, (void *)(uintptr_t)s.ptr);
       elem->len = s.len;

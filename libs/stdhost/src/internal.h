@@ -21,25 +21,25 @@
 #define STD_PATH_CAP 4096
 
 /* Traps null_reference: "<fn>: NULL <what>". */
-_Noreturn void beskid_std_trap_null(const char *fn, const char *what);
+_Noreturn void beskid_std_arg_null(const char *fn, const char *what);
 
 /* Checks a string argument: traps null_reference (NULL value, NULL ptr with a length) or bounds
  * (negative length). */
-void beskid_std_check_str(const char *fn, const beskid_str_t *s);
+void beskid_std_arg_str(const char *fn, const beskid_str_t *s);
 
 /* Checks an array argument and the element range [start, start + count) of it: traps
  * null_reference (NULL value, NULL ptr with a length) or bounds (negative length, length above
  * capacity, a range outside [0, len)). */
-void beskid_std_check_range(const char *fn, const beskid_array_t *a, int64_t start, int64_t count);
+void beskid_std_arg_range(const char *fn, const beskid_array_t *a, int64_t start, int64_t count);
 
 /* A new managed byte buffer of `len` (> 0) bytes, zeroed; the caller roots it before the next
  * safepoint. Traps out_of_memory. */
-uint8_t *beskid_std_alloc_bytes(int64_t len);
+uint8_t *beskid_std_new_bytes(int64_t len);
 
 /* Sets *out to a new string holding a copy of `len` bytes at `bytes` (the caller checked they
  * are UTF-8), or to the empty string when `len` is 0. A safepoint: `bytes` must not be managed
  * memory that only the caller's C locals keep alive. */
-void beskid_std_new_string(beskid_str_t *out, const uint8_t *bytes, size_t len);
+void beskid_std_new_text(beskid_str_t *out, const uint8_t *bytes, size_t len);
 
 /* Pushes a root frame of `count` slots (zeroed here) on the calling thread; the thread must be
  * attached. Pop it with std_roots_pop() on every path out. */
@@ -77,13 +77,13 @@ static inline void std_store_ptr(beskid_gc_thread_t *t, void **slot, void *value
 
 /* Converts a string to a NUL-terminated C string in `buf` (STD_PATH_CAP bytes) for the OS.
  * Returns BESKID_INVALID_INPUT when it is empty, holds a NUL byte or does not fit; traps as
- * beskid_std_check_str() for a bad value. */
-beskid_status beskid_std_c_path(const char *fn, const beskid_str_t *s, char *buf);
+ * beskid_std_arg_str() for a bad value. */
+beskid_status beskid_std_arg_path(const char *fn, const beskid_str_t *s, char *buf);
 
 /* The descriptor as the OS's int, or -1 when it cannot be an open descriptor. */
 static inline int std_fd(int64_t fd) { return fd >= 0 && fd <= INT32_MAX ? (int)fd : -1; }
 
 /* The element descriptor of arrays of strings ({ptr, len}, ptr managed). */
-extern const beskid_elem_type_t beskid_std_string_elem;
+extern const beskid_elem_type_t beskid_std_text_array_elem;
 
 #endif

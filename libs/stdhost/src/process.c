@@ -21,7 +21,7 @@ int32_t beskid_std_args_set(int64_t argc, const char *const *argv) {
 int64_t beskid_std_args_count(void) { return beskid_os_args_count(); }
 
 void beskid_std_args_get(beskid_str_t *out, int64_t index) {
-  if (out == NULL) beskid_std_trap_null("beskid_std_args_get", "result pointer");
+  if (out == NULL) beskid_std_arg_null("beskid_std_args_get", "result pointer");
   size_t len = 0;
   const char *arg = beskid_os_args_get(index, &len);
   if (arg == NULL) beskid_rt_trap_bounds(index, beskid_os_args_count());
@@ -32,7 +32,7 @@ void beskid_std_args_get(beskid_str_t *out, int64_t index) {
              (long long)index, bad);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
-  beskid_std_new_string(out, (const uint8_t *)arg, len);
+  beskid_std_new_text(out, (const uint8_t *)arg, len);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -40,14 +40,14 @@ void beskid_std_args_get(beskid_str_t *out, int64_t index) {
 
 /* The variable's name as a C string: not empty, no NUL, no '='. */
 static beskid_status env_name(const char *fn, const beskid_str_t *name, char *buf) {
-  beskid_status st = beskid_std_c_path(fn, name, buf);
+  beskid_status st = beskid_std_arg_path(fn, name, buf);
   if (st != BESKID_OK) return st;
   return strchr(buf, '=') != NULL ? BESKID_INVALID_INPUT : BESKID_OK;
 }
 
 int32_t beskid_std_env_get(beskid_str_t *out, const beskid_str_t *name) {
   static const char fn[] = "beskid_std_env_get";
-  if (out == NULL) beskid_std_trap_null(fn, "result pointer");
+  if (out == NULL) beskid_std_arg_null(fn, "result pointer");
   out->ptr = NULL;
   out->len = 0;
   char cname[STD_PATH_CAP];
@@ -58,7 +58,7 @@ int32_t beskid_std_env_get(beskid_str_t *out, const beskid_str_t *name) {
   st = beskid_os_env_get(cname, small, sizeof small, &len);
   if (st == BESKID_OK) {
     if (!beskid_obj_utf8_valid((const uint8_t *)small, len, NULL)) return BESKID_INVALID_INPUT;
-    beskid_std_new_string(out, (const uint8_t *)small, len);
+    beskid_std_new_text(out, (const uint8_t *)small, len);
     return BESKID_OK;
   }
   /* Too long for the stack: copy straight into a managed buffer with room for the NUL. The value
@@ -66,7 +66,7 @@ int32_t beskid_std_env_get(beskid_str_t *out, const beskid_str_t *name) {
   while (st == BESKID_INVALID_INPUT && len >= sizeof small) {
     if (len >= (size_t)INT64_MAX) beskid_rt_trap_arithmetic_overflow();
     size_t cap = len + 1;
-    uint8_t *buf = beskid_std_alloc_bytes((int64_t)cap);
+    uint8_t *buf = beskid_std_new_bytes((int64_t)cap);
     st = beskid_os_env_get(cname, (char *)buf, cap, &len);
     if (st == BESKID_OK) {
       if (!beskid_obj_utf8_valid(buf, len, NULL)) return BESKID_INVALID_INPUT;
@@ -82,7 +82,7 @@ int32_t beskid_std_env_set(const beskid_str_t *name, const beskid_str_t *value) 
   static const char fn[] = "beskid_std_env_set";
   char cname[STD_PATH_CAP];
   beskid_status st = env_name(fn, name, cname);
-  beskid_std_check_str(fn, value);
+  beskid_std_arg_str(fn, value);
   if (st != BESKID_OK) return (int32_t)st;
   size_t len = (size_t)value->len;
   if (len > 0 && memchr(value->ptr, '\0', len) != NULL) return BESKID_INVALID_INPUT;
@@ -107,7 +107,7 @@ int32_t beskid_std_env_unset(const beskid_str_t *name) {
 /* Working directory, id, exit */
 
 int32_t beskid_std_cwd(beskid_str_t *out) {
-  if (out == NULL) beskid_std_trap_null("beskid_std_cwd", "result pointer");
+  if (out == NULL) beskid_std_arg_null("beskid_std_cwd", "result pointer");
   out->ptr = NULL;
   out->len = 0;
   char path[STD_PATH_CAP];
@@ -115,7 +115,7 @@ int32_t beskid_std_cwd(beskid_str_t *out) {
   beskid_status st = beskid_os_getcwd(path, sizeof path, &len);
   if (st != BESKID_OK) return (int32_t)st;
   if (!beskid_obj_utf8_valid((const uint8_t *)path, len, NULL)) return BESKID_INVALID_INPUT;
-  beskid_std_new_string(out, (const uint8_t *)path, len);
+  beskid_std_new_text(out, (const uint8_t *)path, len);
   return BESKID_OK;
 }
 

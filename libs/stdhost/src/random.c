@@ -50,7 +50,7 @@ static uint64_t below(beskid_std_rng_t *rng, uint64_t bound) {
 }
 
 static void check(const char *fn, const beskid_std_rng_t *rng) {
-  if (rng == NULL) beskid_std_trap_null(fn, "generator");
+  if (rng == NULL) beskid_std_arg_null(fn, "generator");
 }
 
 void beskid_std_random_seed(beskid_std_rng_t *rng, int64_t seed) {
@@ -119,7 +119,7 @@ double beskid_std_random_float(beskid_std_rng_t *rng) {
 }
 
 int32_t beskid_std_random_entropy(const beskid_array_t *bytes, int64_t start, int64_t count) {
-  beskid_std_check_range("beskid_std_random_entropy", bytes, start, count);
+  beskid_std_arg_range("beskid_std_random_entropy", bytes, start, count);
   if (count == 0) return BESKID_OK;
   uint8_t *dest = (uint8_t *)bytes->ptr + start;
   beskid_gc_thread_t *t = beskid_gc_current();

@@ -134,7 +134,7 @@ static const beskid_rt_symbol_t symbols[] = {
 };
 
 const beskid_rt_symbol_t *beskid_runtime_symbols(size_t *count) {
-  if (count == NULL) beskid_std_trap_null("beskid_runtime_symbols", "count pointer");
+  if (count == NULL) beskid_std_arg_null("beskid_runtime_symbols", "count pointer");
   *count = sizeof symbols / sizeof symbols[0];
   return symbols;
 }
