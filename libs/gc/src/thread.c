@@ -35,16 +35,16 @@ __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_cu
 static beskid_os_tls_t exit_key;
 static beskid_os_once_t exit_key_once = BESKID_OS_ONCE_INIT;
 
-/* Run after every detach but shutdown's (beskid_gc_set_detach_hook()). Acquire/release: a hook
- * set before threads start is seen with everything its setter wrote before. */
+/* Run after every detach but shutdown's (beskid_gc_set_detach_hook()). Seq_cst, like the thread
+ * count: a thread that sets the hook and then reads the count, against a thread that lowers the
+ * count and then reads the hook, cannot both miss the other's write (Dekker), so a detach racing
+ * with the first user of the hook is seen by one of them. */
 static _Atomic(beskid_gc_detach_hook) detach_hook;
 
-void beskid_gc_set_detach_hook(beskid_gc_detach_hook hook) {
-  atomic_store_explicit(&detach_hook, hook, memory_order_release);
-}
+void beskid_gc_set_detach_hook(beskid_gc_detach_hook hook) { atomic_store(&detach_hook, hook); }
 
 static void run_detach_hook(void) {
-  beskid_gc_detach_hook hook = atomic_load_explicit(&detach_hook, memory_order_acquire);
+  beskid_gc_detach_hook hook = atomic_load(&detach_hook);
   if (hook != NULL) hook();
 }
 
