@@ -34,7 +34,7 @@ typedef struct std_channel {
 } std_channel;
 
 static const uint64_t channel_map[] = {16};
-static const beskid_type_t channel_type = {sizeof(std_channel), 8, channel_map, 1,
+static const beskid_type_t channel_type = {sizeof(std_channel),   8, channel_map, 1,
                                            BESKID_TYPE_AGGREGATE, 0};
 static const uint64_t slot_map[] = {0};
 static const beskid_elem_type_t slot_elem = {sizeof(void *), 8, slot_map, 1};

@@ -102,6 +102,7 @@ void beskid_std_waiter_begin(std_waiter *w, beskid_gc_thread_t *t, void *object,
   /* Relaxed: the record is not shared until it is queued under an object lock. */
   __atomic_store_n(&w->state, STD_WAITING, __ATOMIC_RELAXED);
   w->counted = false;
+  w->claimed = false;
   w->queued = false;
   w->status = 0;
   w->thread = t;
@@ -123,13 +124,14 @@ static int64_t blocked;  /* threads in an untimed wait nobody has chosen to wake
 static int64_t spawning; /* threads spawned and not yet attached (sched_lock) */
 static bool hook_set;    /* the detach hook is installed (relaxed: installing twice is harmless) */
 
-/* Traps when no attached thread can make progress. Caller holds sched_lock. */
+/* Traps when no attached thread can make progress. Caller holds sched_lock. `claimed` and
+ * `counted` of every waiter are also guarded by sched_lock. */
 static void check_deadlock_locked(const char *what) {
   uint32_t attached = beskid_gc_thread_count();
   if (blocked > 0 && blocked >= (int64_t)attached + spawning) {
     char msg[200];
-    snprintf(msg, sizeof msg,
-             "all %u attached threads are blocked and none can wake another (%s)", attached, what);
+    snprintf(msg, sizeof msg, "all %u attached threads are blocked and none can wake another (%s)",
+             attached, what);
     beskid_rt_trap(BESKID_TRAP_SCHEDULER_DEADLOCK, msg);
   }
 }
@@ -163,11 +165,11 @@ void beskid_std_sched_spawn_end(void) {
 
 bool beskid_std_park(std_waiter *w, uint64_t timeout_ns, const char *what) {
   bool timed = timeout_ns != BESKID_OS_WAIT_FOREVER;
-  if (!timed) {
+  if (!timed && what != NULL) {
     ensure_detach_hook();
     beskid_std_ilock(&sched_lock);
     /* A waker may have chosen us already (between our enqueue and here): then we never count. */
-    if (__atomic_load_n(&w->state, __ATOMIC_RELAXED) == STD_WAITING) {
+    if (!w->claimed) {
       w->counted = true;
       blocked++;
       check_deadlock_locked(what);
@@ -203,14 +205,28 @@ bool beskid_std_park(std_waiter *w, uint64_t timeout_ns, const char *what) {
   return woken;
 }
 
-void beskid_std_unpark(std_waiter *w, int32_t status) {
-  w->status = status;
+void beskid_std_unpark_claim(std_waiter *w) {
   beskid_std_ilock(&sched_lock);
-  if (w->counted) blocked--;
-  __atomic_store_n(&w->state, STD_WOKEN, __ATOMIC_RELEASE);
+  w->claimed = true;
+  if (w->counted) {
+    w->counted = false;
+    blocked--;
+  }
   beskid_std_iunlock(&sched_lock);
+}
+
+void beskid_std_unpark_release(std_waiter *w, int32_t status) {
+  w->status = status;
+  /* Release: `status` and anything written for the waiter before are visible once it reads
+   * STD_WOKEN with acquire. */
+  __atomic_store_n(&w->state, STD_WOKEN, __ATOMIC_RELEASE);
   /* The record may be gone by now; waking its address is harmless (posix_wait.c). */
   beskid_os_wake_one(&w->state);
+}
+
+void beskid_std_unpark(std_waiter *w, int32_t status) {
+  beskid_std_unpark_claim(w);
+  beskid_std_unpark_release(w, status);
 }
 
 /* ------------------------------------------------------------------------------------------ */

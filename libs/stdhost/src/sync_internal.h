@@ -25,10 +25,11 @@ enum { STD_WAITING = 0, STD_WOKEN = 1 };
  * only while holding the object's lock and before unparking the waiter, with the write barrier
  * (a store into another thread's roots is treated as a heap store). */
 typedef struct std_waiter {
-  uint32_t state;          /* STD_WAITING -> STD_WOKEN once, by the waker (futex word) */
-  bool counted;            /* counted as blocked by the scheduler (sched lock) */
-  bool queued;             /* in its object's queue (object lock) */
-  int32_t status;          /* what the waker reports, written before STD_WOKEN is published */
+  uint32_t state; /* STD_WAITING -> STD_WOKEN once, by the waker (futex word) */
+  bool counted;   /* counted as blocked by the scheduler (sched lock) */
+  bool claimed;   /* a waker has chosen it: it never counts again (sched lock) */
+  bool queued;    /* in its object's queue (object lock) */
+  int32_t status; /* what the waker reports, written before STD_WOKEN is published */
   beskid_gc_thread_t *thread;
   struct std_waiter *next, *prev;
   void *slots[2];
@@ -52,14 +53,23 @@ void beskid_std_waiter_end(std_waiter *w);
 /* Blocks the calling thread until `w` is unparked or `timeout_ns` passes (BESKID_OS_WAIT_FOREVER
  * for none). Called with `w` queued and no lock held. An untimed wait first counts the thread as
  * blocked and traps scheduler_deadlock when that leaves no thread able to wake anyone (`what`
- * names the wait in the message). Sleeps in the native state. Returns true when woken; on false
- * (timeout) `w` may still be queued: the caller takes the object lock, and if `w->queued` removes
- * it, otherwise it was woken meanwhile (the waker unparks under the object lock). */
+ * names the wait in the message); `what` NULL marks a wait that ends for certain without any
+ * other thread's choice (a thread that is finishing), which never counts. Sleeps in the native
+ * state. Returns true when woken; on false (timeout) `w` may still be queued: the caller takes
+ * the object lock, and if `w->queued` removes it, otherwise it was woken meanwhile (the waker
+ * unparks under the object lock). */
 bool beskid_std_park(std_waiter *w, uint64_t timeout_ns, const char *what);
 
-/* Wakes `w` (dequeued by the caller, who holds the object lock) with `status`. After this the
- * waiter may return at any time: the caller must not touch `w` again. */
+/* Wakes `w` (dequeued by the caller, who holds the object lock) with `status`:
+ * beskid_std_unpark_claim() then beskid_std_unpark_release(). */
 void beskid_std_unpark(std_waiter *w, int32_t status);
+
+/* The two halves of a wake-up, for a waker that must finish something before the waiter runs:
+ * claim counts the waiter as able to make progress from now on (it is no longer blocked for the
+ * deadlock check, and will not count itself); release reports `status` and lets it run. After
+ * release the waiter may return at any time: the caller must not touch `w` again. */
+void beskid_std_unpark_claim(std_waiter *w);
+void beskid_std_unpark_release(std_waiter *w, int32_t status);
 
 /* A thread about to be spawned counts as able to make progress until it has attached. */
 void beskid_std_sched_spawn_begin(void);

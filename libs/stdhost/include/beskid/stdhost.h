@@ -24,8 +24,10 @@ extern "C" {
  * out) on a new OS thread attached to the runtime. The thread object that
  * beskid_std_thread_spawn() returns is an ordinary heap object: it keeps the argument alive
  * until the function has returned and the result alive for as long as the object is reachable,
- * so beskid_std_thread_join() can be called any number of times. It owns no OS resource (the OS
- * thread is detached and cleans up after itself), so dropping it unjoined leaks nothing.
+ * so beskid_std_thread_join() can be called any number of times. It owns no OS resource (the
+ * runtime reaps finished OS threads itself), so dropping it unjoined leaks nothing. When a join
+ * returns, the OS thread has finished with the runtime (and, unless its spawner was still
+ * inside beskid_std_thread_spawn(), has exited), so the runtime may be shut down right after.
  *
  * **Blocking and the collector.** Every call of this header that can block (join, lock, wait,
  * send, receive) blocks in the collector's native state, so a pause never waits for it; the
