@@ -179,6 +179,7 @@ BESKID_RT_API int32_t beskid_std_channel_send(void *channel, void *value);
 /**
  * @brief Receives the oldest value, blocking in the native state while the channel is empty
  *        and open. Safepoint.
+ * @param channel the channel.
  * @param out receives the value (NULL when closed); a root slot or local of the caller (it is
  *        written with the write barrier, so a heap field works too).
  * @return ::BESKID_STD_CHANNEL_OK, or ::BESKID_STD_CHANNEL_CLOSED when the channel is closed
