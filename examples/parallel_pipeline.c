@@ -42,8 +42,8 @@ typedef struct job {
 
 typedef struct result {
   beskid_header_t header;
-  int64_t n;        /* @16 */
-  int64_t square;   /* @24 */
+  int64_t n;         /* @16 */
+  int64_t square;    /* @24 */
   beskid_str_t text; /* ptr @32, len @40 */
 } result;
 
@@ -61,8 +61,8 @@ typedef struct count {
 
 static const beskid_type_t job_type = {sizeof(job), 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
 static const uint64_t result_map[] = {32};
-static const beskid_type_t result_type = {sizeof(result), 8, result_map, 1, BESKID_TYPE_AGGREGATE,
-                                          0};
+static const beskid_type_t result_type = {sizeof(result),        8, result_map, 1,
+                                          BESKID_TYPE_AGGREGATE, 0};
 static const uint64_t pipeline_map[] = {16, 24};
 static const beskid_type_t pipeline_type = {sizeof(pipeline),      8, pipeline_map, 2,
                                             BESKID_TYPE_AGGREGATE, 0};
@@ -161,8 +161,8 @@ int64_t beskid_program_main(void) {
     result *r = slots[2];
     char expect[24];
     int len = snprintf(expect, sizeof expect, "%" PRId64, r->n);
-    if (r->n < 1 || r->n > items || seen[r->n] || r->square != r->n * r->n ||
-        r->text.len != len || memcmp(r->text.ptr, expect, (size_t)len) != 0) {
+    if (r->n < 1 || r->n > items || seen[r->n] || r->square != r->n * r->n || r->text.len != len ||
+        memcmp(r->text.ptr, expect, (size_t)len) != 0) {
       bad++;
     } else {
       seen[r->n] = 1;
@@ -185,9 +185,9 @@ int64_t beskid_program_main(void) {
   t->top_frame = frame.previous;
 
   bool ok = received == items && processed == items && bad == 0 && left_over == 0;
-  printf("pipeline: %" PRId64 " items through %" PRId64 " workers, %" PRId64
-         " received, %" PRId64 " processed, sum of squares %" PRId64 ", %" PRId64
-         " digits, %" PRId64 " wrong, heap sound %d: %s\n",
+  printf("pipeline: %" PRId64 " items through %" PRId64 " workers, %" PRId64 " received, %" PRId64
+         " processed, sum of squares %" PRId64 ", %" PRId64 " digits, %" PRId64
+         " wrong, heap sound %d: %s\n",
          items, workers, received, processed, sum_squares, digits, bad, gc_heap_verify(),
          ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
