@@ -152,6 +152,10 @@ int64_t beskid_program_main(void) {
 
   /* The consumer: every item exactly once, with the right square and text. */
   uint8_t *seen = calloc((size_t)items + 1, 1);
+  if (seen == NULL) {
+    fprintf(stderr, "parallel_pipeline: out of memory\n");
+    return 1;
+  }
   int64_t received = 0, bad = 0, digits = 0, sum_squares = 0;
   for (int64_t i = 0; i < items; i++) {
     if (beskid_std_channel_receive(((pipeline *)slots[0])->results, &slots[2]) !=

@@ -1030,6 +1030,26 @@ static void die_join_stuck_thread(void) {
   beskid_std_thread_join(r[0]);
 }
 
+/* A thread the host attached itself (not spawned) detaches without sending while main waits.
+ * Normally main is blocked long before the detach, so the detach hook reports; on a machine slow
+ * enough to reorder them, main's own block reports instead: either way it must be reported. */
+static void *attach_then_detach(void *arg) {
+  (void)arg;
+  beskid_rt_thread_attach();
+  native_sleep_ms(200);
+  beskid_rt_thread_detach();
+  return NULL;
+}
+static void die_host_thread_detaches(void) {
+  start();
+  ROOTS(r, 2);
+  r[0] = beskid_std_channel_new(0);
+  beskid_os_thread_t host;
+  beskid_os_thread_create(&host, attach_then_detach, NULL, "host");
+  while (beskid_gc_thread_count() < 2) native_sleep_ms(1);
+  beskid_std_channel_receive(r[0], &r[1]);
+}
+
 START_TEST(test_deadlock_reported) {
   DEATH(die_receive_alone, DEADLOCK, "all 1 attached threads are blocked", "channel receive");
   DEATH(die_send_full_alone, DEADLOCK, "channel send");
@@ -1038,6 +1058,7 @@ START_TEST(test_deadlock_reported) {
   DEATH(die_abba, DEADLOCK, "mutex lock");
   DEATH(die_last_sender_exits, DEADLOCK, "all 1 attached threads are blocked");
   DEATH(die_join_stuck_thread, DEADLOCK, "all 2 attached threads are blocked");
+  DEATH(die_host_thread_detaches, DEADLOCK, "all 1 attached threads are blocked");
 }
 END_TEST
 
