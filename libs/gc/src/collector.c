@@ -467,7 +467,8 @@ static void step_sweep(void) {
                   (double)cur.ttsp_ns / 1e6, (double)cur.sweep_ns / 1e6,
                   (double)cur.heap_before / mb, (double)cur.heap_after_mark / mb,
                   (double)cur.live / mb, cur.goal == UINT64_MAX ? 0.0 : (double)cur.goal / mb,
-                  gc.thread_count, cur.forced ? " (forced)" : "");
+                  __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED),
+                  cur.forced ? " (forced)" : "");
   }
 }
 
@@ -615,8 +616,9 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
 
 void beskid_gc_shutdown(void) {
   if (!gc.initialized) return;
-  /* Leave first: a cycle in progress must not wait for a thread that is waiting for it. */
-  beskid_gc_detach();
+  /* Leave first: a cycle in progress must not wait for a thread that is waiting for it. The
+   * detach hook does not run: the process is ending its use of the runtime, not a thread. */
+  beskid_gc_detach_quietly();
   if (gc.collector_running) {
     beskid_os_mutex_lock(&gc.wake_lock);
     gc.stopping = true;

@@ -362,6 +362,8 @@ void beskid_gc_threads_init(void);
 void beskid_gc_stop_world(uint64_t *ttsp_ns);
 void beskid_gc_start_world(void);
 void beskid_gc_detach_thread(gc_thread *t, bool exiting);
+/* Detaches the calling thread without running the detach hook (shutdown). */
+void beskid_gc_detach_quietly(void);
 void beskid_gc_threads_set_idle_poll(void);
 
 /* mark.c */

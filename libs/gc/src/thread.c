@@ -35,6 +35,25 @@ __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_cu
 static beskid_os_tls_t exit_key;
 static beskid_os_once_t exit_key_once = BESKID_OS_ONCE_INIT;
 
+/* Run after every detach but shutdown's (beskid_gc_set_detach_hook()). Seq_cst, like the thread
+ * count: a thread that sets the hook and then reads the count, against a thread that lowers the
+ * count and then reads the hook, cannot both miss the other's write (Dekker), so a detach racing
+ * with the first user of the hook is seen by one of them. */
+static _Atomic(beskid_gc_detach_hook) detach_hook;
+
+void beskid_gc_set_detach_hook(beskid_gc_detach_hook hook) { atomic_store(&detach_hook, hook); }
+
+static void run_detach_hook(void) {
+  beskid_gc_detach_hook hook = atomic_load(&detach_hook);
+  if (hook != NULL) hook();
+}
+
+uint32_t beskid_gc_thread_count(void) {
+  /* Seq_cst, like the writes below: a caller that orders its own state changes before this read
+   * (the deadlock check) sees every detach that happened before them. */
+  return __atomic_load_n(&gc.thread_count, __ATOMIC_SEQ_CST);
+}
+
 static void thread_exit_destructor(void *arg) {
   gc_thread *t = arg;
   if (t != NULL && gc.initialized) {
@@ -42,6 +61,7 @@ static void thread_exit_destructor(void *arg) {
     t->pub.top_frame = NULL;
     beskid_gc_detach_thread(t, true);
     current_thread = NULL;
+    run_detach_hook();
   }
 }
 
@@ -90,7 +110,7 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   t->next = gc.threads;
   if (gc.threads != NULL) gc.threads->prev = t;
   gc.threads = t;
-  gc.thread_count++;
+  __atomic_store_n(&gc.thread_count, gc.thread_count + 1, __ATOMIC_SEQ_CST);
   beskid_os_mutex_unlock(&gc.threads_lock);
   current_thread = t;
   beskid_os_tls_set(exit_key, t);
@@ -98,12 +118,18 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   return &t->pub;
 }
 
-void beskid_gc_detach(void) {
+void beskid_gc_detach_quietly(void) {
   gc_thread *t = current_thread;
   if (t == NULL) return;
   beskid_gc_detach_thread(t, false);
   current_thread = NULL;
   beskid_os_tls_set(exit_key, NULL);
+}
+
+void beskid_gc_detach(void) {
+  if (current_thread == NULL) return;
+  beskid_gc_detach_quietly();
+  run_detach_hook();
 }
 
 /* Detaches `t`, the calling thread. `exiting` says we run in the thread's exit destructors, where
@@ -125,7 +151,7 @@ void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
   else
     gc.threads = t->next;
   if (t->next != NULL) t->next->prev = t->prev;
-  gc.thread_count--;
+  __atomic_store_n(&gc.thread_count, gc.thread_count - 1, __ATOMIC_SEQ_CST);
   beskid_os_cond_broadcast(&gc.threads_cond);
   beskid_os_mutex_unlock(&gc.threads_lock);
   for (gc_root_block *b = t->roots, *prev; b != NULL; b = prev) {

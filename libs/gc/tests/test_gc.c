@@ -1284,6 +1284,58 @@ START_TEST(test_fuzz_two_threads_with_background_collector) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------------------------ */
+/* Thread count and the detach hook */
+
+static atomic_int hook_calls;
+static atomic_uint count_seen_by_hook;
+
+static void count_detach(void) {
+  atomic_fetch_add(&hook_calls, 1);
+  atomic_store(&count_seen_by_hook, beskid_gc_thread_count());
+}
+
+static void *attach_and_detach(void *arg) {
+  (void)arg;
+  ck_assert_ptr_nonnull(beskid_gc_attach());
+  beskid_gc_detach();
+  return NULL;
+}
+
+static void *attach_and_exit_attached(void *arg) {
+  (void)arg;
+  ck_assert_ptr_nonnull(beskid_gc_attach());
+  return NULL; /* exits attached: detached by the thread-exit destructor */
+}
+
+START_TEST(test_thread_count_and_detach_hook) {
+  beskid_gc_set_detach_hook(count_detach);
+  start(BESKID_GC_DEBUG_MANUAL);
+  ck_assert_uint_eq(beskid_gc_thread_count(), 1);
+  beskid_os_thread_t th;
+  /* An explicit detach runs the hook on the detaching thread, which no longer counts. */
+  ck_assert_int_eq(beskid_os_thread_create(&th, attach_and_detach, NULL, "detach"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_join(&th, NULL), BESKID_OK);
+  ck_assert_int_eq(atomic_load(&hook_calls), 1);
+  ck_assert_uint_eq(atomic_load(&count_seen_by_hook), 1);
+  ck_assert_uint_eq(beskid_gc_thread_count(), 1);
+  /* So does a thread that exits attached. */
+  ck_assert_int_eq(beskid_os_thread_create(&th, attach_and_exit_attached, NULL, "exit"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_join(&th, NULL), BESKID_OK);
+  ck_assert_int_eq(atomic_load(&hook_calls), 2);
+  ck_assert_uint_eq(atomic_load(&count_seen_by_hook), 1);
+  /* Detaching the last thread counts zero; shutdown's own detach runs no hook. */
+  beskid_gc_detach();
+  ck_assert_int_eq(atomic_load(&hook_calls), 3);
+  ck_assert_uint_eq(atomic_load(&count_seen_by_hook), 0);
+  ck_assert_uint_eq(beskid_gc_thread_count(), 0);
+  T = beskid_gc_attach();
+  beskid_gc_shutdown();
+  ck_assert_int_eq(atomic_load(&hook_calls), 3);
+  beskid_gc_set_detach_hook(NULL);
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("gc");
   suite_add_tcase(suite, beskid_test_version_case(beskid_gc_version, BESKID_GC_VERSION_STRING,
@@ -1292,6 +1344,7 @@ int main(void) {
   tcase_add_test(tc, test_init_twice_and_attach_rules);
   tcase_add_test(tc, test_bad_config_refused);
   tcase_add_test(tc, test_abi_offsets);
+  tcase_add_test(tc, test_thread_count_and_detach_hook);
   suite_add_tcase(suite, tc);
 
   tc = tcase_create("alloc");

@@ -795,6 +795,85 @@ START_TEST(test_exit_variants) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------------------------ */
+/* Waiting on an address, detached threads */
+
+START_TEST(test_wait_on_returns_when_value_differs_or_times_out) {
+  uint32_t word = 5;
+  /* The word differs from the expected value: no sleep at all. */
+  ck_assert(beskid_os_wait_on(&word, 4, BESKID_OS_WAIT_FOREVER));
+  /* Nobody wakes: the timeout expires, after at least the time asked for. */
+  uint64_t start = beskid_os_monotonic_ns();
+  ck_assert(!beskid_os_wait_on(&word, 5, 20000000));
+  ck_assert_uint_ge(beskid_os_monotonic_ns() - start, 20000000);
+  /* Waking an address nobody sleeps on is harmless. */
+  beskid_os_wake_one(&word);
+  beskid_os_wake_all(&word);
+}
+END_TEST
+
+typedef struct wait_shared {
+  uint32_t word;       /* 0 until released; the waiters sleep on it */
+  atomic_int sleeping; /* waiters that are about to sleep */
+  atomic_int woke;     /* waiters that saw the word change */
+} wait_shared;
+
+static void *wait_for_word(void *arg) {
+  wait_shared *s = arg;
+  atomic_fetch_add(&s->sleeping, 1);
+  /* Acquire pairs with the waker's release store: whatever it wrote before is visible. */
+  while (__atomic_load_n(&s->word, __ATOMIC_ACQUIRE) == 0) {
+    beskid_os_wait_on(&s->word, 0, BESKID_OS_WAIT_FOREVER);
+  }
+  atomic_fetch_add(&s->woke, 1);
+  return NULL;
+}
+
+/* Each waiter loops until the word changes, so the test would hang (and time out) if a wake-up
+ * were lost between a waiter's check and its sleep; repeated to give that race many chances. */
+static void wake_round(bool all) {
+  enum { WAITERS = 3 };
+  wait_shared s = {0};
+  beskid_os_thread_t t[WAITERS];
+  for (int i = 0; i < WAITERS; i++) {
+    ck_assert_int_eq(beskid_os_thread_create(&t[i], wait_for_word, &s, "waiter"), BESKID_OK);
+  }
+  while (atomic_load(&s.sleeping) < WAITERS) beskid_os_thread_yield();
+  __atomic_store_n(&s.word, 1, __ATOMIC_RELEASE);
+  if (all) {
+    beskid_os_wake_all(&s.word);
+  } else {
+    for (int i = 0; i < WAITERS; i++) beskid_os_wake_one(&s.word);
+  }
+  for (int i = 0; i < WAITERS; i++) ck_assert_int_eq(beskid_os_thread_join(&t[i], NULL), BESKID_OK);
+  ck_assert_int_eq(atomic_load(&s.woke), WAITERS);
+}
+
+START_TEST(test_wake_one_and_all_lose_no_sleeper) {
+  for (int round = 0; round < 200; round++) wake_round(round % 2 == 0);
+}
+END_TEST
+
+static void *finish_flag(void *arg) {
+  __atomic_store_n((uint32_t *)arg, 1, __ATOMIC_RELEASE);
+  beskid_os_wake_all(arg);
+  return NULL;
+}
+
+START_TEST(test_thread_detach) {
+  uint32_t done = 0;
+  beskid_os_thread_t t;
+  ck_assert_int_eq(beskid_os_thread_create(&t, finish_flag, &done, "detached"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_detach(&t), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_detach(&t), BESKID_INVALID_INPUT); /* detached already */
+  ck_assert_int_eq(beskid_os_thread_join(&t, NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_thread_detach(NULL), BESKID_INVALID_INPUT);
+  while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) == 0) {
+    beskid_os_wait_on(&done, 0, BESKID_OS_WAIT_FOREVER);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("platform");
   suite_add_tcase(suite,
@@ -813,6 +892,12 @@ int main(void) {
   tcase_add_test(tc, test_cond_timedwait_times_out);
   tcase_add_test(tc, test_once_runs_once);
   tcase_add_test(tc, test_tls_per_thread_and_destructor);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("wait");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_wait_on_returns_when_value_differs_or_times_out);
+  tcase_add_test(tc, test_wake_one_and_all_lose_no_sleeper);
+  tcase_add_test(tc, test_thread_detach);
   suite_add_tcase(suite, tc);
   tc = tcase_create("memory");
   tcase_set_timeout(tc, 30);

@@ -4,14 +4,17 @@
  * the top library because only here are all the libraries' entry points visible.
  *
  * One group per library and, for stdhost, one group per area in the header's order (console,
- * process, fs, time, random, math); a new area adds its own group. The manifest test
+ * process, fs, time, random, math, then the areas that keep their list as an X-macro beside
+ * their sources: threads); a new area adds its own group. The manifest test
  * (tools/abi) fails when this table, the headers, tools/abi/manifest.json and the bundle's
  * symbols disagree. */
 #include "internal.h"
+#include "symbols_threads.h"
 
 /* POSIX (dlsym) guarantees function addresses fit a void *; ISO C does not, hence __extension__. */
 #define SYM(name)                                                                                  \
   { #name, __extension__(void *) & name }
+#define SYM_ENTRY(name) SYM(name),
 
 static const beskid_rt_symbol_t symbols[] = {
     /* libs/builtins (beskid/runtime_abi.h) */
@@ -128,6 +131,9 @@ static const beskid_rt_symbol_t symbols[] = {
     SYM(beskid_std_math_checked_add),
     SYM(beskid_std_math_checked_sub),
     SYM(beskid_std_math_checked_mul),
+
+    /* threads, mutexes, condition variables, channels (src/symbols_threads.h) */
+    BESKID_STD_THREADS_SYMBOLS(SYM_ENTRY)
 
     /* the table itself */
     SYM(beskid_runtime_symbols),

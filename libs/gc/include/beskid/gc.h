@@ -162,6 +162,25 @@ BESKID_GC_API beskid_gc_thread_t *beskid_gc_attach(void);
  */
 BESKID_GC_API void beskid_gc_detach(void);
 
+/**
+ * @brief The number of threads attached now (the figure beskid_gc_stats_t::threads reports).
+ *        Sequentially consistent with attaching and detaching: a detach that returned is seen.
+ */
+BESKID_GC_API uint32_t beskid_gc_thread_count(void);
+
+/** @brief A function run after a thread detaches (beskid_gc_set_detach_hook()). */
+typedef void (*beskid_gc_detach_hook)(void);
+
+/**
+ * @brief Sets the function run after every detach, by beskid_gc_detach() or because an attached
+ *        thread exited, on the detaching thread once it is no longer counted by
+ *        beskid_gc_thread_count() and holds no lock of the collector. The detach done by
+ *        beskid_gc_shutdown() does not run it. The standard library's scheduler uses it to see
+ *        a thread leave while all the others are blocked (libs/stdhost, deadlock report).
+ * @param hook the function, or NULL for none; replaces any earlier one.
+ */
+BESKID_GC_API void beskid_gc_set_detach_hook(beskid_gc_detach_hook hook);
+
 /** @brief The calling thread's context, or NULL when it is not attached. */
 BESKID_GC_API beskid_gc_thread_t *beskid_gc_current(void);
 

@@ -101,6 +101,14 @@ BESKID_OS_API beskid_status beskid_os_thread_create(beskid_os_thread_t *thread,
 BESKID_OS_API beskid_status beskid_os_thread_join(beskid_os_thread_t *thread, void **result);
 
 /**
+ * @brief Lets a thread's resources go by themselves when it ends, for threads nobody joins.
+ * @param thread a handle from beskid_os_thread_create() that was not joined or detached yet;
+ *        afterwards it can no longer be joined.
+ * @return ::BESKID_OK or ::BESKID_INVALID_INPUT (NULL, already joined or detached).
+ */
+BESKID_OS_API beskid_status beskid_os_thread_detach(beskid_os_thread_t *thread);
+
+/**
  * @brief Names the calling thread (truncated to 15 bytes) for debuggers and `ps`.
  * @param name the new name; NULL is ignored.
  */
@@ -172,6 +180,40 @@ BESKID_OS_API void beskid_os_cond_broadcast(beskid_os_cond_t *cond);
  * @param init the function to run.
  */
 BESKID_OS_API void beskid_os_once(beskid_os_once_t *once, void (*init)(void));
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
+/** @name Waiting on an address */
+/** @{ */
+
+/** Timeout of beskid_os_wait_on() that never expires. */
+#define BESKID_OS_WAIT_FOREVER UINT64_MAX
+
+/**
+ * @brief Sleeps while the 32-bit word at `addr` holds `expected` (Linux: a private futex), so
+ *        that blocking primitives can live in plain memory and need no OS object to destroy.
+ *
+ * The comparison and going to sleep are one atomic step with respect to beskid_os_wake_one()
+ * and beskid_os_wake_all() on the same address: a waker that changes the word and then wakes
+ * never loses the sleeper. The call may also return spuriously, so callers re-check the word
+ * in a loop. The word is read with the ordering of an atomic relaxed load: publish data with
+ * a release store of the word and read it after an acquire load.
+ * @param addr a 4-byte aligned word; must not be NULL.
+ * @param expected the value to sleep on; returns at once when the word differs.
+ * @param timeout_ns relative timeout in nanoseconds (monotonic clock), or
+ *        #BESKID_OS_WAIT_FOREVER.
+ * @return false when the timeout expired, true otherwise (woken, value differed, or spurious).
+ */
+BESKID_OS_API bool beskid_os_wait_on(const uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
+
+/**
+ * @brief Wakes at least one thread sleeping in beskid_os_wait_on() on `addr`, if any.
+ *        Waking an address nobody sleeps on (even one whose memory has been reused) is harmless.
+ */
+BESKID_OS_API void beskid_os_wake_one(const uint32_t *addr);
+
+/** @brief Wakes every thread sleeping in beskid_os_wait_on() on `addr`. */
+BESKID_OS_API void beskid_os_wake_all(const uint32_t *addr);
 
 /** @} */
 /* ------------------------------------------------------------------------------------------ */
