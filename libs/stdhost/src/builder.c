@@ -23,14 +23,15 @@ struct beskid_std_builder_t {
 };
 
 static const uint64_t builder_map[] = {16};
-static const beskid_type_t builder_type = {sizeof(struct beskid_std_builder_t), 8, builder_map,
-                                           1, BESKID_TYPE_AGGREGATE, 0};
+static const beskid_type_t builder_type = {
+    sizeof(struct beskid_std_builder_t), 8, builder_map, 1, BESKID_TYPE_AGGREGATE, 0};
 
 /* The first buffer a builder gets when it grows from nothing. */
 #define BUILDER_MIN_CAP 32
 
 static inline beskid_std_builder_t *check_builder(beskid_std_builder_t *b, const char *fn) {
-  if (__builtin_expect(b == NULL, 0)) beskid_std_trap(BESKID_TRAP_NULL_REFERENCE, fn, "NULL builder");
+  if (__builtin_expect(b == NULL, 0))
+    beskid_std_trap(BESKID_TRAP_NULL_REFERENCE, fn, "NULL builder");
   return b;
 }
 
@@ -127,8 +128,7 @@ void beskid_std_builder_append_char(beskid_std_builder_t *b, int32_t code_point)
   size_t n = beskid_std_utf8_encode(buf, code_point);
   if (n == 0) {
     char msg[96];
-    snprintf(msg, sizeof msg, "builder_append_char: %d is not a Unicode scalar value",
-             code_point);
+    snprintf(msg, sizeof msg, "builder_append_char: %d is not a Unicode scalar value", code_point);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
   append(b, buf, (int64_t)n);

@@ -34,8 +34,7 @@ int32_t beskid_std_bytes_compare(const beskid_array_t *a, const beskid_array_t *
   return beskid_std_order_bytes(x.ptr, x.len, y.ptr, y.len);
 }
 
-void beskid_std_bytes_fill(const beskid_array_t *bytes, int64_t start, int64_t len,
-                           uint8_t value) {
+void beskid_std_bytes_fill(const beskid_array_t *bytes, int64_t start, int64_t len, uint8_t value) {
   beskid_array_t a = beskid_std_check_array(bytes, "bytes_fill");
   beskid_std_check_range(start, len, a.len, "bytes_fill");
   if (len > 0) memset((uint8_t *)a.ptr + start, value, (size_t)len);

@@ -238,8 +238,10 @@ int32_t beskid_std_str_parse_i64(const beskid_str_t *s, int64_t *out) {
   bool overflow = false;
   for (; p < end && (unsigned)(*p - '0') <= 9; p++) {
     uint64_t digit = (uint64_t)(*p - '0');
-    if (acc > (limit - digit) / 10) overflow = true; /* keep scanning: junk wins over range */
-    else acc = acc * 10 + digit;
+    if (acc > (limit - digit) / 10)
+      overflow = true; /* keep scanning: junk wins over range */
+    else
+      acc = acc * 10 + digit;
   }
   if (p != end) return BESKID_STD_PARSE_TRAILING;
   if (overflow) return BESKID_STD_PARSE_OVERFLOW;

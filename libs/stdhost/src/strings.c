@@ -42,8 +42,8 @@ uint8_t *beskid_std_alloc_bytes(beskid_gc_thread_t *t, int64_t len) {
     beskid_gc_last_failure(&f);
     char msg[160];
     snprintf(msg, sizeof msg, "req=%llu live=%llu committed=%llu cap=%llu",
-             (unsigned long long)size, (unsigned long long)f.live,
-             (unsigned long long)f.committed, (unsigned long long)f.cap);
+             (unsigned long long)size, (unsigned long long)f.live, (unsigned long long)f.committed,
+             (unsigned long long)f.cap);
     beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
   }
   return beskid_obj_array_data(b);

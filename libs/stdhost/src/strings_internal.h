@@ -19,7 +19,8 @@ _Noreturn void beskid_std_trap(uint32_t code, const char *fn, const char *what);
 /* Checks a string argument and returns a copy of its value. Traps null_reference (s NULL, or
  * ptr NULL with len > 0) or bounds (len < 0). */
 static inline beskid_str_t beskid_std_check_str(const beskid_str_t *s, const char *fn) {
-  if (__builtin_expect(s == NULL, 0)) beskid_std_trap(BESKID_TRAP_NULL_REFERENCE, fn, "NULL string");
+  if (__builtin_expect(s == NULL, 0))
+    beskid_std_trap(BESKID_TRAP_NULL_REFERENCE, fn, "NULL string");
   beskid_str_t v = *s;
   if (__builtin_expect(v.len < 0, 0))
     beskid_std_trap(BESKID_TRAP_BOUNDS, fn, "string with a negative length");

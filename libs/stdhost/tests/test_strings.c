@@ -187,9 +187,9 @@ START_TEST(test_utf8_and_bytes_conversion) {
   ck_assert_str_is(r, "\xc3\xa9");
   beskid_std_str_from_utf8(&r, &a, 3, 0);
   ck_assert(r.ptr == NULL && r.len == 0);
-  ck_assert_int_eq(beskid_std_utf8_check(&a, 1, 1), 0);  /* truncated é */
-  ck_assert_int_eq(beskid_std_utf8_check(&a, 2, 3), 0);  /* starts mid-sequence */
-  ck_assert_int_eq(beskid_std_utf8_check(&a, 0, 9), 7);  /* emoji cut after 2 of 4 bytes */
+  ck_assert_int_eq(beskid_std_utf8_check(&a, 1, 1), 0); /* truncated é */
+  ck_assert_int_eq(beskid_std_utf8_check(&a, 2, 3), 0); /* starts mid-sequence */
+  ck_assert_int_eq(beskid_std_utf8_check(&a, 0, 9), 7); /* emoji cut after 2 of 4 bytes */
   const uint8_t bad[][4] = {{0xC0, 0x80}, {0xED, 0xA0, 0x80}, {0xF4, 0x90, 0x80, 0x80}, {0xFF}};
   const int64_t bad_len[] = {2, 3, 4, 1};
   for (int i = 0; i < 4; i++) {
@@ -464,42 +464,42 @@ START_TEST(test_parse_f64_status) {
     const char *text;
     int32_t status;
     double value;
-  } cases[] = {{"", BESKID_STD_PARSE_EMPTY, 0},
-               {"-", BESKID_STD_PARSE_SYNTAX, 0},
-               {".", BESKID_STD_PARSE_SYNTAX, 0},
-               {"e5", BESKID_STD_PARSE_SYNTAX, 0},
-               {"x", BESKID_STD_PARSE_SYNTAX, 0},
-               {"in", BESKID_STD_PARSE_SYNTAX, 0},
-               {" 1", BESKID_STD_PARSE_SYNTAX, 0},
-               {"0x10", BESKID_STD_PARSE_TRAILING, 0},
-               {"1e", BESKID_STD_PARSE_TRAILING, 0},
-               {"1e+", BESKID_STD_PARSE_TRAILING, 0},
-               {"1.5 ", BESKID_STD_PARSE_TRAILING, 0},
-               {"1..5", BESKID_STD_PARSE_TRAILING, 0},
-               {"infinityx", BESKID_STD_PARSE_TRAILING, 0},
-               {"1e309", BESKID_STD_PARSE_OVERFLOW, 0},
-               {"-1.8e308", BESKID_STD_PARSE_OVERFLOW, 0},
-               {"1e999999999999999999", BESKID_STD_PARSE_OVERFLOW, 0},
-               {"1.5", BESKID_STD_PARSE_OK, 1.5},
-               {"+.5", BESKID_STD_PARSE_OK, 0.5},
-               {"5.", BESKID_STD_PARSE_OK, 5.0},
-               {"-0", BESKID_STD_PARSE_OK, -0.0},
-               {"0e999999", BESKID_STD_PARSE_OK, 0.0},
-               {"1e-400", BESKID_STD_PARSE_OK, 0.0},
-               {"1E+2", BESKID_STD_PARSE_OK, 100.0},
-               {"1e+06", BESKID_STD_PARSE_OK, 1e6},
-               {"0.30000000000000004", BESKID_STD_PARSE_OK, 0.30000000000000004},
-               {"1.7976931348623157e+308", BESKID_STD_PARSE_OK, DBL_MAX},
-               {"1.7976931348623158e+308", BESKID_STD_PARSE_OK, DBL_MAX}, /* rounds down */
-               {"4.9406564584124654e-324", BESKID_STD_PARSE_OK, 5e-324},
-               {"2.4703282292062328e-324", BESKID_STD_PARSE_OK, 5e-324}, /* just above half */
-               {"2.4703282292062327e-324", BESKID_STD_PARSE_OK, 0.0},    /* just below half */
-               {"9007199254740993", BESKID_STD_PARSE_OK, 9007199254740992.0}, /* tie to even */
-               {"9007199254740993.0000000000000000000000000001", BESKID_STD_PARSE_OK,
-                9007199254740994.0},
-               {"-Inf", BESKID_STD_PARSE_OK, -INFINITY},
-               {"+Inf", BESKID_STD_PARSE_OK, INFINITY},
-               {"INFINITY", BESKID_STD_PARSE_OK, INFINITY}};
+  } cases[] = {
+      {"", BESKID_STD_PARSE_EMPTY, 0},
+      {"-", BESKID_STD_PARSE_SYNTAX, 0},
+      {".", BESKID_STD_PARSE_SYNTAX, 0},
+      {"e5", BESKID_STD_PARSE_SYNTAX, 0},
+      {"x", BESKID_STD_PARSE_SYNTAX, 0},
+      {"in", BESKID_STD_PARSE_SYNTAX, 0},
+      {" 1", BESKID_STD_PARSE_SYNTAX, 0},
+      {"0x10", BESKID_STD_PARSE_TRAILING, 0},
+      {"1e", BESKID_STD_PARSE_TRAILING, 0},
+      {"1e+", BESKID_STD_PARSE_TRAILING, 0},
+      {"1.5 ", BESKID_STD_PARSE_TRAILING, 0},
+      {"1..5", BESKID_STD_PARSE_TRAILING, 0},
+      {"infinityx", BESKID_STD_PARSE_TRAILING, 0},
+      {"1e309", BESKID_STD_PARSE_OVERFLOW, 0},
+      {"-1.8e308", BESKID_STD_PARSE_OVERFLOW, 0},
+      {"1e999999999999999999", BESKID_STD_PARSE_OVERFLOW, 0},
+      {"1.5", BESKID_STD_PARSE_OK, 1.5},
+      {"+.5", BESKID_STD_PARSE_OK, 0.5},
+      {"5.", BESKID_STD_PARSE_OK, 5.0},
+      {"-0", BESKID_STD_PARSE_OK, -0.0},
+      {"0e999999", BESKID_STD_PARSE_OK, 0.0},
+      {"1e-400", BESKID_STD_PARSE_OK, 0.0},
+      {"1E+2", BESKID_STD_PARSE_OK, 100.0},
+      {"1e+06", BESKID_STD_PARSE_OK, 1e6},
+      {"0.30000000000000004", BESKID_STD_PARSE_OK, 0.30000000000000004},
+      {"1.7976931348623157e+308", BESKID_STD_PARSE_OK, DBL_MAX},
+      {"1.7976931348623158e+308", BESKID_STD_PARSE_OK, DBL_MAX}, /* rounds down */
+      {"4.9406564584124654e-324", BESKID_STD_PARSE_OK, 5e-324},
+      {"2.4703282292062328e-324", BESKID_STD_PARSE_OK, 5e-324},      /* just above half */
+      {"2.4703282292062327e-324", BESKID_STD_PARSE_OK, 0.0},         /* just below half */
+      {"9007199254740993", BESKID_STD_PARSE_OK, 9007199254740992.0}, /* tie to even */
+      {"9007199254740993.0000000000000000000000000001", BESKID_STD_PARSE_OK, 9007199254740994.0},
+      {"-Inf", BESKID_STD_PARSE_OK, -INFINITY},
+      {"+Inf", BESKID_STD_PARSE_OK, INFINITY},
+      {"INFINITY", BESKID_STD_PARSE_OK, INFINITY}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     beskid_str_t s = S(cases[i].text);
     double v = 12345.0;
@@ -574,11 +574,10 @@ static void check_round_trip(double x) {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
     if ((bits & ((UINT64_C(1) << 52) - 1)) != 0) {
-      char nearest[48], mine[48];
+      char nearest[48], mine[80];
       snprintf(nearest, sizeof nearest, "%.*e", nd - 1, fabs(x));
       /* ours as d.ddde±x for comparison */
-      snprintf(mine, sizeof mine, "%c%s%se%+03d", ref[0], nd > 1 ? "." : "", ref + 1,
-               e + nd - 1);
+      snprintf(mine, sizeof mine, "%c%s%se%+03d", ref[0], nd > 1 ? "." : "", ref + 1, e + nd - 1);
       ck_assert_msg(strcmp(nearest, mine) == 0, "%a: digits %s, nearest %s", x, mine, nearest);
     }
   }
@@ -653,7 +652,8 @@ START_TEST(test_builder) {
   beskid_std_builder_append_bytes(b, &bytes, 1, 2);
   beskid_std_builder_append_bytes(b, &bytes, 3, 0);
   beskid_std_builder_append_f64(b, -INFINITY);
-  const char *want = "héllo -42\xf0\x9f\x98\x80" "0.1 €-Inf";
+  const char *want = "héllo -42\xf0\x9f\x98\x80"
+                     "0.1 €-Inf";
   ck_assert_int_eq(beskid_std_builder_len(b), (int64_t)strlen(want));
   beskid_std_builder_finish(&r, b);
   ck_assert_str_is(r, want);
