@@ -115,7 +115,7 @@ BESKID_RT_API int64_t beskid_std_str_char_count(const beskid_str_t *s);
 BESKID_RT_API int32_t beskid_std_str_char_at(const beskid_str_t *s, int64_t offset, int64_t *next);
 
 /**
- * @brief Appends-free encoding of one code point: makes the string of `code_point`. Safepoint.
+ * @brief The string of one code point, UTF-8 encoded. Safepoint.
  * Traps: invalid_utf8 for a surrogate (U+D800 … U+DFFF) or a value outside 0 … 0x10FFFF;
  * null_reference, out_of_memory.
  */
