@@ -31,9 +31,7 @@ static inline uint64_t next_random(void) {
 
 static const double scales[8] = {1e-3, 1e-1, 1, 10, 1e3, 1e5, 1e7, 1e9};
 
-static inline int64_t make_int(uint64_t x) {
-  return (int64_t)x / (INT64_C(1) << (x & 62));
-}
+static inline int64_t make_int(uint64_t x) { return (int64_t)x / (INT64_C(1) << (x & 62)); }
 
 static inline double make_double(uint64_t x) {
   double f = (x & 1) ? ((double)(x >> 11) * 0x1p-53) * scales[(x >> 4) & 7]
