@@ -227,8 +227,8 @@ size_t beskid_std_format_f64(char *buf, double value) {
 int32_t beskid_std_str_parse_i64(const beskid_str_t *s, int64_t *out) {
   beskid_str_t v = beskid_std_check_str(s, "str_parse_i64");
   beskid_std_check_out(out, "str_parse_i64");
-  const uint8_t *p = v.ptr, *end = v.ptr + v.len;
   if (v.len == 0) return BESKID_STD_PARSE_EMPTY;
+  const uint8_t *p = v.ptr, *end = v.ptr + v.len;
   bool negative = false;
   if (*p == '-' || *p == '+') negative = *p++ == '-';
   if (p == end || (unsigned)(*p - '0') > 9) return BESKID_STD_PARSE_SYNTAX;
@@ -270,8 +270,8 @@ static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
 int32_t beskid_std_str_parse_f64(const beskid_str_t *s, double *out) {
   beskid_str_t v = beskid_std_check_str(s, "str_parse_f64");
   beskid_std_check_out(out, "str_parse_f64");
-  const uint8_t *p = v.ptr, *end = v.ptr + v.len;
   if (v.len == 0) return BESKID_STD_PARSE_EMPTY;
+  const uint8_t *p = v.ptr, *end = v.ptr + v.len;
   bool negative = false;
   if (*p == '-' || *p == '+') negative = *p++ == '-';
   if (p < end && ((*p | 0x20) == 'n' || (*p | 0x20) == 'i')) {

@@ -302,6 +302,7 @@ int64_t beskid_std_str_find(const beskid_str_t *s, const beskid_str_t *needle, i
                w = beskid_std_check_str(needle, "str_find");
   if (from < 0 || from > v.len) beskid_rt_trap_bounds(from, v.len + 1);
   if (w.len == 0) return from;
+  if (w.len > v.len - from) return -1; /* also keeps a NULL empty string out of arithmetic */
   const uint8_t *hit = find_bytes(v.ptr + from, v.len - from, w.ptr, w.len);
   return hit == NULL ? -1 : hit - v.ptr;
 }
@@ -340,6 +341,16 @@ static int64_t count_chars(const uint8_t *p, int64_t len) {
 void beskid_std_str_split(beskid_array_t *out, const beskid_str_t *s, const beskid_str_t *sep) {
   beskid_std_check_out(out, "str_split");
   beskid_str_t v = beskid_std_check_str(s, "str_split"), w = beskid_std_check_str(sep, "str_split");
+  if (v.len == 0) {
+    /* No code points, or one empty piece; the empty string's data may be NULL. */
+    if (w.len == 0) {
+      out->ptr = NULL;
+      out->len = out->cap = 0;
+    } else {
+      beskid_rt_array_new_typed(out, &str_elem_type, 1);
+    }
+    return;
+  }
   /* First pass: how many pieces. */
   int64_t pieces;
   if (w.len == 0) {
