@@ -65,12 +65,13 @@ static __attribute__((noinline)) void grow(beskid_std_builder_t *b, int64_t extr
   if (cap < BUILDER_MIN_CAP) cap = BUILDER_MIN_CAP;
   if (cap < need) cap = need;
   beskid_gc_thread_t *t = beskid_rt_thread();
-  void *slots[2] = {b, (void *)source};
-  beskid_root_frame_t frame = {NULL, slots, 2};
+  void *slots[3] = {b, (void *)source, NULL};
+  beskid_root_frame_t frame = {NULL, slots, 3};
   beskid_gc_push_frame(t, &frame);
   uint8_t *data = beskid_std_alloc_bytes(t, cap);
+  slots[2] = data;
+  beskid_std_copy_polling(t, data, b->data, b->len);
   beskid_gc_pop_frame(t, &frame);
-  if (b->len > 0) memcpy(data, b->data, (size_t)b->len);
   beskid_gc_store(t, (void **)&b->data, data);
   b->cap = cap;
 }
@@ -167,12 +168,13 @@ void beskid_std_builder_finish(beskid_str_t *out, beskid_std_builder_t *b) {
     beskid_gc_store(t, (void **)&b->data, NULL);
     b->cap = 0;
   } else {
-    void *slots[1] = {b};
-    beskid_root_frame_t frame = {NULL, slots, 1};
+    void *slots[2] = {b, NULL};
+    beskid_root_frame_t frame = {NULL, slots, 2};
     beskid_gc_push_frame(t, &frame);
     uint8_t *data = beskid_std_alloc_bytes(t, len);
+    slots[1] = data;
+    beskid_std_copy_polling(t, data, b->data, len);
     beskid_gc_pop_frame(t, &frame);
-    memcpy(data, b->data, (size_t)len);
     out->ptr = data;
     out->len = len;
   }

@@ -61,6 +61,17 @@ void beskid_std_str_from_raw(beskid_str_t *out, const uint8_t *bytes, int64_t le
   out->len = len;
 }
 
+void beskid_std_copy_polling(beskid_gc_thread_t *t, uint8_t *dst, const uint8_t *src, int64_t n) {
+  while (n > BESKID_STD_POLL_CHUNK) {
+    memcpy(dst, src, (size_t)BESKID_STD_POLL_CHUNK);
+    dst += BESKID_STD_POLL_CHUNK;
+    src += BESKID_STD_POLL_CHUNK;
+    n -= BESKID_STD_POLL_CHUNK;
+    beskid_gc_poll(t);
+  }
+  if (n > 0) memcpy(dst, src, (size_t)n);
+}
+
 size_t beskid_std_utf8_encode(uint8_t *buf, int32_t cp) {
   if (cp < 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   uint32_t c = (uint32_t)cp;
@@ -134,12 +145,13 @@ void beskid_std_str_concat(beskid_str_t *out, const beskid_str_t *a, const beski
     beskid_std_trap(BESKID_TRAP_ARITHMETIC_OVERFLOW, "str_concat", "total length overflows");
   }
   beskid_gc_thread_t *t = beskid_rt_thread();
-  void *slots[2] = {(void *)x.ptr, (void *)y.ptr};
+  void *slots[3] = {(void *)x.ptr, (void *)y.ptr, NULL};
   ROOTS(t, frame, slots);
   uint8_t *data = beskid_std_alloc_bytes(t, x.len + y.len);
+  slots[2] = data;
+  beskid_std_copy_polling(t, data, x.ptr, x.len);
+  beskid_std_copy_polling(t, data + x.len, y.ptr, y.len);
   beskid_gc_pop_frame(t, &frame);
-  memcpy(data, x.ptr, (size_t)x.len);
-  memcpy(data + x.len, y.ptr, (size_t)y.len);
   out->ptr = data;
   out->len = x.len + y.len;
 }
@@ -189,11 +201,12 @@ void beskid_std_str_from_utf8(beskid_str_t *out, const beskid_array_t *bytes, in
   size_t bad;
   if (!beskid_obj_utf8_valid(src, (size_t)len, &bad)) trap_invalid_utf8("str_from_utf8", bad, len);
   beskid_gc_thread_t *t = beskid_rt_thread();
-  void *slots[1] = {a.ptr};
+  void *slots[2] = {a.ptr, NULL};
   ROOTS(t, frame, slots);
   uint8_t *data = beskid_std_alloc_bytes(t, len);
+  slots[1] = data;
+  beskid_std_copy_polling(t, data, src, len);
   beskid_gc_pop_frame(t, &frame);
-  memcpy(data, src, (size_t)len);
   out->ptr = data;
   out->len = len;
 }
@@ -217,11 +230,12 @@ void beskid_std_str_to_bytes(beskid_array_t *out, const beskid_str_t *s) {
     return;
   }
   beskid_gc_thread_t *t = beskid_rt_thread();
-  void *slots[1] = {(void *)v.ptr};
+  void *slots[2] = {(void *)v.ptr, NULL};
   ROOTS(t, frame, slots);
   uint8_t *data = beskid_std_alloc_bytes(t, v.len);
+  slots[1] = data;
+  beskid_std_copy_polling(t, data, v.ptr, v.len);
   beskid_gc_pop_frame(t, &frame);
-  memcpy(data, v.ptr, (size_t)v.len);
   out->ptr = data;
   out->len = out->cap = v.len;
 }
@@ -351,34 +365,39 @@ void beskid_std_str_split(beskid_array_t *out, const beskid_str_t *s, const besk
     }
     return;
   }
+  /* Both passes poll between chunks of work, with the source, the separator and (second
+   * pass) the array in roots: splitting a large text never holds up a collection for long. */
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  void *slots[3] = {(void *)v.ptr, (void *)w.ptr, NULL};
+  ROOTS(t, frame, slots);
+  const uint8_t *end = v.ptr + v.len;
   /* First pass: how many pieces. */
-  int64_t pieces;
+  int64_t pieces = 0;
   if (w.len == 0) {
-    pieces = count_chars(v.ptr, v.len);
+    for (const uint8_t *p = v.ptr; p < end;) {
+      int64_t n = end - p < BESKID_STD_POLL_CHUNK ? end - p : BESKID_STD_POLL_CHUNK;
+      pieces += count_chars(p, n);
+      p += n;
+      beskid_gc_poll(t);
+    }
   } else {
     pieces = 1;
-    for (const uint8_t *p = v.ptr, *end = v.ptr + v.len;;) {
+    for (const uint8_t *p = v.ptr;;) {
       const uint8_t *hit = find_bytes(p, end - p, w.ptr, w.len);
       if (hit == NULL) break;
       pieces++;
       p = hit + w.len;
+      if ((pieces & 4095) == 0) beskid_gc_poll(t);
     }
   }
-  if (pieces == 0) {
-    out->ptr = NULL;
-    out->len = out->cap = 0;
-    return;
-  }
-  beskid_gc_thread_t *t = beskid_rt_thread();
-  void *slots[2] = {(void *)v.ptr, (void *)w.ptr};
-  ROOTS(t, frame, slots);
   beskid_array_t arr;
   beskid_rt_array_new_typed(&arr, &str_elem_type, pieces);
-  /* No allocation from here on: the array is held in a local only. Each piece is a slice of
-   * `s` (kept alive by the element's pointer); empty pieces are {NULL, 0}. */
+  slots[2] = arr.ptr;
+  /* Each piece is a slice of `s` (kept alive by the element's pointer); empty pieces are
+   * {NULL, 0}. Elements not yet written are {NULL, 0} when a collection scans the array. */
   beskid_str_t *elems = arr.ptr;
   int64_t i = 0;
-  const uint8_t *p = v.ptr, *end = v.ptr + v.len;
+  const uint8_t *p = v.ptr;
   if (w.len == 0) {
     while (p < end) {
       const uint8_t *q = p + 1;
@@ -386,6 +405,7 @@ void beskid_std_str_split(beskid_array_t *out, const beskid_str_t *s, const besk
       beskid_gc_store(t, (void **)&elems[i].ptr, (void *)p);
       elems[i++].len = q - p;
       p = q;
+      if ((i & 4095) == 0) beskid_gc_poll(t);
     }
   } else {
     for (;;) {
@@ -398,6 +418,7 @@ void beskid_std_str_split(beskid_array_t *out, const beskid_str_t *s, const besk
       i++;
       if (hit == NULL) break;
       p = hit + w.len;
+      if ((i & 4095) == 0) beskid_gc_poll(t);
     }
   }
   beskid_gc_pop_frame(t, &frame);
@@ -458,15 +479,17 @@ static void map_ascii(beskid_str_t *out, const beskid_str_t *s, uint8_t from, in
     return;
   }
   beskid_gc_thread_t *t = beskid_rt_thread();
-  void *slots[1] = {(void *)v.ptr};
+  void *slots[2] = {(void *)v.ptr, NULL};
   ROOTS(t, frame, slots);
   uint8_t *data = beskid_std_alloc_bytes(t, v.len);
-  beskid_gc_pop_frame(t, &frame);
-  memcpy(data, v.ptr, (size_t)first);
+  slots[1] = data;
+  beskid_std_copy_polling(t, data, v.ptr, first);
   for (int64_t i = first; i < v.len; i++) {
     uint8_t c = v.ptr[i];
     data[i] = (uint8_t)((uint8_t)(c - from) <= 25 ? c + delta : c);
+    if ((i & (BESKID_STD_POLL_CHUNK - 1)) == 0) beskid_gc_poll(t);
   }
+  beskid_gc_pop_frame(t, &frame);
   out->ptr = data;
   out->len = v.len;
 }

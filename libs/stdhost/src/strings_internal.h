@@ -53,6 +53,14 @@ static inline void beskid_std_check_out(const void *out, const char *fn) {
  * Safepoint. Traps arithmetic_overflow or out_of_memory. */
 uint8_t *beskid_std_alloc_bytes(beskid_gc_thread_t *t, int64_t len);
 
+/* Bytes a long operation handles between two safepoint polls, so that a copy or a scan of a
+ * large string never holds up a collection for long (time to safepoint). */
+#define BESKID_STD_POLL_CHUNK ((int64_t)1 << 18)
+
+/* memcpy of n bytes in chunks, polling for a safepoint between them: the caller keeps the
+ * objects of `dst` and `src` in roots. */
+void beskid_std_copy_polling(beskid_gc_thread_t *t, uint8_t *dst, const uint8_t *src, int64_t n);
+
 /* Writes `out = {copy of bytes, len}` (the empty string for len 0). `bytes` must not point into
  * the heap unless the caller roots it. Safepoint. */
 void beskid_std_str_from_raw(beskid_str_t *out, const uint8_t *bytes, int64_t len);

@@ -7,6 +7,8 @@
  * the code under test forgot to keep alive is overwritten and the content checks fail. */
 #define _GNU_SOURCE
 #include <float.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -834,6 +836,81 @@ START_TEST(test_builder_survives_collections) {
 }
 END_TEST
 
+/* Collects back to back on its own attached thread until told to stop. */
+static atomic_bool collector_stop;
+static void *collect_loop(void *arg) {
+  (void)arg;
+  beskid_rt_thread_attach();
+  while (!atomic_load(&collector_stop)) gc_collect();
+  beskid_rt_thread_detach();
+  return NULL;
+}
+
+START_TEST(test_long_calls_poll_with_roots) {
+  /* Another thread collects back to back, so this thread is stopped at the polls inside long
+   * calls (split, concat, case mapping, builder growth); everything those calls hold at a poll
+   * must be in a root, or the clobbered sweep corrupts the results checked here. */
+  start_runtime_clobbering(0);
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  void *slots[2] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 2};
+  beskid_gc_push_frame(t, &frame);
+  atomic_store(&collector_stop, false);
+  pthread_t collector;
+  ck_assert_int_eq(pthread_create(&collector, NULL, collect_loop, NULL), 0);
+  enum { WORDS = 100000 };
+  for (int round = 0; round < 3; round++) {
+    beskid_std_builder_t *b = beskid_std_builder_new(0);
+    slots[0] = b;
+    for (int i = 0; i < WORDS; i++) {
+      beskid_std_builder_append_i64(b, i);
+      beskid_std_builder_append_char(b, i % 7 == 0 ? 'x' : ',');
+    }
+    beskid_str_t text;
+    beskid_std_builder_finish(&text, b);
+    slots[0] = (void *)text.ptr;
+    beskid_str_t doubled, upper, comma;
+    beskid_std_str_concat(&doubled, &text, &text);
+    slots[1] = (void *)doubled.ptr;
+    beskid_std_str_to_upper_ascii(&upper, &doubled);
+    slots[1] = (void *)upper.ptr;
+    str_new(&comma, (const uint8_t *)",", 1);
+    beskid_array_t parts;
+    beskid_std_str_split(&parts, &upper, &comma);
+    slots[1] = parts.ptr;
+    slots[0] = NULL;
+    /* "0X1,2,...,7X8,...": a piece is "a" or "aXb"; its head a is every i that follows a ','
+     * (and 0); the text ends with ',' so the last piece is empty. Twice over (the concat). */
+    int64_t want_total = 0, want_pieces = 1;
+    for (int i = 0; i < WORDS; i++) {
+      if (i == 0 || (i - 1) % 7 != 0) want_total += 2 * i;
+      if (i % 7 != 0) want_pieces += 2;
+    }
+    ck_assert_int_eq(parts.len, want_pieces);
+    const beskid_str_t *piece = parts.ptr;
+    int64_t total = 0;
+    beskid_str_t x = {(const uint8_t *)"X", 1};
+    for (int64_t k = 0; k + 1 < parts.len; k++) {
+      int64_t v = -1;
+      int64_t at = beskid_std_str_find(&piece[k], &x, 0);
+      beskid_str_t head = piece[k];
+      if (at >= 0) head.len = at;
+      ck_assert_int_eq(beskid_std_str_parse_i64(&head, &v), BESKID_STD_PARSE_OK);
+      total += v;
+    }
+    ck_assert_int_eq(piece[parts.len - 1].len, 0);
+    ck_assert_int_eq(total, want_total);
+  }
+  atomic_store(&collector_stop, true);
+  beskid_gc_enter_native(t); /* let the collector finish its last cycle without us */
+  pthread_join(collector, NULL);
+  beskid_gc_leave_native(t);
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_gc_pop_frame(t, &frame);
+  beskid_rt_shutdown();
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ */
 /* Traps */
 
@@ -1037,6 +1114,7 @@ int main(void) {
   tcase_add_test(plain, test_traps);
   tcase_add_test(plain, test_slices_survive_collections);
   tcase_add_test(plain, test_builder_survives_collections);
+  tcase_add_test(plain, test_long_calls_poll_with_roots);
   tcase_set_timeout(plain, 120);
   suite_add_tcase(suite, plain);
   TCase *live = tcase_create("with_runtime");
