@@ -631,6 +631,35 @@ START_TEST(test_f64_round_trip_property) {
 }
 END_TEST
 
+START_TEST(test_f64_digits_match_go) {
+  /* tests/data/go_shortest.txt: bits and Go's FormatFloat(f, 'e', -1, 64) (written by
+   * tools/go_shortest_vectors.go): among several shortest candidates both pick the closest. */
+  FILE *f = fopen(BESKID_STD_GO_VECTORS, "r");
+  ck_assert_ptr_nonnull(f);
+  char line[128];
+  int count = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned long long bits;
+    char go[64];
+    ck_assert_int_eq(sscanf(line, "%llx %63s", &bits, go), 2);
+    double x;
+    memcpy(&x, &bits, sizeof x);
+    uint64_t digits;
+    int32_t e;
+    beskid_std_f64_shortest(x, &digits, &e);
+    char ds[24], mine[64];
+    int nd = snprintf(ds, sizeof ds, "%llu", (unsigned long long)digits);
+    int x10 = e + nd - 1;
+    snprintf(mine, sizeof mine, "%c%s%se%c%02d", ds[0], nd > 1 ? "." : "", ds + 1,
+             x10 < 0 ? '-' : '+', x10 < 0 ? -x10 : x10);
+    ck_assert_msg(strcmp(mine, go) == 0, "%016llx: Go %s, ours %s", bits, go, mine);
+    count++;
+  }
+  fclose(f);
+  ck_assert_int_eq(count, 3000);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ */
 /* Builder */
 
@@ -1132,6 +1161,7 @@ int main(void) {
   tcase_add_test(live, test_from_f64_layout);
   tcase_add_test(live, test_parse_f64_status);
   tcase_add_test(live, test_f64_round_trip_property);
+  tcase_add_test(live, test_f64_digits_match_go);
   tcase_add_test(live, test_builder);
   tcase_add_test(live, test_builder_growth_and_sharing);
   tcase_add_test(live, test_bytes);
