@@ -201,7 +201,8 @@ BESKID_RT_API void beskid_std_str_to_lower_ascii(beskid_str_t *out, const beskid
  * `NaN`, `+Inf`, `-Inf`; negative zero prints `-0`. Float parsing accepts an optional sign, then
  * digits with an optional `.` (at least one digit on one side), then an optional exponent
  * `e`/`E` with an optional sign and at least one digit; or, ignoring case, `nan`, `inf` or
- * `infinity` with an optional sign. The result is the correctly rounded double (ties to even);
+ * `infinity` with an optional sign; nothing else (no white space, no `_`, no hexadecimal
+ * floats). The result is the correctly rounded double (ties to even);
  * a finite text beyond the largest double is an overflow; one below the smallest subnormal
  * rounds to (signed) zero, as IEEE 754 says.
  */
