@@ -14,9 +14,9 @@ import time
 
 MODES = {
     "quick": {"binary_trees": ["18"], "gcbench": ["18"], "latency": ["256", "300"],
-              "barrier": ["20", "5"], "two_mutator": ["1000000"], "runs": 1},
+              "barrier": ["20", "5"], "two_mutator": ["1000000"], "strings": ["10000000"], "runs": 1},
     "full": {"binary_trees": ["21"], "gcbench": ["18"], "latency": ["1024", "2000"],
-             "barrier": ["22", "20"], "two_mutator": ["4000000"], "runs": 3},
+             "barrier": ["22", "20"], "two_mutator": ["4000000"], "strings": ["10000000"], "runs": 3},
 }
 VERSIONS = ["mimalloc", "beskid", "glibc", "boehm", "go"]
 PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
@@ -60,7 +60,7 @@ def main():
             sys.exit(f"run.py: unknown argument {a}")
     cfg = MODES[mode]
     runs = runs or cfg["runs"]
-    workloads = [w for w in ["binary_trees", "gcbench", "latency", "barrier", "two_mutator"]
+    workloads = [w for w in ["binary_trees", "gcbench", "latency", "barrier", "two_mutator", "strings"]
                  if only in (None, w)]
     results_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
     os.makedirs(results_dir, exist_ok=True)

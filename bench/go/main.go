@@ -1,6 +1,6 @@
 // main.go — the Go versions of the bench/ workloads, same work as the C programs:
 //
-//	go-bench <binary_trees|gcbench|latency|barrier|two_mutator> [args]
+//	go-bench <binary_trees|gcbench|latency|barrier|two_mutator|strings> [args]
 package main
 
 import (
@@ -34,6 +34,8 @@ func main() {
 		barrier(arg(1, 22)-1, arg(2, 20))
 	case "two_mutator":
 		twoMutator(arg(1, 4000000))
+	case "strings":
+		stringsWorkload(arg(1, 10000000))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown workload", os.Args[1])
 		os.Exit(2)

@@ -5,10 +5,11 @@
  *
  * One group per library and, for stdhost, one group per area in the header's order (console,
  * process, fs, time, random, math, then the areas that keep their list as an X-macro beside
- * their sources: threads); a new area adds its own group. The manifest test
+ * their sources: strings, threads); a new area adds its own group. The manifest test
  * (tools/abi) fails when this table, the headers, tools/abi/manifest.json and the bundle's
  * symbols disagree. */
 #include "internal.h"
+#include "symbols_strings.h"
 #include "symbols_threads.h"
 
 /* POSIX (dlsym) guarantees function addresses fit a void *; ISO C does not, hence __extension__. */
@@ -131,6 +132,9 @@ static const beskid_rt_symbol_t symbols[] = {
     SYM(beskid_std_math_checked_add),
     SYM(beskid_std_math_checked_sub),
     SYM(beskid_std_math_checked_mul),
+
+    /* strings, numbers, the string builder, bytes (src/symbols_strings.h) */
+    BESKID_STD_STRINGS_SYMBOLS(SYM_ENTRY)
 
     /* threads, mutexes, condition variables, channels (src/symbols_threads.h) */
     BESKID_STD_THREADS_SYMBOLS(SYM_ENTRY)
