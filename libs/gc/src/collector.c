@@ -314,7 +314,7 @@ static void step_mark_start(bool forced) {
   beskid_gc_stop_world(&ttsp);
   uint64_t t0 = beskid_os_monotonic_ns();
   stw_began_ns = t0;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_stopped("mark start");
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark start", true);
   atomic_store(&gc.marked_bytes, 0);
   atomic_store(&gc.marked_objects, 0);
   atomic_store(&gc.scan_done, 0);
@@ -395,7 +395,7 @@ static void step_mark_done(void) {
   if ((gc.config.debug_flags & BESKID_GC_DEBUG_CHECKMARK) && !keep_all) {
     beskid_gc_checkmark_stopped();
   }
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_stopped("mark end");
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark end", true);
 
   /* Mark termination proper. */
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
@@ -439,7 +439,7 @@ static void step_sweep(void) {
   uint64_t t0 = beskid_os_monotonic_ns();
   beskid_gc_finish_sweep();
   cur.sweep_ns = beskid_os_monotonic_ns() - t0;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_heap("sweep end");
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("sweep end", false);
   atomic_store(&gc.phase, BESKID_GC_PHASE_IDLE);
   /* Keep the pages the next cycle will want (the goal, plus room for cached spans and a margin
    * against churning chunks through mimalloc); give the rest back. */

@@ -37,8 +37,9 @@ typedef struct tracer {
   void **stack;
   size_t sp;
   size_t stack_cap;
-  bool check_marked; /* every reachable object must be marked */
-  bool report;       /* log problems */
+  bool check_marked;         /* every reachable object must be marked */
+  bool check_unswept_marked; /* ...at least those in spans the sweep has not reached yet */
+  bool report;               /* log problems */
   const char *when;
   uint64_t problems;
 } tracer;
@@ -121,6 +122,13 @@ static void visit(tracer *tr, void *ptr, const void *from) {
   if (!allocated) problem(tr, "reachable object %p (from %p) is not allocated", obj, from);
   if (tr->check_marked && !gc_span_marked(s, i)) {
     problem(tr, "reachable object %p (from %p) was not marked", obj, from);
+  } else if (tr->check_unswept_marked && !gc_span_marked(s, i) &&
+             atomic_load_explicit(&s->sweepgen, memory_order_relaxed) !=
+                 atomic_load(&gc.sweepgen)) {
+    problem(tr,
+            "reachable object %p (from %p) is unmarked in an unswept span: the sweep would "
+            "free it",
+            obj, from);
   }
   const beskid_type_t *type = ((beskid_header_t *)obj)->type;
   if (type == &beskid_obj_array_type) {
@@ -190,7 +198,7 @@ typedef struct span_check {
   uint64_t objects;
   uint64_t bytes;
   uint32_t sweepgen;
-  bool expect_clear_marks;
+  bool marking; /* mark bits may be set anywhere; otherwise only in unswept spans */
 } span_check;
 
 static void check_span(gc_span *s, void *context) {
@@ -219,9 +227,12 @@ static void check_span(gc_span *s, void *context) {
   } else {
     slot_bytes = (uint64_t)s->npages << GC_PAGE_SHIFT;
   }
+  /* Outside marking, only a span the sweep has not reached yet holds marks (the last mark's
+   * result, which its sweep turns into alloc bits); a swept span has none. Its alloc bits are
+   * still the previous cycle's then, and they are what heap_bytes counts until it is swept. */
+  bool marks_allowed = sc->marking || sg != sc->sweepgen;
   for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++) {
-    uint64_t valid =
-        (s->nelems >= w * 64 + 64) ? UINT64_MAX : (UINT64_C(1) << (s->nelems - w * 64)) - 1;
+    uint64_t valid = gc_span_valid_bits(s, w);
     uint64_t alloc = __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED);
     if ((alloc | valid) != UINT64_MAX)
       problem(tr, "span %p: slots past the end look free", (void *)s);
@@ -229,7 +240,8 @@ static void check_span(gc_span *s, void *context) {
     sc->objects += n;
     sc->bytes += n * slot_bytes;
     uint64_t marks = atomic_load(&s->mark_bits[w]);
-    if (sc->expect_clear_marks && marks != 0) problem(tr, "span %p has mark bits set", (void *)s);
+    if (!marks_allowed && marks != 0) problem(tr, "swept span %p has mark bits set", (void *)s);
+    if ((marks & ~valid) != 0) problem(tr, "span %p has marks past its last slot", (void *)s);
   }
 }
 
@@ -242,7 +254,7 @@ uint64_t beskid_gc_verify_stopped(const char *when) {
   sc.tr = &tr;
   sc.sweepgen = atomic_load(&gc.sweepgen);
   uint32_t phase = atomic_load(&gc.phase);
-  sc.expect_clear_marks = phase != BESKID_GC_PHASE_MARKING;
+  sc.marking = phase == BESKID_GC_PHASE_MARKING;
   beskid_gc_for_each_span(check_span, &sc);
   /* Cached spans count their free slots as allocated. */
   uint64_t cached_objects = 0, cached_bytes = 0;
@@ -258,9 +270,22 @@ uint64_t beskid_gc_verify_stopped(const char *when) {
             (unsigned long long)(sc.objects + cached_objects));
   }
   tr.check_marked = false;
+  /* While sweeping, the last mark must have found everything reachable, unless that cycle's
+   * marks were declared incomplete (its sweep then frees nothing). */
+  tr.check_unswept_marked = phase == BESKID_GC_PHASE_SWEEPING &&
+                            !atomic_load_explicit(&gc.marks_incomplete, memory_order_relaxed);
   trace_all(&tr);
   tracer_free(&tr);
   return tr.problems;
+}
+
+/* The verifier as the debug mode runs it at phase boundaries: a problem is fatal. */
+void beskid_gc_verify_or_die(const char *when, bool world_stopped) {
+  uint64_t n = world_stopped ? beskid_gc_verify_stopped(when) : beskid_gc_verify_heap(when);
+  if (n != 0) {
+    beskid_gc_fatal("gc verify (%s): the heap is unsound (%llu problems, listed above)", when,
+                    (unsigned long long)n);
+  }
 }
 
 uint64_t beskid_gc_verify_heap(const char *when) {

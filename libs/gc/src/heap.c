@@ -326,6 +326,14 @@ fail:
   return NULL;
 }
 
+/* Slots past nelems never exist: their alloc bits are set from the span's creation on, so that
+ * allocation never hands them out and every reader (sweeper, verifier) sees one shape of bitmap
+ * for small and large spans alike. Object slots start clear: the allocator sets their bits. */
+static void mark_slots_past_end(gc_span *s) {
+  uint32_t last = (s->nelems - 1) / 64;
+  s->alloc_bits[last] = ~gc_span_valid_bits(s, last);
+}
+
 void beskid_gc_span_init_small(gc_span *s, uint32_t span_class) {
   const gc_size_class *c = &beskid_gc_size_classes[span_class >> 1];
   s->span_class = (uint8_t)span_class;
@@ -334,6 +342,7 @@ void beskid_gc_span_init_small(gc_span *s, uint32_t span_class) {
   s->nelems = c->nelems;
   s->limit = s->base + (uintptr_t)c->nelems * c->size;
   s->div_magic = (uint32_t)(UINT32_MAX / c->size + 1);
+  mark_slots_past_end(s);
   atomic_store_explicit(&s->sweepgen, atomic_load(&gc.sweepgen), memory_order_relaxed);
   page_table_set(s->base, s->npages, s);
 }
@@ -345,6 +354,7 @@ void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan) {
   s->nelems = 1;
   s->limit = s->base + size;
   s->div_magic = 0; /* every offset is object 0 */
+  mark_slots_past_end(s);
   atomic_store_explicit(&s->sweepgen, atomic_load(&gc.sweepgen), memory_order_relaxed);
   page_table_set(s->base, s->npages, s);
 }

@@ -84,6 +84,14 @@ static inline uint32_t gc_popcount(uint64_t x) {
 #endif
 }
 
+/* Bits of bitmap word `w` that are real object slots (slots past nelems never exist; their alloc
+ * bits are always set). */
+static inline uint64_t gc_span_valid_bits(const gc_span *s, uint32_t w) {
+  uint32_t first = w * 64;
+  if (s->nelems >= first + 64) return UINT64_MAX;
+  return (UINT64_C(1) << (s->nelems - first)) - 1;
+}
+
 static inline bool gc_span_noscan(const gc_span *s) { return (s->span_class & 1u) != 0; }
 static inline uint32_t gc_span_size_class(const gc_span *s) { return s->span_class >> 1; }
 
@@ -389,6 +397,7 @@ void beskid_gc_for_each_handle(void (*fn)(void *object, void *context), void *co
 /* debug.c (the world must be stopped for the *_stopped functions) */
 uint64_t beskid_gc_verify_stopped(const char *when);
 uint64_t beskid_gc_verify_heap(const char *when);
+void beskid_gc_verify_or_die(const char *when, bool world_stopped);
 void beskid_gc_checkmark_stopped(void);
 void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

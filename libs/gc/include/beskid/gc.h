@@ -67,7 +67,8 @@ enum beskid_gc_debug_flags {
   BESKID_GC_DEBUG_STW = 1u << 0,       /**< Mark and sweep with the world stopped. */
   BESKID_GC_DEBUG_CHECKMARK = 1u << 1, /**< Re-mark stopped after each mark; fail on a miss. */
   BESKID_GC_DEBUG_CLOBBER = 1u << 2,   /**< Fill swept objects with 0xdeadbeef bytes. */
-  BESKID_GC_DEBUG_VERIFY = 1u << 3,    /**< Verify the whole heap at each phase boundary. */
+  BESKID_GC_DEBUG_VERIFY = 1u << 3,    /**< Verify the whole heap at each phase boundary; a
+                                            problem is logged and then fatal (`fatal`). */
   BESKID_GC_DEBUG_MANUAL = 1u << 4     /**< No background collector: cycles run only when asked
                                             (beskid_gc_collect(), beskid_gc_step()); for tests. */
 };
