@@ -30,4 +30,8 @@ _Noreturn void beskid_rt_startup_failed(const char *message);
 /* Writes the out_of_memory trap with the collector's figures. */
 _Noreturn void beskid_rt_trap_out_of_memory(uint64_t requested);
 
+/* The out_of_memory trap for a failure the collector recorded itself (its own tables, a thread
+ * context): the request is the one beskid_gc_last_failure() holds. */
+_Noreturn void beskid_rt_trap_internal_out_of_memory(void);
+
 #endif

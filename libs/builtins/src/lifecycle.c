@@ -153,6 +153,12 @@ static void collector_fatal(const char *line, void *context) {
   beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION, line);
 }
 
+static void collector_out_of_memory(const char *line, void *context) {
+  (void)line;
+  (void)context;
+  beskid_rt_trap_internal_out_of_memory();
+}
+
 int32_t beskid_rt_init(const beskid_rt_config_t *config) {
   beskid_rt_config_t defaults;
   if (config == NULL) {
@@ -173,6 +179,7 @@ int32_t beskid_rt_init(const beskid_rt_config_t *config) {
   gc.trace = config->trace;
   gc.log = log_to_stderr;
   gc.fatal = collector_fatal;
+  gc.out_of_memory = collector_out_of_memory;
   beskid_gc_status st = beskid_gc_init(&gc);
   if (st != BESKID_GC_OK) {
     atomic_store(&beskid_rt_state, BESKID_RT_UNINIT);
@@ -211,7 +218,7 @@ beskid_gc_thread_t *beskid_rt_thread_attach(void) {
                    "cannot attach a thread: the runtime is not running");
   }
   beskid_gc_thread_t *t = beskid_gc_attach();
-  if (t == NULL) beskid_rt_trap_out_of_memory(0);
+  if (t == NULL) beskid_rt_trap_internal_out_of_memory();
   return t;
 }
 

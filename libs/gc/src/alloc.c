@@ -259,7 +259,7 @@ static bool under_cap(uint64_t bytes) {
   return cap == 0 || atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) + bytes <= cap;
 }
 
-static void record_failure(uint64_t requested) {
+void beskid_gc_record_failure(uint64_t requested) {
   beskid_gc_failure_t f;
   f.requested = requested;
   f.live = gc.live_bytes;
@@ -289,7 +289,7 @@ static void *alloc_small_slow(gc_thread *t, uint32_t span_class, uint64_t reques
     }
     if (attempt == 0) beskid_gc_collect_for_oom(t);
   }
-  record_failure(requested);
+  beskid_gc_record_failure(requested);
   return NULL;
 }
 
@@ -303,7 +303,7 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
     if (s == NULL && attempt == 0) beskid_gc_collect_for_oom(t);
   }
   if (s == NULL) {
-    record_failure(size);
+    beskid_gc_record_failure(size);
     return NULL;
   }
   beskid_gc_span_init_large(s, size, noscan); /* slots past the object start allocated */
@@ -367,7 +367,7 @@ beskid_array_buffer_t *beskid_gc_alloc_array(beskid_gc_thread_t *pt, const beski
   gc_thread *t = gc_thread_of(pt);
   uint64_t size;
   if (!beskid_obj_array_size(elem, capacity, &size)) {
-    record_failure(UINT64_MAX);
+    beskid_gc_record_failure(UINT64_MAX);
     return NULL;
   }
   bool noscan = elem->pointer_count == 0 || capacity == 0;
@@ -418,6 +418,10 @@ void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size) {
   h->type = type;
   h->gc_word = 0;
   return h;
+}
+
+void beskid_gc_report_failure(uint64_t requested) {
+  if (gc.initialized) beskid_gc_record_failure(requested);
 }
 
 void beskid_gc_last_failure(beskid_gc_failure_t *failure) {

@@ -379,7 +379,13 @@ static void step_mark_done(void) {
       t0 = beskid_os_monotonic_ns();
     }
     flush_threads(&m);
-    if (!beskid_gc_work_available()) break;
+    /* Grey entries dropped for want of a work block (mark.c) come back through a rescan of the
+     * marked heap, with the world stopped; a rescan that drops entries again asks for another. */
+    bool more = beskid_gc_work_available();
+    if (!more && beskid_gc_mark_recover_overflow(&m)) {
+      more = beskid_gc_work_available() || atomic_load(&gc.mark_overflow);
+    }
+    if (!more) break;
     if (stw_mode()) {
       beskid_gc_drain(&m, UINT64_MAX);
       beskid_gc_marker_flush(&m);
@@ -631,9 +637,9 @@ void beskid_gc_shutdown(void) {
     gc.threads = t->next;
     for (gc_root_block *b = t->roots, *prev; b != NULL; b = prev) {
       prev = b->prev;
-      free(b);
+      beskid_os_mem_free(b);
     }
-    free(t);
+    beskid_os_mem_free(t);
   }
   gc.initialized = false;
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);

@@ -11,10 +11,24 @@
  * - the oracle tells tests which objects are reachable without collecting anything. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* The tracer's tables could not grow: a debugging aid cannot go on without them. The failure
+ * goes to the out_of_memory hook (builtins: the out_of_memory trap), else it is fatal. */
+static void tracer_out_of_memory(const char *when, const char *what, size_t count, size_t size)
+    __attribute__((noreturn));
+static void tracer_out_of_memory(const char *when, const char *what, size_t count, size_t size) {
+  size_t bytes;
+  uint64_t requested = beskid_os_size_mul(count, size, &bytes) ? bytes : UINT64_MAX;
+  beskid_gc_record_failure(requested);
+  char line[256];
+  snprintf(line, sizeof line, "gc verify (%s): cannot allocate %llu bytes for its %s", when,
+           (unsigned long long)requested, what);
+  if (gc.config.out_of_memory != NULL) gc.config.out_of_memory(line, gc.config.log_context);
+  beskid_gc_fatal("%s", line);
+}
 
 void beskid_gc_fatal(const char *fmt, ...) {
   char line[512];
@@ -62,16 +76,17 @@ static size_t hash_ptr(uintptr_t p, size_t cap) {
 
 static bool set_insert(tracer *tr, uintptr_t p) {
   if ((tr->set_count + 1) * 2 > tr->set_cap) {
-    size_t cap = tr->set_cap ? tr->set_cap * 2 : 1024;
-    uintptr_t *grown = calloc(cap, sizeof *grown);
-    if (grown == NULL) beskid_gc_fatal("gc verify: out of memory");
+    size_t cap = 1024;
+    if (tr->set_cap != 0 && __builtin_mul_overflow(tr->set_cap, 2, &cap)) cap = SIZE_MAX;
+    uintptr_t *grown = beskid_os_mem_alloc(cap, sizeof *grown);
+    if (grown == NULL) tracer_out_of_memory(tr->when, "visited set", cap, sizeof *grown);
     for (size_t i = 0; i < tr->set_cap; i++) {
       if (tr->set[i] == 0) continue;
       size_t h = hash_ptr(tr->set[i], cap);
       while (grown[h] != 0) h = (h + 1) & (cap - 1);
       grown[h] = tr->set[i];
     }
-    free(tr->set);
+    beskid_os_mem_free(tr->set);
     tr->set = grown;
     tr->set_cap = cap;
   }
@@ -97,9 +112,10 @@ static bool set_contains(const tracer *tr, uintptr_t p) {
 
 static void stack_push(tracer *tr, void *obj) {
   if (tr->sp == tr->stack_cap) {
-    size_t cap = tr->stack_cap ? tr->stack_cap * 2 : 1024;
-    void **grown = realloc(tr->stack, cap * sizeof *grown);
-    if (grown == NULL) beskid_gc_fatal("gc verify: out of memory");
+    size_t cap = 1024;
+    if (tr->stack_cap != 0 && __builtin_mul_overflow(tr->stack_cap, 2, &cap)) cap = SIZE_MAX;
+    void **grown = beskid_os_mem_resize(tr->stack, cap, sizeof *grown);
+    if (grown == NULL) tracer_out_of_memory(tr->when, "stack", cap, sizeof *grown);
     tr->stack = grown;
     tr->stack_cap = cap;
   }
@@ -170,7 +186,10 @@ static void for_each_root(tracer *tr, root_fn fn) {
     }
   }
   beskid_os_mutex_lock(&gc.roots_lock);
-  for (size_t i = 0; i < gc.global_count; i++) fn(tr, *gc.globals[i], gc.globals[i]);
+  for (size_t r = 0; r < gc.global_ranges; r++) {
+    const gc_global_range *g = &gc.globals[r];
+    for (size_t i = 0; i < g->count; i++) fn(tr, g->slots[i], &g->slots[i]);
+  }
   beskid_os_mutex_unlock(&gc.roots_lock);
   beskid_gc_for_each_handle(visit_handle, tr);
 }
@@ -186,8 +205,8 @@ static void trace_all(tracer *tr) {
 }
 
 static void tracer_free(tracer *tr) {
-  free(tr->set);
-  free(tr->stack);
+  beskid_os_mem_free(tr->set);
+  beskid_os_mem_free(tr->stack);
 }
 
 /* ------------------------------------------------------------------------------------------ */

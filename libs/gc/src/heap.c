@@ -18,7 +18,6 @@
  *   its pages are reused, so a reader that finds a span through the table sees it whole;
  * - `dirty` pages have held objects before: a span built on them must zero slots it hands out;
  * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -73,7 +72,7 @@ static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1];           /* sizes ≤ 32 K
 static void size_classes_init(void) {
   uint32_t n = 1, size = 16;
   while (size <= GC_SMALL_MAX) {
-    if (n >= GC_SIZE_CLASSES) beskid_os_abort(); /* the table and GC_SIZE_CLASSES disagree */
+    if (n >= GC_SIZE_CLASSES) beskid_gc_fatal("gc: more size classes than GC_SIZE_CLASSES");
     gc_size_class *c = &beskid_gc_size_classes[n++];
     c->size = size;
     uint32_t pages = 1;
@@ -84,7 +83,7 @@ static void size_classes_init(void) {
     uint32_t step = size < 256 ? 16 : (uint32_t)1 << (31 - __builtin_clz(size) - 2);
     size += step;
   }
-  if (n != GC_SIZE_CLASSES) beskid_os_abort();
+  if (n != GC_SIZE_CLASSES) beskid_gc_fatal("gc: fewer size classes than GC_SIZE_CLASSES");
   for (uint32_t s = 0, cl = 1; s <= 1024; s += GC_GRANULE) {
     while (beskid_gc_size_classes[cl].size < s) cl++;
     class_by_16[s / GC_GRANULE] = (uint8_t)cl;
@@ -130,13 +129,13 @@ void beskid_gc_heap_shutdown(void) {
     next = c->next;
     tsan_release(c->block);
     mi_free(c->block);
-    free(c);
+    beskid_os_mem_free(c);
   }
   gc.chunks = NULL;
   gc.avail_chunks = NULL;
   for (gc_span *s = gc.free_spans, *next; s != NULL; s = next) {
     next = s->next;
-    free(s);
+    beskid_os_mem_free(s);
   }
   gc.free_spans = NULL;
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
@@ -195,7 +194,8 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   void *block = dedicated ? mi_heap_zalloc(heap, want) : mi_heap_malloc(heap, want);
   if (block == NULL) return NULL;
   tsan_acquire(block);
-  gc_chunk *c = calloc(1, sizeof *c); /* metadata comes from libc: only objects use mimalloc */
+  /* Metadata comes from the C allocator: only objects use mimalloc. */
+  gc_chunk *c = beskid_os_mem_alloc(1, sizeof *c);
   if (c == NULL) {
     mi_free(block);
     return NULL;
@@ -243,7 +243,7 @@ static void chunk_unlink(gc_chunk *c) {
 static void chunk_free(gc_chunk *c) {
   tsan_release(c->block);
   mi_free(c->block);
-  free(c);
+  beskid_os_mem_free(c);
 }
 
 static void chunk_release(gc_chunk *c) {
@@ -270,7 +270,7 @@ static gc_span *span_struct_new(void) {
   if (s != NULL) {
     gc.free_spans = s->next;
   } else {
-    s = aligned_alloc(64, (sizeof *s + 63) & ~(size_t)63);
+    s = beskid_os_mem_aligned(64, sizeof *s);
     if (s == NULL) return NULL;
   }
   memset(s, 0, sizeof *s);

@@ -234,6 +234,15 @@ typedef struct gc_marker {
 } gc_marker;
 
 /* ------------------------------------------------------------------------------------------ */
+/* Roots (roots.c)                                                                            */
+
+/* Global slots registered by one beskid_gc_register_globals() call. */
+typedef struct gc_global_range {
+  void **slots;
+  size_t count; /* ≤ BESKID_GC_GLOBALS_MAX; slots + count does not wrap */
+} gc_global_range;
+
+/* ------------------------------------------------------------------------------------------ */
 /* The collector's global state (one per process)                                             */
 
 typedef struct gc_global {
@@ -295,12 +304,15 @@ typedef struct gc_global {
   _Atomic bool marks_incomplete;    /* ...in a cycle without the insertion half: its sweep frees
                                        nothing (stable from termination to the next mark start) */
   uint64_t last_scan_work;          /* bytes the last cycle scanned in all (pacer input) */
+  _Atomic bool mark_overflow;       /* a grey entry was dropped for want of a work block */
+  uint64_t mark_overflow_rescans;   /* recoveries (heap rescans) since init; for tests */
 
-  /* Global roots and handles (roots.c). */
+  /* Global roots and handles (roots.c): one entry per registration, so registering n slots
+   * costs one entry, not n. */
   beskid_os_mutex_t roots_lock;
-  void ***globals;
-  size_t global_count;
-  size_t global_cap;
+  gc_global_range *globals;
+  size_t global_ranges;   /* entries used */
+  size_t global_capacity; /* entries allocated */
 
   /* Pacing and accounting (collector.c). All in bytes. */
   _Atomic uint64_t heap_bytes; /* bytes in allocated, unswept objects */
@@ -358,6 +370,9 @@ static inline gc_span *beskid_gc_span_of(uintptr_t addr) {
 void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
 
 /* alloc.c */
+/* Records why an allocation (of the heap or of the collector's own tables) failed: `requested`
+ * bytes, with the heap's figures, for beskid_gc_last_failure(). */
+void beskid_gc_record_failure(uint64_t requested);
 void beskid_gc_release_caches(gc_thread *t);
 void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
 void beskid_gc_premark_caches(gc_thread *t);
@@ -383,6 +398,9 @@ bool beskid_gc_work_available(void);
 void beskid_gc_flush_barrier_buffer(gc_thread *t);
 void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t);
 void beskid_gc_scan_global_roots(gc_marker *m);
+/* With the world stopped: if grey entries were dropped (gc.mark_overflow), rescans every marked
+ * object so that what they pointed to is grey again; returns whether it did. */
+bool beskid_gc_mark_recover_overflow(gc_marker *m);
 
 /* sweep.c */
 bool beskid_gc_sweep_one(void);

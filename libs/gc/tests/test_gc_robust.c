@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "beskid/gc.h"
 #include "beskid/platform.h"
+#include "beskid_test_hooks.h"
 #include "check_support.h"
 #include "internal.h"
 #include "test_gc_robust.h"
@@ -214,6 +216,242 @@ START_TEST(test_verify_mode_on_mixed_heap) {
 END_TEST
 
 /* ------------------------------------------------------------------------------------------ */
+/* Global roots: bounded count, ranges that cannot wrap, a table that grows with checks */
+
+START_TEST(test_register_globals_bounds_and_growth) {
+  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER);
+  static void *one[1];
+  ck_assert_int_eq(beskid_gc_register_globals(one, SIZE_MAX), BESKID_GC_INVALID);
+  ck_assert_int_eq(beskid_gc_register_globals(one, (size_t)BESKID_GC_GLOBALS_MAX + 1),
+                   BESKID_GC_INVALID);
+  ck_assert_int_eq(beskid_gc_register_globals(one, SIZE_MAX / sizeof(void *) + 1),
+                   BESKID_GC_INVALID); /* the byte size wraps */
+  ck_assert_int_eq(beskid_gc_register_globals((void **)(UINTPTR_MAX - 63), 16), BESKID_GC_INVALID);
+  ck_assert_int_eq(beskid_gc_register_globals(NULL, 0), BESKID_GC_OK);
+  ck_assert_int_eq(beskid_gc_register_globals(one, 0), BESKID_GC_OK);
+  ck_assert_uint_eq(gc.global_ranges, 0); /* nothing was registered by the refusals */
+  /* Thousands of registrations: the table doubles many times, each slot stays a root. */
+  enum { N = 5000 };
+  static void *cells[N];
+  for (int i = 0; i < N; i++) ck_assert_int_eq(beskid_gc_register_globals(&cells[i], 1), 0);
+  ck_assert_uint_eq(gc.global_ranges, N);
+  ck_assert_uint_ge(gc.global_capacity, N);
+  for (int i = 0; i < N; i += 7) {
+    int64_t *p = alloc_raw(32);
+    ck_assert_ptr_nonnull(p);
+    p[2] = i;
+    beskid_gc_store(T, &cells[i], p);
+  }
+  beskid_gc_collect(T);
+  for (int i = 0; i < N; i += 7) ck_assert_int_eq(((int64_t *)cells[i])[2], i);
+  /* A failed growth registers nothing and says why. */
+  size_t cap = gc.global_capacity;
+  while (gc.global_ranges < cap) ck_assert_int_eq(beskid_gc_register_globals(one, 1), 0);
+  beskid_os_test_fail_allocations(0, 1);
+  ck_assert_int_eq(beskid_gc_register_globals(one, 1), BESKID_GC_OUT_OF_MEMORY);
+  ck_assert_uint_eq(gc.global_ranges, cap);
+  beskid_gc_failure_t f;
+  beskid_gc_last_failure(&f);
+  ck_assert_uint_eq(f.requested, cap * 2 * sizeof(gc_global_range));
+  ck_assert_int_eq(beskid_gc_register_globals(one, 1), BESKID_GC_OK); /* one failure only */
+  stop();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Internal allocation failures: reported with their figures, never half-applied */
+
+START_TEST(test_internal_allocation_failures_reported) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  beskid_gc_failure_t f;
+  /* Registered roots: the 65th slot needs a new block. */
+  static void *cells[GC_ROOT_BLOCK + 1];
+  for (uint32_t i = 0; i < GC_ROOT_BLOCK; i++) {
+    ck_assert_int_eq(beskid_gc_register_root(T, &cells[i]), BESKID_GC_OK);
+  }
+  beskid_os_test_fail_allocations(0, 1);
+  ck_assert_int_eq(beskid_gc_register_root(T, &cells[GC_ROOT_BLOCK]), BESKID_GC_OUT_OF_MEMORY);
+  beskid_gc_last_failure(&f);
+  ck_assert_uint_eq(f.requested, sizeof(gc_root_block));
+  ck_assert_int_eq(beskid_gc_register_root(T, &cells[GC_ROOT_BLOCK]), BESKID_GC_OK);
+  for (int i = GC_ROOT_BLOCK; i >= 0; i--) {
+    ck_assert_int_eq(beskid_gc_unregister_root(T, &cells[i]), BESKID_GC_OK);
+  }
+  /* Handles: the first handle needs the block index and a block; either failing gives 0. */
+  void *obj = alloc_raw(48);
+  ck_assert_ptr_nonnull(obj);
+  for (uint64_t nth = 0; nth < 2; nth++) {
+    beskid_os_test_fail_allocations(nth, 1);
+    ck_assert_uint_eq(beskid_gc_handle_new(obj), 0);
+    beskid_gc_last_failure(&f);
+    ck_assert_uint_gt(f.requested, 0);
+  }
+  beskid_handle_t h = beskid_gc_handle_new(obj);
+  ck_assert_uint_ne(h, 0);
+  ck_assert_ptr_eq(beskid_gc_handle_get(h), obj);
+  ck_assert(beskid_gc_handle_release(h));
+  /* Heap metadata: a new chunk's record, then a new span's record. */
+  beskid_gc_collect(T);
+  beskid_os_test_fail_allocations(0, UINT64_MAX);
+  void *big = alloc_raw(UINT64_C(4) << 20); /* a dedicated chunk: needs a chunk and a span */
+  beskid_os_test_fail_allocations(0, 0);
+  ck_assert_ptr_null(big);
+  beskid_gc_last_failure(&f);
+  ck_assert_uint_eq(f.requested, UINT64_C(4) << 20);
+  ck_assert_ptr_nonnull(alloc_raw(UINT64_C(4) << 20)); /* the heap is intact */
+  /* A thread context. */
+  beskid_gc_detach();
+  beskid_os_test_fail_allocations(0, 1);
+  ck_assert_ptr_null(beskid_gc_attach());
+  beskid_gc_last_failure(&f);
+  ck_assert_uint_eq(f.requested, sizeof(gc_thread));
+  T = beskid_gc_attach();
+  ck_assert_ptr_nonnull(T);
+  stop();
+}
+END_TEST
+
+/* The verifier's own tables: with the hook set to fail everything, the out_of_memory hook is
+ * called with the failure recorded (here it exits, the way builtins traps). */
+static void exit_on_oom(const char *line, void *context) {
+  (void)context;
+  beskid_gc_failure_t f;
+  beskid_gc_last_failure(&f);
+  fprintf(stderr, "oom hook: %s (requested %llu)\n", line, (unsigned long long)f.requested);
+  _exit(f.requested > 0 ? 42 : 43);
+}
+
+START_TEST(test_verifier_out_of_memory_calls_hook) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
+  config.reserve = UINT64_C(4) << 30;
+  config.out_of_memory = exit_on_oom;
+  start_with(&config);
+  void *slots[1] = {alloc_raw(64)};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(T, &frame);
+  beskid_os_test_fail_allocations(0, UINT64_MAX);
+  beskid_gc_verify(T); /* exits with 42 */
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* The mark phase with no memory: more grey objects than the reserved work blocks hold */
+
+/* A list node: { next @16, value @24 } */
+static const uint64_t cell_map[] = {16};
+static const beskid_type_t cell_type = {32, 8, cell_map, 1, BESKID_TYPE_AGGREGATE, 0};
+typedef struct cell {
+  beskid_header_t header;
+  struct cell *next;
+  int64_t value;
+} cell;
+
+/* _i: 0 concurrent marking driven step by step, 1 stop-the-world marking. */
+START_TEST(test_mark_overflow_without_memory) {
+  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | (_i ? BESKID_GC_DEBUG_STW : 0));
+  enum { WIDE = 60000, CHAIN = 3, DEEP = 20000 };
+  void *slots[3] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 3};
+  beskid_gc_push_frame(T, &frame);
+  /* Wide: an array of WIDE short chains. Scanning one oblet of it greys 16384 objects at once,
+   * four times what the reserved blocks hold. */
+  beskid_array_buffer_t *arr = beskid_gc_alloc_array(T, &beskid_obj_pointer_elem_type, WIDE);
+  ck_assert_ptr_nonnull(arr);
+  slots[0] = arr;
+  cell **e = beskid_obj_array_data(arr);
+  for (int i = 0; i < WIDE; i++) {
+    cell *head = NULL;
+    for (int k = 0; k < CHAIN; k++) {
+      slots[2] = head;
+      cell *l = beskid_gc_alloc(T, &cell_type);
+      ck_assert_ptr_nonnull(l);
+      head = slots[2];
+      l->value = i * CHAIN + k;
+      beskid_gc_store(T, (void **)&l->next, head);
+      head = l;
+    }
+    beskid_gc_store(T, (void **)&e[i], head);
+    slots[2] = NULL;
+    if (i % 3 == 0) ck_assert_ptr_nonnull(beskid_gc_alloc(T, &cell_type)); /* garbage */
+  }
+  /* Deep: one long list. */
+  for (int i = 0; i < DEEP; i++) {
+    cell *l = beskid_gc_alloc(T, &cell_type);
+    ck_assert_ptr_nonnull(l);
+    l->value = -i;
+    beskid_gc_store(T, (void **)&l->next, slots[1]);
+    slots[1] = l;
+  }
+  void *garbage = beskid_gc_alloc(T, &cell_type);
+  ck_assert_uint_eq(gc.mark_overflow_rescans, 0);
+  /* The first cycle of this collector: no work block has been allocated yet, and none can be. */
+  uint64_t before = beskid_os_test_allocations();
+  beskid_os_test_fail_allocations(0, UINT64_MAX);
+  beskid_gc_collect(T);
+  beskid_os_test_fail_allocations(0, 0);
+  ck_assert_uint_gt(beskid_os_test_allocations(), before); /* blocks were asked for, refused */
+  ck_assert_uint_gt(gc.mark_overflow_rescans, 0);
+  /* Everything reachable survived (clobber mode overwrote whatever the sweep freed), the garbage
+   * did not, and the verifier agrees. */
+  for (int i = 0; i < WIDE; i++) {
+    int k = CHAIN - 1;
+    for (cell *l = e[i]; l != NULL; l = l->next, k--) ck_assert_int_eq(l->value, i * CHAIN + k);
+    ck_assert_int_eq(k, -1);
+  }
+  int64_t n = 0;
+  for (cell *l = slots[1]; l != NULL; l = l->next) ck_assert_int_eq(l->value, -(DEEP - 1 - n++));
+  ck_assert_int_eq(n, DEEP);
+  ck_assert_ptr_null(beskid_gc_object_start(garbage));
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.live_objects, 1 + (uint64_t)WIDE * CHAIN + DEEP);
+  ck_assert_uint_eq(beskid_gc_verify(T), 0);
+  /* With memory back, the next cycle needs no recovery. */
+  uint64_t rescans = gc.mark_overflow_rescans;
+  beskid_gc_collect(T);
+  ck_assert_uint_eq(gc.mark_overflow_rescans, rescans);
+  beskid_gc_pop_frame(T, &frame);
+  stop();
+}
+END_TEST
+
+/* Marking while mutators run: a barrier and an allocation during a starved mark. */
+START_TEST(test_mark_overflow_with_barrier_during_mark) {
+  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER);
+  enum { WIDE = 40000 };
+  void *slots[2] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 2};
+  beskid_gc_push_frame(T, &frame);
+  beskid_array_buffer_t *arr = beskid_gc_alloc_array(T, &beskid_obj_pointer_elem_type, WIDE);
+  ck_assert_ptr_nonnull(arr);
+  slots[0] = arr;
+  cell **e = beskid_obj_array_data(arr);
+  for (int i = 0; i < WIDE; i++) {
+    cell *l = beskid_gc_alloc(T, &cell_type);
+    ck_assert_ptr_nonnull(l);
+    l->value = i;
+    beskid_gc_store(T, (void **)&e[i], l);
+  }
+  beskid_os_test_fail_allocations(0, UINT64_MAX);
+  beskid_gc_step(T, BESKID_GC_STEP_MARK_STARTED);
+  beskid_gc_mark_some(T, 3); /* part of the array scanned: a flood of grey objects dropped */
+  /* Move the last element into a root and delete it from the heap (the barrier shades it). */
+  slots[1] = e[WIDE - 1];
+  beskid_gc_store(T, (void **)&e[WIDE - 1], NULL);
+  beskid_gc_step(T, BESKID_GC_STEP_SWEPT);
+  beskid_os_test_fail_allocations(0, 0);
+  ck_assert_uint_gt(gc.mark_overflow_rescans, 0);
+  for (int i = 0; i < WIDE - 1; i++) ck_assert_int_eq(e[i]->value, i);
+  ck_assert_int_eq(((cell *)slots[1])->value, WIDE - 1);
+  ck_assert_uint_eq(beskid_gc_verify(T), 0);
+  beskid_gc_pop_frame(T, &frame);
+  stop();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
 
 void beskid_gc_robust_cases(Suite *suite) {
   TCase *tc = tcase_create("verifier");
@@ -221,5 +459,18 @@ void beskid_gc_robust_cases(Suite *suite) {
   tcase_add_loop_test(tc, test_verify_after_every_allocation_in_every_phase, BESKID_GC_PHASE_IDLE,
                       BESKID_GC_PHASE_SWEEPING + 1);
   tcase_add_test(tc, test_verify_mode_on_mixed_heap);
+  suite_add_tcase(suite, tc);
+
+  tc = tcase_create("roots_tables");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_register_globals_bounds_and_growth);
+  suite_add_tcase(suite, tc);
+
+  tc = tcase_create("allocation_failures");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_internal_allocation_failures_reported);
+  tcase_add_exit_test(tc, test_verifier_out_of_memory_calls_hook, 42);
+  tcase_add_loop_test(tc, test_mark_overflow_without_memory, 0, 2);
+  tcase_add_test(tc, test_mark_overflow_with_barrier_during_mark);
   suite_add_tcase(suite, tc);
 }

@@ -105,6 +105,10 @@ typedef struct beskid_gc_config_t {
   /** Called when the collector finds its own invariants broken (checkmark, verifier in fatal
    *  situations); must not return. NULL aborts the process. */
   beskid_gc_log_fn fatal;
+  /** Called when the collector cannot get memory it cannot do without (the tables of the heap
+   *  verifier and of checkmark; marking itself never needs memory), after recording the failure
+   *  for beskid_gc_last_failure(); must not return. NULL calls `fatal` instead. */
+  beskid_gc_log_fn out_of_memory;
 } beskid_gc_config_t;
 
 /** @brief Fills `config` with the defaults: GOGC 100, no limits, no debug modes, no trace. */
@@ -238,6 +242,13 @@ typedef struct beskid_gc_failure_t {
 BESKID_GC_API void beskid_gc_last_failure(beskid_gc_failure_t *failure);
 
 /**
+ * @brief Records a failed allocation of the caller's own memory (a library above the collector
+ *        that could not get `requested` bytes) with the heap's current figures, so that
+ *        beskid_gc_last_failure() reports it like one of the collector's.
+ */
+BESKID_GC_API void beskid_gc_report_failure(uint64_t requested);
+
+/**
  * @brief The start of the object containing `address`, if `address` points into a live object
  *        of the heap (interior pointers included), else NULL. Only meaningful at a safepoint.
  */
@@ -262,10 +273,17 @@ BESKID_GC_API beskid_gc_status beskid_gc_register_root(beskid_gc_thread_t *t, vo
  */
 BESKID_GC_API beskid_gc_status beskid_gc_unregister_root(beskid_gc_thread_t *t, void **slot);
 
+/** Most slots one beskid_gc_register_globals() call may register (2^32). */
+#define BESKID_GC_GLOBALS_MAX (UINT64_C(1) << 32)
+
 /**
  * @brief Registers `count` process-wide slots (a module's globals) as roots for the life of the
- *        heap. Stores into them must use the write barrier.
- * @return ::BESKID_GC_OK, ::BESKID_GC_INVALID, ::BESKID_GC_OUT_OF_MEMORY.
+ *        heap. Stores into them must use the write barrier. Costs one table entry per call.
+ * @param slots the first slot; the range [slots, slots + count) must not wrap the address space.
+ * @param count number of slots, at most #BESKID_GC_GLOBALS_MAX; 0 registers nothing.
+ * @return ::BESKID_GC_OK; ::BESKID_GC_INVALID for NULL slots with a count, a count above the
+ *         bound or a range that wraps; ::BESKID_GC_OUT_OF_MEMORY when the table cannot grow
+ *         (beskid_gc_last_failure() has the figures).
  */
 BESKID_GC_API beskid_gc_status beskid_gc_register_globals(void **slots, size_t count);
 
