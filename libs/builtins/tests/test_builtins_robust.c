@@ -157,6 +157,70 @@ START_TEST(test_register_globals_bounded) {
 END_TEST
 
 /* ------------------------------------------------------------------------------------------ */
+/* Byte counts from the environment: every refusal names the variable and the reason */
+
+static void expect_refused(const char *name, const char *value, const char *why) {
+  beskid_rt_config_t c;
+  beskid_rt_config_default(&c);
+  char err[256] = "";
+  setenv(name, value, 1);
+  ck_assert_msg(!beskid_rt_config_from_env(&c, err, sizeof err), "%s=%s accepted", name, value);
+  unsetenv(name);
+  char want[128];
+  snprintf(want, sizeof want, "%s=%s: ", name, value);
+  ck_assert_msg(strstr(err, want) != NULL && strstr(err, why) != NULL, "error: %s", err);
+}
+
+static uint64_t accepted(const char *name, const char *value) {
+  beskid_rt_config_t c;
+  beskid_rt_config_default(&c);
+  char err[256] = "";
+  setenv(name, value, 1);
+  ck_assert_msg(beskid_rt_config_from_env(&c, err, sizeof err), "%s=%s: %s", name, value, err);
+  unsetenv(name);
+  return strcmp(name, "BESKID_HEAP_MAX_BYTES") == 0 ? c.heap_max : c.memory_limit;
+}
+
+START_TEST(test_byte_counts_overflow_named) {
+  static const char *const names[] = {"BESKID_HEAP_MAX_BYTES", "BESKID_MEMORY_LIMIT"};
+  for (int n = 0; n < 2; n++) {
+    ck_assert_uint_eq(accepted(names[n], "18446744073709551615"), UINT64_MAX);
+    ck_assert_uint_eq(accepted(names[n], "4611686018427387904"), UINT64_C(1) << 62);
+    ck_assert_uint_eq(accepted(names[n], "17179869183G"), UINT64_C(17179869183) << 30);
+    ck_assert_uint_eq(accepted(names[n], "17592186044415M"), UINT64_C(17592186044415) << 20);
+    ck_assert_uint_eq(accepted(names[n], "18014398509481983k"), UINT64_C(18014398509481983) << 10);
+    expect_refused(names[n], "18446744073709551616", "does not fit in 64 bits");
+    expect_refused(names[n], "99999999999999999999999", "does not fit in 64 bits");
+    expect_refused(names[n], "17179869184G", "does not fit in 64 bits");
+    expect_refused(names[n], "17592186044416M", "does not fit in 64 bits");
+    expect_refused(names[n], "18014398509481984K", "does not fit in 64 bits");
+    expect_refused(names[n], "1T", "expected bytes with optional K/M/G");
+    expect_refused(names[n], "-5", "expected bytes with optional K/M/G");
+    expect_refused(names[n], "99999999999999999999999X", "expected bytes");
+  }
+  uint64_t v;
+  ck_assert(!beskid_rt_parse_bytes("17179869184G", &v));
+  ck_assert(beskid_rt_parse_bytes("17179869183G", &v) && v == UINT64_C(17179869183) << 30);
+}
+END_TEST
+
+/* A cap far beyond the machine is accepted and limits nothing but the arena. */
+START_TEST(test_huge_heap_cap_starts_and_allocates) {
+  static const uint64_t caps[] = {UINT64_MAX, UINT64_C(1) << 62};
+  for (int i = 0; i < 2; i++) {
+    beskid_rt_config_t c;
+    beskid_rt_config_default(&c);
+    c.heap_max = caps[i];
+    ck_assert_int_eq(beskid_rt_init(&c), 0);
+    beskid_array_t a;
+    array_new(&a, 1, INT64_C(600) << 20); /* more than the wrapped 512 MiB reservation held */
+    ck_assert_ptr_nonnull(a.ptr);
+    beskid_rt_shutdown();
+  }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
 /* Internal allocation failures: the out_of_memory trap with its figures, never an abort */
 
 #define OOM_LINE "out_of_memory (5)", "req=", "live=", "committed=", "cap="
@@ -351,6 +415,8 @@ void beskid_builtins_robust_cases(Suite *suite) {
   tcase_add_test(tc, test_out_of_memory_traps_in_every_preset);
   tcase_add_test(tc, test_register_globals_bounded);
   tcase_add_test(tc, test_internal_allocation_failures_trap);
+  tcase_add_test(tc, test_byte_counts_overflow_named);
+  tcase_add_test(tc, test_huge_heap_cap_starts_and_allocates);
   suite_add_tcase(suite, tc);
 
   tc = tcase_create("allocation_failures");

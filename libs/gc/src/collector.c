@@ -95,8 +95,9 @@
 #include "internal.h"
 #include "mimalloc.h"
 
-#define GC_HEAP_MIN            (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
-#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30)
+#define GC_HEAP_MIN            (UINT64_C(1) << 20)  /* smallest goal at GOGC=100 */
+#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30) /* address space when there is no cap */
+#define GC_RESERVE_SLACK       (UINT64_C(512) << 20)
 #define GC_ASSIST_MIN_DEBT     (UINT64_C(64) << 10)
 #define GC_ASSIST_MAX_WORK     (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
 #define GC_PAUSE_RING          4096u
@@ -584,12 +585,24 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   if (config->gogc < BESKID_GC_GOGC_OFF) return BESKID_GC_INVALID;
   memset(&gc, 0, sizeof gc);
   gc.config = *config;
-  uint64_t reserve = config->reserve;
-  if (reserve == 0) {
-    reserve =
-        config->heap_max != 0 ? config->heap_max * 2 + (UINT64_C(512) << 20) : GC_DEFAULT_RESERVE;
+  /* An explicit reserve is taken as asked or refused. Otherwise: twice the cap plus slack (room
+   * for fragmentation and dedicated chunks), saturating, at most what any machine could give;
+   * if that much cannot be had the reservation halves until it fits, so a cap above what the
+   * machine can reserve means no cap beyond the arena. */
+  uint64_t reserve = config->reserve, floor = config->reserve;
+  if (reserve != 0) {
+    if (reserve > GC_RESERVE_MAX) return BESKID_GC_INVALID;
+  } else {
+    uint64_t cap = config->heap_max;
+    if (cap == 0)
+      reserve = GC_DEFAULT_RESERVE;
+    else if (cap > (GC_RESERVE_MAX - GC_RESERVE_SLACK) / 2)
+      reserve = GC_RESERVE_MAX;
+    else
+      reserve = cap * 2 + GC_RESERVE_SLACK;
+    floor = GC_RESERVE_MIN;
   }
-  beskid_gc_status st = beskid_gc_heap_init(reserve);
+  beskid_gc_status st = beskid_gc_heap_init(reserve, floor);
   if (st != BESKID_GC_OK) return st;
   beskid_gc_threads_init();
   beskid_gc_mark_init();

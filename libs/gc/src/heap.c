@@ -102,11 +102,15 @@ uint32_t beskid_gc_size_to_class(uint64_t size) {
 /* ------------------------------------------------------------------------------------------ */
 /* Arena and page table */
 
-beskid_gc_status beskid_gc_heap_init(uint64_t reserve) {
+beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor) {
   size_classes_init();
   mi_arena_id_t id;
-  if (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) != 0) {
-    return BESKID_GC_OUT_OF_MEMORY;
+  if (floor == 0 || floor > reserve || reserve > GC_RESERVE_MAX) return BESKID_GC_INVALID;
+  /* Address space is reserved, not committed: what fails is the process's limit (ulimit -v) or
+   * the address space itself, and a smaller request may then succeed. */
+  while (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) != 0) {
+    if (reserve / 2 < floor) return BESKID_GC_OUT_OF_MEMORY;
+    reserve /= 2;
   }
   size_t size = 0;
   void *base = mi_arena_area(id, &size);

@@ -350,7 +350,13 @@ extern gc_global beskid_gc;
 /* Functions shared between files                                                             */
 
 /* heap.c */
-beskid_gc_status beskid_gc_heap_init(uint64_t reserve);
+/* Most address space the heap reserves (64 TiB, half of a 47-bit user address space), and the
+ * least it accepts when a larger reservation fails (one mimalloc arena block). */
+#define GC_RESERVE_MAX (UINT64_C(1) << 46)
+#define GC_RESERVE_MIN (UINT64_C(64) << 20)
+/* Reserves the arena: `reserve` bytes, or failing that the largest half, quarter, ... of it that
+ * is at least `floor`. */
+beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor);
 void beskid_gc_heap_shutdown(void);
 gc_span *beskid_gc_span_alloc(gc_thread *t, uint32_t npages);
 void beskid_gc_span_free(gc_span *s);

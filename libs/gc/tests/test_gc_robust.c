@@ -452,6 +452,100 @@ START_TEST(test_mark_overflow_with_barrier_during_mark) {
 END_TEST
 
 /* ------------------------------------------------------------------------------------------ */
+/* Address space for huge heap caps */
+
+static void init_with_cap(uint64_t heap_max, uint64_t reserve) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
+  config.heap_max = heap_max;
+  config.reserve = reserve;
+  start_with(&config);
+}
+
+/* _i picks the cap: 2^64 - 1 (twice it wrapped the reservation to about 512 MiB), 2^62 (twice it
+ * was more than any machine reserves: start-up failed), 2^46 - 1, and a modest 1 GiB. */
+static const uint64_t huge_caps[] = {UINT64_MAX, UINT64_C(1) << 62, (UINT64_C(1) << 46) - 1,
+                                     UINT64_C(1) << 30};
+
+START_TEST(test_huge_heap_cap_reserves_the_most_it_can) {
+  uint64_t cap = huge_caps[_i];
+  init_with_cap(cap, 0);
+  /* The arena is what the cap asks for, or as much as the machine gives (never the wrapped
+   * 512 MiB: at least the no-cap default unless the cap itself is smaller). */
+  uint64_t want = cap > (GC_RESERVE_MAX - (UINT64_C(512) << 20)) / 2
+                      ? GC_RESERVE_MAX
+                      : cap * 2 + (UINT64_C(512) << 20);
+  ck_assert_uint_le(gc.arena_size, GC_RESERVE_MAX + (UINT64_C(64) << 20));
+  ck_assert_uint_ge(gc.arena_size, want < (UINT64_C(64) << 30) ? want : (UINT64_C(64) << 30));
+  /* The cap is kept as given, and 600 MiB live fits (untouched pages cost nothing). */
+  beskid_gc_failure_t f;
+  void *slots[5] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 5};
+  beskid_gc_push_frame(T, &frame);
+  for (int i = 0; i < 5; i++) {
+    slots[i] = beskid_gc_alloc_array(T, &beskid_obj_byte_elem_type, UINT64_C(120) << 20);
+    beskid_gc_last_failure(&f);
+    ck_assert_msg(slots[i] != NULL, "array %d: req=%llu cap=%llu", i,
+                  (unsigned long long)f.requested, (unsigned long long)f.cap);
+  }
+  beskid_gc_collect(T);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_ge(st.live_bytes, UINT64_C(600) << 20);
+  ck_assert_uint_eq(beskid_gc_set_heap_max(cap), cap);
+  beskid_gc_pop_frame(T, &frame);
+  stop();
+}
+END_TEST
+
+START_TEST(test_explicit_reserve_exact_or_refused) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.reserve = UINT64_MAX;
+  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_INVALID);
+  config.reserve = GC_RESERVE_MAX + 1;
+  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_INVALID);
+  ck_assert(!beskid_gc_is_initialized());
+  init_with_cap(UINT64_MAX, UINT64_C(1) << 30); /* an explicit reserve wins over the cap */
+  ck_assert_uint_eq(gc.arena_size, UINT64_C(1) << 30);
+  stop();
+}
+END_TEST
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GC_TEST_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GC_TEST_SANITIZED 1
+#endif
+
+#ifndef GC_TEST_SANITIZED
+#include <sys/resource.h>
+/* With the address space limited (ulimit -v 6 GiB), neither the no-cap default (64 GiB) nor a
+ * huge cap's reservation can be had: the heap takes what it can get and works. (Not under a
+ * sanitizer: their shadow memory already spends more address space than any such limit.) */
+START_TEST(test_reservation_halves_under_an_address_space_limit) {
+  struct rlimit lim = {UINT64_C(6) << 30, UINT64_C(6) << 30};
+  ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+  init_with_cap(_i == 0 ? 0 : UINT64_MAX, 0);
+  ck_assert_uint_lt(gc.arena_size, UINT64_C(6) << 30);
+  ck_assert_uint_ge(gc.arena_size, UINT64_C(1) << 30);
+  void *slots[1] = {beskid_gc_alloc_array(T, &beskid_obj_byte_elem_type, UINT64_C(256) << 20)};
+  ck_assert_ptr_nonnull(slots[0]);
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(T, &frame);
+  beskid_gc_collect(T);
+  ck_assert_ptr_eq(beskid_gc_object_start(slots[0]), slots[0]);
+  beskid_gc_pop_frame(T, &frame);
+  stop();
+}
+END_TEST
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
 
 void beskid_gc_robust_cases(Suite *suite) {
   TCase *tc = tcase_create("verifier");
@@ -464,6 +558,16 @@ void beskid_gc_robust_cases(Suite *suite) {
   tc = tcase_create("roots_tables");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_register_globals_bounds_and_growth);
+  suite_add_tcase(suite, tc);
+
+  tc = tcase_create("reservation");
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, test_huge_heap_cap_reserves_the_most_it_can, 0,
+                      (int)(sizeof huge_caps / sizeof huge_caps[0]));
+  tcase_add_test(tc, test_explicit_reserve_exact_or_refused);
+#ifndef GC_TEST_SANITIZED
+  tcase_add_loop_test(tc, test_reservation_halves_under_an_address_space_limit, 0, 2);
+#endif
   suite_add_tcase(suite, tc);
 
   tc = tcase_create("allocation_failures");

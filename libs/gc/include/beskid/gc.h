@@ -88,9 +88,12 @@ typedef struct beskid_gc_config_t {
   /** Soft memory limit in bytes: cycles run more often to stay under it; 0 means none. */
   uint64_t memory_limit;
   /** Hard cap on heap bytes: past it, allocation fails after one emergency collection;
-   *  0 means no cap beyond the reserved address space. */
+   *  0 means no cap beyond the reserved address space. A cap larger than the address space the
+   *  machine lets the heap reserve is allowed and means the same as no cap. */
   uint64_t heap_max;
-  /** Address space reserved for the heap; 0 picks a default (64 GiB, or about twice heap_max). */
+  /** Address space reserved for the heap, at most 64 TiB; 0 picks a default: 64 GiB without a
+   *  cap, else twice heap_max plus 512 MiB (at most 64 TiB), halved until the machine grants it
+   *  (down to 64 MiB). A non-zero value is reserved exactly or beskid_gc_init() fails. */
   uint64_t reserve;
   /** Collect every this many allocations (0: off); 1 collects before every allocation. */
   uint64_t stress_interval;
@@ -119,7 +122,8 @@ BESKID_GC_API void beskid_gc_config_default(beskid_gc_config_t *config);
  *        (again only after beskid_gc_shutdown()).
  * @param config the settings; NULL means the defaults.
  * @return ::BESKID_GC_OK; ::BESKID_GC_BAD_STATE if already initialised; ::BESKID_GC_INVALID for
- *         a bad setting; ::BESKID_GC_OUT_OF_MEMORY when the address space cannot be reserved.
+ *         a bad setting (a negative GOGC other than off, a reserve above 64 TiB);
+ *         ::BESKID_GC_OUT_OF_MEMORY when the address space cannot be reserved.
  */
 BESKID_GC_API beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config);
 
