@@ -99,6 +99,42 @@ START_TEST(test_out_of_memory_traps_in_every_preset) {
 END_TEST
 
 /* ------------------------------------------------------------------------------------------ */
+/* The heap verifier right after allocations of every size (a large object's span used to look
+ * unsound until its first sweep) */
+
+START_TEST(test_heap_verify_after_large_allocations) {
+  beskid_rt_config_t c;
+  beskid_rt_config_default(&c);
+  c.debug_flags = BESKID_GC_DEBUG_VERIFY; /* also at every phase boundary, fatal on a problem */
+  ck_assert_int_eq(beskid_rt_init(&c), 0);
+  void *slots[4] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 4};
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  beskid_gc_push_frame(t, &frame);
+  slots[0] = alloc(1 << 20, NULL);
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_array_t a;
+  array_new(&a, 8, 100000);
+  slots[1] = a.ptr;
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_rt_array_new_typed(&a, &ref_elem, 50000);
+  slots[2] = a.ptr;
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_str_t str;
+  static uint8_t text[70000];
+  memset(text, 'x', sizeof text);
+  str_new(&str, text, (int64_t)sizeof text);
+  slots[3] = (void *)str.ptr;
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  gc_collect();
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  ck_assert_uint_eq(((const uint8_t *)slots[3])[69999], 'x');
+  beskid_gc_pop_frame(t, &frame);
+  beskid_rt_shutdown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
 /* Global roots: the count is bounded, the table grows with checked arithmetic */
 
 static void *one_global[1];
@@ -413,6 +449,7 @@ void beskid_builtins_robust_cases(Suite *suite) {
   TCase *tc = tcase_create("robust");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_out_of_memory_traps_in_every_preset);
+  tcase_add_test(tc, test_heap_verify_after_large_allocations);
   tcase_add_test(tc, test_register_globals_bounded);
   tcase_add_test(tc, test_internal_allocation_failures_trap);
   tcase_add_test(tc, test_byte_counts_overflow_named);
