@@ -265,6 +265,8 @@ BESKID_OS_API bool beskid_os_size_mul(size_t count, size_t size, size_t *bytes);
 
 /**
  * @brief Allocates zeroed memory for `count` elements of `size` bytes.
+ * @param count number of elements.
+ * @param size bytes per element.
  * @return the block (aligned for any C type; release with beskid_os_mem_free()), or NULL when
  *         count × size overflows or is 0, or no memory is left.
  */
@@ -274,6 +276,8 @@ BESKID_OS_API void *beskid_os_mem_alloc(size_t count, size_t size);
  * @brief Resizes a block to `count` elements of `size` bytes, keeping its contents up to the
  *        smaller size; bytes beyond the old size are unspecified.
  * @param block a block from beskid_os_mem_alloc() or this function, or NULL to allocate.
+ * @param count number of elements.
+ * @param size bytes per element.
  * @return the moved or grown block, or NULL — then `block` is untouched and still the caller's:
  *         when count × size overflows or is 0 (never a zero-byte realloc), or no memory is left.
  */
