@@ -104,24 +104,38 @@ uint32_t beskid_gc_size_to_class(uint64_t size) {
 
 beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor) {
   size_classes_init();
-  mi_arena_id_t id;
   if (floor == 0 || floor > reserve || reserve > GC_RESERVE_MAX) return BESKID_GC_INVALID;
-  /* Address space is reserved, not committed: what fails is the process's limit (ulimit -v) or
-   * the address space itself, and a smaller request may then succeed. */
-  while (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) != 0) {
+  /* mimalloc reserves whole arena blocks; the page table must cover all of them. */
+  reserve = (reserve + GC_RESERVE_MIN - 1) & ~(GC_RESERVE_MIN - 1);
+  floor = (floor + GC_RESERVE_MIN - 1) & ~(GC_RESERVE_MIN - 1);
+  /* Both the page table (1/1024 of the arena, mapped without a swap reservation, which a
+   * strict overcommit policy may still refuse) and the arena (address space only) can fail for
+   * the process's limits (ulimit -v) or the address space itself; a smaller try may succeed.
+   * The table comes first: an arena cannot be given back once reserved. */
+  mi_arena_id_t id;
+  void *table;
+  size_t table_bytes;
+  for (;;) {
+    table_bytes = (size_t)(reserve >> GC_PAGE_SHIFT) * sizeof(gc_span *);
+    table = beskid_os_vm_map(table_bytes);
+    if (table != NULL) {
+      if (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) == 0) break;
+      beskid_os_vm_release(table, table_bytes);
+    }
     if (reserve / 2 < floor) return BESKID_GC_OUT_OF_MEMORY;
-    reserve /= 2;
+    reserve = (reserve / 2) & ~(GC_RESERVE_MIN - 1);
   }
   size_t size = 0;
   void *base = mi_arena_area(id, &size);
-  if (base == NULL || size == 0) return BESKID_GC_OUT_OF_MEMORY;
-  uint64_t pages = size >> GC_PAGE_SHIFT;
-  void *table = beskid_os_vm_map(pages * sizeof(gc_span *));
-  if (table == NULL) return BESKID_GC_OUT_OF_MEMORY;
+  if (base == NULL || size == 0 || size > reserve) {
+    beskid_os_vm_release(table, table_bytes);
+    return BESKID_GC_OUT_OF_MEMORY;
+  }
   gc.arena_id = id;
   gc.arena_base = (uintptr_t)base;
   gc.arena_size = size;
   gc.page_table = table;
+  gc.page_table_bytes = table_bytes;
   beskid_os_mutex_init(&gc.heap_lock);
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) beskid_os_mutex_init(&gc.central[i].lock);
   beskid_os_mutex_init(&gc.large.lock);
@@ -149,7 +163,7 @@ void beskid_gc_heap_shutdown(void) {
   }
   memset(&gc.large.full, 0, sizeof gc.large.full);
   beskid_os_mutex_destroy(&gc.large.lock);
-  beskid_os_vm_release(gc.page_table, (gc.arena_size >> GC_PAGE_SHIFT) * sizeof(gc_span *));
+  beskid_os_vm_release(gc.page_table, gc.page_table_bytes);
   gc.page_table = NULL;
   gc.committed_bytes = 0;
   beskid_os_mutex_destroy(&gc.heap_lock);

@@ -254,6 +254,7 @@ typedef struct gc_global {
   uintptr_t arena_base;
   uintptr_t arena_size;
   gc_span *_Atomic *page_table; /* one entry per page of the arena */
+  size_t page_table_bytes;      /* its mapping's size */
 
   /* The page heap: chunks of pages from mimalloc, spans carved from them (heap.c). */
   beskid_os_mutex_t heap_lock;
