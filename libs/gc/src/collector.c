@@ -199,9 +199,14 @@ static void pacer_set_goal(uint64_t live) {
   uint64_t cap = atomic_load(&gc.heap_max);
   uint64_t goal = UINT64_MAX;
   if (gogc != BESKID_GC_GOGC_OFF) {
-    uint64_t growth = live / 100 * (uint64_t)gogc + live % 100 * (uint64_t)gogc / 100;
+    /* Saturating: a huge GOGC on a huge heap means "no goal", never a wrapped tiny one. */
+    uint64_t growth;
+    if (__builtin_mul_overflow(live / 100, (uint64_t)gogc, &growth) ||
+        __builtin_add_overflow(growth, live % 100 * (uint64_t)gogc / 100, &growth) ||
+        __builtin_add_overflow(live, growth, &goal)) {
+      goal = UINT64_MAX;
+    }
     uint64_t floor = GC_HEAP_MIN / 100 * (uint64_t)gogc;
-    goal = live + growth;
     if (goal < floor) goal = floor;
   }
   /* The soft limit wins over GOGC, keeping 3% (at least 1 MiB) of headroom, but never asks for a

@@ -513,6 +513,27 @@ START_TEST(test_explicit_reserve_exact_or_refused) {
 }
 END_TEST
 
+/* The pacer's goal for a huge GOGC on a huge live heap saturates instead of wrapping to a goal
+ * below the live heap (which would collect back to back). The live figure is set directly: no
+ * test machine holds 32 TiB. */
+START_TEST(test_pacer_goal_saturates) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  uint64_t live = gc.live_bytes;
+  gc.live_bytes = UINT64_C(1) << 45;
+  beskid_gc_set_gogc(INT32_MAX);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.heap_goal, UINT64_MAX);
+  ck_assert_uint_eq(st.heap_trigger, UINT64_MAX);
+  beskid_gc_set_gogc(100);
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.heap_goal, UINT64_C(1) << 46);
+  gc.live_bytes = live;
+  beskid_gc_set_gogc(100);
+  stop();
+}
+END_TEST
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define GC_TEST_SANITIZED 1
@@ -565,6 +586,7 @@ void beskid_gc_robust_cases(Suite *suite) {
   tcase_add_loop_test(tc, test_huge_heap_cap_reserves_the_most_it_can, 0,
                       (int)(sizeof huge_caps / sizeof huge_caps[0]));
   tcase_add_test(tc, test_explicit_reserve_exact_or_refused);
+  tcase_add_test(tc, test_pacer_goal_saturates);
 #ifndef GC_TEST_SANITIZED
   tcase_add_loop_test(tc, test_reservation_halves_under_an_address_space_limit, 0, 2);
 #endif
