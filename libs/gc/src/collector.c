@@ -37,7 +37,9 @@
  *
  *  3. Mark termination — STOP THE WORLD #2. With the world stopped, each thread's barrier buffer
  *     is flushed (and in a cycle where the parent/child barrier ran, which cannot see the values
- *     it overwrites, every thread's roots are rescanned). If that produced grey work, the world
+ *     it overwrites, every thread's roots are rescanned). A marker that found no memory for
+ *     grey work dropped it and raised a flag; then the marked heap is rescanned here, which
+ *     greys what the dropped objects point to (mark.c). If that produced grey work, the world
  *     restarts and marking continues: step 2 again. Otherwise every reachable object is black:
  *     the barrier is turned off, every thread's cached spans are returned, live bytes are
  *     summed, `sweepgen` advances by two (which turns every span unswept at once), and the

@@ -1,7 +1,8 @@
 /* heap.c — where GC memory comes from: the arena, chunks of pages from mimalloc, spans carved
  * out of chunks, the page table, size classes and the central span lists.
  *
- * Memory path: at start-up one exclusive mimalloc arena is reserved (address space only), so
+ * Memory path: at start-up one exclusive mimalloc arena is reserved (address space only; when
+ * the machine will not grant the size asked for, the largest half, quarter, ... of it), so
  * every byte of the GC heap lies in [arena_base, arena_base + arena_size) and a flat page table
  * maps each 8 KiB page of it to the span using it. Spans need pages; pages come in chunks of
  * 1 MiB, allocated (zeroed) from the calling thread's mimalloc heap in that arena and aligned

@@ -48,7 +48,10 @@ enum gc_span_state {
  * setting the bit as it goes. Invariants:
  * - `sweepgen` == gc.sweepgen - 2: not swept since the last mark (alloc_bits is stale);
  *   == gc.sweepgen - 1: being swept by whoever won the CAS; == gc.sweepgen: swept.
- * - mark_bits are all zero outside the mark phase (sweeping clears them).
+ * - mark_bits are all zero outside the mark phase, except in spans not swept yet (sweeping
+ *   clears them).
+ * - The alloc bits of slots past nelems are set from the span's creation on, for small and
+ *   large spans alike; their mark bits are never set.
  * - A span cached by a thread for allocation is swept and in no central list.
  * - The page table maps every page of the span to it while state != GC_SPAN_FREE. */
 typedef struct gc_span {
