@@ -85,7 +85,10 @@ static void shade_now(void *object) {
 static bool globals_reserve_one(void) {
   if (gc.global_ranges < gc.global_capacity) return true;
   size_t cap = gc.global_capacity ? gc.global_capacity : 16;
-  if (gc.global_capacity != 0 && __builtin_mul_overflow(gc.global_capacity, 2, &cap)) return false;
+  if (gc.global_capacity != 0 && __builtin_mul_overflow(gc.global_capacity, 2, &cap)) {
+    beskid_gc_record_failure(UINT64_MAX);
+    return false;
+  }
   gc_global_range *grown = beskid_os_mem_resize(gc.globals, cap, sizeof *grown);
   if (grown == NULL) {
     size_t bytes;
