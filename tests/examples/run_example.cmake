@@ -3,7 +3,8 @@
 #     exit status 0 and standard output equal to <file>; with -DOUTPUT_FILE=<path>
 #     -DEXPECTED_FILE=<file>, also the file the program wrote at <path> equal to <file>;
 #   cmake -DEXE=<program> [-DENV=...] -DEXPECT_STATUS=<n> -DEXPECT_STDERR=<text> -P run_example.cmake
-#     exit status <n> and standard error exactly one line that contains <text>.
+#     exit status <n> and standard error exactly one line that contains <text> (a CMake list:
+#     every item).
 if(DEFINED OUTPUT_FILE)
   file(REMOVE "${OUTPUT_FILE}") # what is compared must be what this run wrote
 endif()
@@ -13,7 +14,13 @@ if(DEFINED EXPECT_STATUS)
   if(NOT rc EQUAL EXPECT_STATUS)
     message(FATAL_ERROR "${EXE} (${ENV}) exited with ${rc}, want ${EXPECT_STATUS}\nstderr:\n${err}")
   endif()
-  string(FIND "${err}" "${EXPECT_STDERR}" at)
+  set(at 0)
+  foreach(want IN LISTS EXPECT_STDERR)
+    string(FIND "${err}" "${want}" found)
+    if(found EQUAL -1)
+      set(at -1)
+    endif()
+  endforeach()
   string(REGEX MATCHALL "\n" newlines "${err}")
   list(LENGTH newlines lines)
   if(at EQUAL -1 OR NOT lines EQUAL 1 OR NOT err MATCHES "\n$")

@@ -19,8 +19,8 @@ int main(int argc, char **argv) {
   if (!beskid_rt_config_from_env(&config, error, sizeof error)) beskid_rt_startup_failed(error);
   int32_t st = beskid_rt_init(&config);
   if (st != 0) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "the runtime's initialisation failed (status %d)", st);
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s (status %d)", beskid_rt_init_failure(st), st);
     beskid_rt_startup_failed(msg);
   }
   int64_t status = beskid_program_main();

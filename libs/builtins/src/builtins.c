@@ -52,7 +52,7 @@ void beskid_rt_descriptors_init(void) {
 void beskid_rt_descriptors_shutdown(void) {
   for (raw_extra *e = extras, *next; e != NULL; e = next) {
     next = e->next;
-    free(e);
+    beskid_os_mem_free(e);
   }
   extras = NULL;
   beskid_os_mutex_destroy(&extras_lock);
@@ -66,7 +66,7 @@ static raw_extra *extra_get(uint64_t bytes, bool is_elem) {
          !(e->is_elem == is_elem && (is_elem ? e->elem.stride == bytes : e->type.size == bytes))) {
     e = e->next;
   }
-  if (e == NULL && (e = calloc(1, sizeof *e)) != NULL) {
+  if (e == NULL && (e = beskid_os_mem_alloc(1, sizeof *e)) != NULL) {
     e->is_elem = is_elem;
     if (is_elem)
       e->elem = (beskid_elem_type_t){bytes, elem_align(bytes), NULL, 0};
@@ -76,7 +76,10 @@ static raw_extra *extra_get(uint64_t bytes, bool is_elem) {
     extras = e;
   }
   beskid_os_mutex_unlock(&extras_lock);
-  if (e == NULL) beskid_rt_trap_out_of_memory(sizeof *e);
+  if (e == NULL) {
+    beskid_gc_report_failure(sizeof *e);
+    beskid_rt_trap_internal_out_of_memory();
+  }
   return e;
 }
 

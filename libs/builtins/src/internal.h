@@ -27,7 +27,15 @@ void beskid_rt_descriptors_shutdown(void);
  * line "beskid runtime: cannot start: <message>" on stderr and exits with status 101. */
 _Noreturn void beskid_rt_startup_failed(const char *message);
 
+/* Why beskid_rt_init() returned `status` (a ::beskid_gc_status), as one phrase for start-up
+ * failure lines. */
+const char *beskid_rt_init_failure(int32_t status);
+
 /* Writes the out_of_memory trap with the collector's figures. */
 _Noreturn void beskid_rt_trap_out_of_memory(uint64_t requested);
+
+/* The out_of_memory trap for a failure the collector recorded itself (its own tables, a thread
+ * context): the request is the one beskid_gc_last_failure() holds. */
+_Noreturn void beskid_rt_trap_internal_out_of_memory(void);
 
 #endif

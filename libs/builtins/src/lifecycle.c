@@ -21,13 +21,19 @@ void beskid_rt_config_default(beskid_rt_config_t *config) {
   config->gogc = 100;
 }
 
-bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes) {
-  if (text == NULL || *text < '0' || *text > '9') return false;
+static bool fail(char *error, size_t cap, const char *name, const char *value, const char *why);
+
+/* Why a byte count was refused. */
+typedef enum bytes_error { BYTES_OK = 0, BYTES_SYNTAX, BYTES_OVERFLOW } bytes_error;
+
+static bytes_error parse_bytes(const char *text, uint64_t *bytes) {
+  if (text == NULL || *text < '0' || *text > '9') return BYTES_SYNTAX;
   uint64_t value = 0;
+  bool overflow = false;
   const char *p = text;
   for (; *p >= '0' && *p <= '9'; p++) {
     uint64_t digit = (uint64_t)(*p - '0');
-    if (value > (UINT64_MAX - digit) / 10) return false;
+    if (value > (UINT64_MAX - digit) / 10) overflow = true;
     value = value * 10 + digit;
   }
   unsigned shift = 0;
@@ -50,12 +56,30 @@ bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes) {
     p++;
     break;
   default:
-    return false;
+    return BYTES_SYNTAX;
   }
-  if (*p != '\0') return false;
-  if (shift != 0 && value > (UINT64_MAX >> shift)) return false;
+  if (*p != '\0') return BYTES_SYNTAX;
+  if (overflow || (shift != 0 && value > (UINT64_MAX >> shift))) return BYTES_OVERFLOW;
   *bytes = value << shift;
-  return true;
+  return BYTES_OK;
+}
+
+bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes) {
+  return parse_bytes(text, bytes) == BYTES_OK;
+}
+
+/* Reads a byte-count variable into *field; a refusal names the variable and says why. */
+static bool env_bytes(const char *name, const char *value, uint64_t *field, char *error,
+                      size_t cap) {
+  switch (parse_bytes(value, field)) {
+  case BYTES_OK:
+    return true;
+  case BYTES_OVERFLOW:
+    return fail(error, cap, name, value,
+                "does not fit in 64 bits (at most 18446744073709551615 bytes)");
+  default:
+    return fail(error, cap, name, value, "expected bytes with optional K/M/G");
+  }
 }
 
 static bool parse_int(const char *text, int64_t max, int64_t *out) {
@@ -121,12 +145,12 @@ bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error, size_t c
       return fail(error, cap, "BESKID_GOGC", value, "expected a percentage or 'off'");
   }
   if (!env("BESKID_MEMORY_LIMIT", value, sizeof value, &set, error, cap)) return false;
-  if (set && !beskid_rt_parse_bytes(value, &config->memory_limit)) {
-    return fail(error, cap, "BESKID_MEMORY_LIMIT", value, "expected bytes with optional K/M/G");
+  if (set && !env_bytes("BESKID_MEMORY_LIMIT", value, &config->memory_limit, error, cap)) {
+    return false;
   }
   if (!env("BESKID_HEAP_MAX_BYTES", value, sizeof value, &set, error, cap)) return false;
-  if (set && !beskid_rt_parse_bytes(value, &config->heap_max)) {
-    return fail(error, cap, "BESKID_HEAP_MAX_BYTES", value, "expected bytes with optional K/M/G");
+  if (set && !env_bytes("BESKID_HEAP_MAX_BYTES", value, &config->heap_max, error, cap)) {
+    return false;
   }
   if (!env("BESKID_GCTRACE", value, sizeof value, &set, error, cap)) return false;
   if (set) {
@@ -153,6 +177,12 @@ static void collector_fatal(const char *line, void *context) {
   beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION, line);
 }
 
+static void collector_out_of_memory(const char *line, void *context) {
+  (void)line;
+  (void)context;
+  beskid_rt_trap_internal_out_of_memory();
+}
+
 int32_t beskid_rt_init(const beskid_rt_config_t *config) {
   beskid_rt_config_t defaults;
   if (config == NULL) {
@@ -173,6 +203,7 @@ int32_t beskid_rt_init(const beskid_rt_config_t *config) {
   gc.trace = config->trace;
   gc.log = log_to_stderr;
   gc.fatal = collector_fatal;
+  gc.out_of_memory = collector_out_of_memory;
   beskid_gc_status st = beskid_gc_init(&gc);
   if (st != BESKID_GC_OK) {
     atomic_store(&beskid_rt_state, BESKID_RT_UNINIT);
@@ -194,6 +225,20 @@ void beskid_rt_shutdown(void) {
   beskid_rt_descriptors_shutdown();
 }
 
+const char *beskid_rt_init_failure(int32_t status) {
+  switch (status) {
+  case BESKID_GC_OUT_OF_MEMORY:
+    return "cannot reserve address space for the heap or start the collector (out of memory; "
+           "is the address space limited, e.g. by ulimit -v?)";
+  case BESKID_GC_INVALID:
+    return "the runtime's configuration is invalid";
+  case BESKID_GC_BAD_STATE:
+    return "the runtime is already running";
+  default:
+    return "the runtime's initialisation failed";
+  }
+}
+
 beskid_gc_thread_t *beskid_rt_require_thread(void) {
   beskid_gc_thread_t *t = beskid_gc_current();
   if (__builtin_expect(t != NULL, 1)) return t;
@@ -211,7 +256,7 @@ beskid_gc_thread_t *beskid_rt_thread_attach(void) {
                    "cannot attach a thread: the runtime is not running");
   }
   beskid_gc_thread_t *t = beskid_gc_attach();
-  if (t == NULL) beskid_rt_trap_out_of_memory(0);
+  if (t == NULL) beskid_rt_trap_internal_out_of_memory();
   return t;
 }
 

@@ -7,7 +7,10 @@
 
 uint8_t gc_register_root(void **slot) {
   beskid_gc_thread_t *t = beskid_rt_require_thread();
-  return beskid_gc_register_root(t, slot) == BESKID_GC_OK;
+  beskid_gc_status st = beskid_gc_register_root(t, slot);
+  /* A root that silently failed to register would let the collector free what it holds. */
+  if (st == BESKID_GC_OUT_OF_MEMORY) beskid_rt_trap_internal_out_of_memory();
+  return st == BESKID_GC_OK;
 }
 
 void gc_unregister_root(void **slot) {
@@ -22,14 +25,34 @@ void gc_unregister_root(void **slot) {
 void beskid_rt_register_globals(void **slots, int64_t count) {
   beskid_rt_require_thread();
   if (count < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "register_globals: negative count");
+  if ((uint64_t)count > BESKID_GC_GLOBALS_MAX) {
+    char msg[112];
+    snprintf(msg, sizeof msg, "register_globals: count %lld exceeds the limit of 2^32 slots",
+             (long long)count);
+    beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
+  }
   if (slots == NULL && count > 0) beskid_rt_trap_null_reference();
+  /* count ≤ 2^32, so the byte size cannot overflow; the range must not wrap. */
+  if ((uintptr_t)slots > UINTPTR_MAX - (uint64_t)count * sizeof(void *)) {
+    char msg[112];
+    snprintf(msg, sizeof msg, "register_globals: %lld slots at %p run past the address space",
+             (long long)count, (void *)slots);
+    beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
+  }
   beskid_gc_status st = beskid_gc_register_globals(slots, (size_t)count);
-  if (st != BESKID_GC_OK) beskid_rt_trap_out_of_memory((uint64_t)count * sizeof(void *));
+  if (st == BESKID_GC_OUT_OF_MEMORY) beskid_rt_trap_internal_out_of_memory();
+  if (st != BESKID_GC_OK) {
+    beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION,
+                   "register_globals: the collector refused checked arguments");
+  }
 }
 
 uint64_t gc_root_handle(void *value) {
   beskid_rt_require_thread();
-  return beskid_gc_handle_new(value);
+  uint64_t handle = beskid_gc_handle_new(value);
+  /* 0 for a heap object means the handle table could not grow. */
+  if (handle == 0 && beskid_gc_object_start(value) != NULL) beskid_rt_trap_internal_out_of_memory();
+  return handle;
 }
 
 static _Noreturn void trap_handle(uint64_t handle) {

@@ -122,6 +122,12 @@ void beskid_rt_trap_out_of_memory(uint64_t requested) {
   beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
 }
 
+void beskid_rt_trap_internal_out_of_memory(void) {
+  beskid_gc_failure_t f;
+  beskid_gc_last_failure(&f);
+  beskid_rt_trap_out_of_memory(f.requested);
+}
+
 void beskid_rt_startup_failed(const char *message) {
   report_and_exit("beskid runtime: cannot start: ", (const uint8_t *)message, strlen(message));
 }

@@ -15,6 +15,7 @@
 #include "beskid/platform.h"
 #include "beskid/runtime_abi.h"
 #include "check_support.h"
+#include "test_builtins_robust.h"
 
 static const uint64_t pair_map[] = {16, 24};
 static const beskid_type_t pair_type = {40, 8, pair_map, 2, BESKID_TYPE_AGGREGATE, 0};
@@ -595,5 +596,7 @@ int main(void) {
   tcase_add_test(tc, test_concurrent_panics_report_once);
   tcase_add_test(tc, test_panic_while_panicking_aborts);
   suite_add_tcase(suite, tc);
+
+  beskid_builtins_robust_cases(suite);
   return beskid_test_run(suite);
 }

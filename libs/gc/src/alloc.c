@@ -27,13 +27,6 @@
 #include "internal.h"
 #include "mimalloc.h"
 
-/* Bits of the alloc bitmap word `w` that are real slots (slots past nelems never exist). */
-static inline uint64_t valid_bits(const gc_span *s, uint32_t w) {
-  uint32_t first = w * 64;
-  if (s->nelems >= first + 64) return UINT64_MAX;
-  return (UINT64_C(1) << (s->nelems - first)) - 1;
-}
-
 static inline uint32_t bitmap_words(const gc_span *s) { return (s->nelems + 63) / 64; }
 
 static inline uint64_t load_alloc(const gc_span *s, uint32_t w) {
@@ -56,7 +49,7 @@ static bool cache_take_run(gc_alloc_cache *c) {
   gc_span *s = c->span;
   while (c->free_mask == 0) {
     if (++c->word >= bitmap_words(s)) return false;
-    c->free_mask = ~load_alloc(s, c->word) & valid_bits(s, c->word);
+    c->free_mask = ~load_alloc(s, c->word) & gc_span_valid_bits(s, c->word);
   }
   uint32_t first = (uint32_t)__builtin_ctzll(c->free_mask);
   uint64_t ones = c->free_mask >> first;
@@ -100,7 +93,7 @@ static void cache_mark_free(gc_thread *t, gc_alloc_cache *c, bool mark) {
   uint32_t run_word = 0;
   uint64_t run = run_left(c, &run_word);
   for (uint32_t w = c->word; w < bitmap_words(s); w++) {
-    uint64_t bits = w == c->word ? c->free_mask : ~load_alloc(s, w) & valid_bits(s, w);
+    uint64_t bits = w == c->word ? c->free_mask : ~load_alloc(s, w) & gc_span_valid_bits(s, w);
     if (w == run_word) bits |= run;
     if (bits == 0) continue;
     n += gc_popcount(bits);
@@ -131,7 +124,7 @@ static uint32_t cache_free_slots(const gc_alloc_cache *c) {
   const gc_span *s = c->span;
   uint32_t n = gc_popcount(c->free_mask);
   for (uint32_t w = c->word + 1; w < bitmap_words(s); w++) {
-    n += gc_popcount(~load_alloc(s, w) & valid_bits(s, w));
+    n += gc_popcount(~load_alloc(s, w) & gc_span_valid_bits(s, w));
   }
   return n;
 }
@@ -236,10 +229,7 @@ static gc_span *central_take(gc_thread *t, uint32_t span_class) {
   const gc_size_class *sc = &beskid_gc_size_classes[span_class >> 1];
   gc_span *s = beskid_gc_span_alloc(t, sc->npages);
   if (s == NULL) return NULL;
-  beskid_gc_span_init_small(s, span_class);
-  /* Slots past nelems are never free. */
-  uint32_t last = (s->nelems - 1) / 64;
-  s->alloc_bits[last] = ~valid_bits(s, last);
+  beskid_gc_span_init_small(s, span_class); /* slots past nelems start allocated */
   return s;
 }
 
@@ -255,7 +245,7 @@ static void cache_install(gc_thread *t, gc_alloc_cache *c, gc_span *s) {
   atomic_fetch_add_explicit(&gc.total_alloc_objects, free_slots, memory_order_relaxed);
   c->span = s;
   c->word = 0;
-  c->free_mask = ~load_alloc(s, 0) & valid_bits(s, 0);
+  c->free_mask = ~load_alloc(s, 0) & gc_span_valid_bits(s, 0);
   c->next = c->end = 0;
   c->size = s->elem_size;
   if (atomic_load_explicit(&gc.phase, memory_order_relaxed) == BESKID_GC_PHASE_MARKING) {
@@ -269,7 +259,7 @@ static bool under_cap(uint64_t bytes) {
   return cap == 0 || atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) + bytes <= cap;
 }
 
-static void record_failure(uint64_t requested) {
+void beskid_gc_record_failure(uint64_t requested) {
   beskid_gc_failure_t f;
   f.requested = requested;
   f.live = gc.live_bytes;
@@ -299,7 +289,7 @@ static void *alloc_small_slow(gc_thread *t, uint32_t span_class, uint64_t reques
     }
     if (attempt == 0) beskid_gc_collect_for_oom(t);
   }
-  record_failure(requested);
+  beskid_gc_record_failure(requested);
   return NULL;
 }
 
@@ -313,11 +303,11 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
     if (s == NULL && attempt == 0) beskid_gc_collect_for_oom(t);
   }
   if (s == NULL) {
-    record_failure(size);
+    beskid_gc_record_failure(size);
     return NULL;
   }
-  beskid_gc_span_init_large(s, size, noscan);
-  s->alloc_bits[0] = 1;
+  beskid_gc_span_init_large(s, size, noscan); /* slots past the object start allocated */
+  s->alloc_bits[0] |= 1;
   s->alloc_count = 1;
   void *p = (void *)s->base;
   if (s->needzero) memset(p, 0, size);
@@ -377,7 +367,7 @@ beskid_array_buffer_t *beskid_gc_alloc_array(beskid_gc_thread_t *pt, const beski
   gc_thread *t = gc_thread_of(pt);
   uint64_t size;
   if (!beskid_obj_array_size(elem, capacity, &size)) {
-    record_failure(UINT64_MAX);
+    beskid_gc_record_failure(UINT64_MAX);
     return NULL;
   }
   bool noscan = elem->pointer_count == 0 || capacity == 0;
@@ -428,6 +418,10 @@ void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size) {
   h->type = type;
   h->gc_word = 0;
   return h;
+}
+
+void beskid_gc_report_failure(uint64_t requested) {
+  if (gc.initialized) beskid_gc_record_failure(requested);
 }
 
 void beskid_gc_last_failure(beskid_gc_failure_t *failure) {

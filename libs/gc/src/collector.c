@@ -37,7 +37,9 @@
  *
  *  3. Mark termination — STOP THE WORLD #2. With the world stopped, each thread's barrier buffer
  *     is flushed (and in a cycle where the parent/child barrier ran, which cannot see the values
- *     it overwrites, every thread's roots are rescanned). If that produced grey work, the world
+ *     it overwrites, every thread's roots are rescanned). A marker that found no memory for
+ *     grey work dropped it and raised a flag; then the marked heap is rescanned here, which
+ *     greys what the dropped objects point to (mark.c). If that produced grey work, the world
  *     restarts and marking continues: step 2 again. Otherwise every reachable object is black:
  *     the barrier is turned off, every thread's cached spans are returned, live bytes are
  *     summed, `sweepgen` advances by two (which turns every span unswept at once), and the
@@ -95,8 +97,9 @@
 #include "internal.h"
 #include "mimalloc.h"
 
-#define GC_HEAP_MIN            (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
-#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30)
+#define GC_HEAP_MIN            (UINT64_C(1) << 20)  /* smallest goal at GOGC=100 */
+#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30) /* address space when there is no cap */
+#define GC_RESERVE_SLACK       (UINT64_C(512) << 20)
 #define GC_ASSIST_MIN_DEBT     (UINT64_C(64) << 10)
 #define GC_ASSIST_MAX_WORK     (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
 #define GC_PAUSE_RING          4096u
@@ -198,9 +201,14 @@ static void pacer_set_goal(uint64_t live) {
   uint64_t cap = atomic_load(&gc.heap_max);
   uint64_t goal = UINT64_MAX;
   if (gogc != BESKID_GC_GOGC_OFF) {
-    uint64_t growth = live / 100 * (uint64_t)gogc + live % 100 * (uint64_t)gogc / 100;
+    /* Saturating: a huge GOGC on a huge heap means "no goal", never a wrapped tiny one. */
+    uint64_t growth;
+    if (__builtin_mul_overflow(live / 100, (uint64_t)gogc, &growth) ||
+        __builtin_add_overflow(growth, live % 100 * (uint64_t)gogc / 100, &growth) ||
+        __builtin_add_overflow(live, growth, &goal)) {
+      goal = UINT64_MAX;
+    }
     uint64_t floor = GC_HEAP_MIN / 100 * (uint64_t)gogc;
-    goal = live + growth;
     if (goal < floor) goal = floor;
   }
   /* The soft limit wins over GOGC, keeping 3% (at least 1 MiB) of headroom, but never asks for a
@@ -314,7 +322,7 @@ static void step_mark_start(bool forced) {
   beskid_gc_stop_world(&ttsp);
   uint64_t t0 = beskid_os_monotonic_ns();
   stw_began_ns = t0;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_stopped("mark start");
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark start", true);
   atomic_store(&gc.marked_bytes, 0);
   atomic_store(&gc.marked_objects, 0);
   atomic_store(&gc.scan_done, 0);
@@ -379,7 +387,13 @@ static void step_mark_done(void) {
       t0 = beskid_os_monotonic_ns();
     }
     flush_threads(&m);
-    if (!beskid_gc_work_available()) break;
+    /* Grey entries dropped for want of a work block (mark.c) come back through a rescan of the
+     * marked heap, with the world stopped; a rescan that drops entries again asks for another. */
+    bool more = beskid_gc_work_available();
+    if (!more && beskid_gc_mark_recover_overflow(&m)) {
+      more = beskid_gc_work_available() || atomic_load(&gc.mark_overflow);
+    }
+    if (!more) break;
     if (stw_mode()) {
       beskid_gc_drain(&m, UINT64_MAX);
       beskid_gc_marker_flush(&m);
@@ -395,7 +409,7 @@ static void step_mark_done(void) {
   if ((gc.config.debug_flags & BESKID_GC_DEBUG_CHECKMARK) && !keep_all) {
     beskid_gc_checkmark_stopped();
   }
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_stopped("mark end");
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark end", true);
 
   /* Mark termination proper. */
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
@@ -439,7 +453,7 @@ static void step_sweep(void) {
   uint64_t t0 = beskid_os_monotonic_ns();
   beskid_gc_finish_sweep();
   cur.sweep_ns = beskid_os_monotonic_ns() - t0;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_heap("sweep end");
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("sweep end", false);
   atomic_store(&gc.phase, BESKID_GC_PHASE_IDLE);
   /* Keep the pages the next cycle will want (the goal, plus room for cached spans and a margin
    * against churning chunks through mimalloc); give the rest back. */
@@ -579,12 +593,24 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   if (config->gogc < BESKID_GC_GOGC_OFF) return BESKID_GC_INVALID;
   memset(&gc, 0, sizeof gc);
   gc.config = *config;
-  uint64_t reserve = config->reserve;
-  if (reserve == 0) {
-    reserve =
-        config->heap_max != 0 ? config->heap_max * 2 + (UINT64_C(512) << 20) : GC_DEFAULT_RESERVE;
+  /* An explicit reserve is taken as asked or refused. Otherwise: twice the cap plus slack (room
+   * for fragmentation and dedicated chunks), saturating, at most what any machine could give;
+   * if that much cannot be had the reservation halves until it fits, so a cap above what the
+   * machine can reserve means no cap beyond the arena. */
+  uint64_t reserve = config->reserve, floor = config->reserve;
+  if (reserve != 0) {
+    if (reserve > GC_RESERVE_MAX) return BESKID_GC_INVALID;
+  } else {
+    uint64_t cap = config->heap_max;
+    if (cap == 0)
+      reserve = GC_DEFAULT_RESERVE;
+    else if (cap > (GC_RESERVE_MAX - GC_RESERVE_SLACK) / 2)
+      reserve = GC_RESERVE_MAX;
+    else
+      reserve = cap * 2 + GC_RESERVE_SLACK;
+    floor = GC_RESERVE_MIN;
   }
-  beskid_gc_status st = beskid_gc_heap_init(reserve);
+  beskid_gc_status st = beskid_gc_heap_init(reserve, floor);
   if (st != BESKID_GC_OK) return st;
   beskid_gc_threads_init();
   beskid_gc_mark_init();
@@ -633,9 +659,9 @@ void beskid_gc_shutdown(void) {
     gc.threads = t->next;
     for (gc_root_block *b = t->roots, *prev; b != NULL; b = prev) {
       prev = b->prev;
-      free(b);
+      beskid_os_mem_free(b);
     }
-    free(t);
+    beskid_os_mem_free(t);
   }
   gc.initialized = false;
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);

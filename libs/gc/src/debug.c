@@ -11,10 +11,24 @@
  * - the oracle tells tests which objects are reachable without collecting anything. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* The tracer's tables could not grow: a debugging aid cannot go on without them. The failure
+ * goes to the out_of_memory hook (builtins: the out_of_memory trap), else it is fatal. */
+static void tracer_out_of_memory(const char *when, const char *what, size_t count, size_t size)
+    __attribute__((noreturn));
+static void tracer_out_of_memory(const char *when, const char *what, size_t count, size_t size) {
+  size_t bytes;
+  uint64_t requested = beskid_os_size_mul(count, size, &bytes) ? bytes : UINT64_MAX;
+  beskid_gc_record_failure(requested);
+  char line[256];
+  snprintf(line, sizeof line, "gc verify (%s): cannot allocate %llu bytes for its %s", when,
+           (unsigned long long)requested, what);
+  if (gc.config.out_of_memory != NULL) gc.config.out_of_memory(line, gc.config.log_context);
+  beskid_gc_fatal("%s", line);
+}
 
 void beskid_gc_fatal(const char *fmt, ...) {
   char line[512];
@@ -37,8 +51,9 @@ typedef struct tracer {
   void **stack;
   size_t sp;
   size_t stack_cap;
-  bool check_marked; /* every reachable object must be marked */
-  bool report;       /* log problems */
+  bool check_marked;         /* every reachable object must be marked */
+  bool check_unswept_marked; /* ...at least those in spans the sweep has not reached yet */
+  bool report;               /* log problems */
   const char *when;
   uint64_t problems;
 } tracer;
@@ -61,16 +76,17 @@ static size_t hash_ptr(uintptr_t p, size_t cap) {
 
 static bool set_insert(tracer *tr, uintptr_t p) {
   if ((tr->set_count + 1) * 2 > tr->set_cap) {
-    size_t cap = tr->set_cap ? tr->set_cap * 2 : 1024;
-    uintptr_t *grown = calloc(cap, sizeof *grown);
-    if (grown == NULL) beskid_gc_fatal("gc verify: out of memory");
+    size_t cap = 1024;
+    if (tr->set_cap != 0 && __builtin_mul_overflow(tr->set_cap, 2, &cap)) cap = SIZE_MAX;
+    uintptr_t *grown = beskid_os_mem_alloc(cap, sizeof *grown);
+    if (grown == NULL) tracer_out_of_memory(tr->when, "visited set", cap, sizeof *grown);
     for (size_t i = 0; i < tr->set_cap; i++) {
       if (tr->set[i] == 0) continue;
       size_t h = hash_ptr(tr->set[i], cap);
       while (grown[h] != 0) h = (h + 1) & (cap - 1);
       grown[h] = tr->set[i];
     }
-    free(tr->set);
+    beskid_os_mem_free(tr->set);
     tr->set = grown;
     tr->set_cap = cap;
   }
@@ -96,9 +112,10 @@ static bool set_contains(const tracer *tr, uintptr_t p) {
 
 static void stack_push(tracer *tr, void *obj) {
   if (tr->sp == tr->stack_cap) {
-    size_t cap = tr->stack_cap ? tr->stack_cap * 2 : 1024;
-    void **grown = realloc(tr->stack, cap * sizeof *grown);
-    if (grown == NULL) beskid_gc_fatal("gc verify: out of memory");
+    size_t cap = 1024;
+    if (tr->stack_cap != 0 && __builtin_mul_overflow(tr->stack_cap, 2, &cap)) cap = SIZE_MAX;
+    void **grown = beskid_os_mem_resize(tr->stack, cap, sizeof *grown);
+    if (grown == NULL) tracer_out_of_memory(tr->when, "stack", cap, sizeof *grown);
     tr->stack = grown;
     tr->stack_cap = cap;
   }
@@ -121,6 +138,13 @@ static void visit(tracer *tr, void *ptr, const void *from) {
   if (!allocated) problem(tr, "reachable object %p (from %p) is not allocated", obj, from);
   if (tr->check_marked && !gc_span_marked(s, i)) {
     problem(tr, "reachable object %p (from %p) was not marked", obj, from);
+  } else if (tr->check_unswept_marked && !gc_span_marked(s, i) &&
+             atomic_load_explicit(&s->sweepgen, memory_order_relaxed) !=
+                 atomic_load(&gc.sweepgen)) {
+    problem(tr,
+            "reachable object %p (from %p) is unmarked in an unswept span: the sweep would "
+            "free it",
+            obj, from);
   }
   const beskid_type_t *type = ((beskid_header_t *)obj)->type;
   if (type == &beskid_obj_array_type) {
@@ -162,7 +186,10 @@ static void for_each_root(tracer *tr, root_fn fn) {
     }
   }
   beskid_os_mutex_lock(&gc.roots_lock);
-  for (size_t i = 0; i < gc.global_count; i++) fn(tr, *gc.globals[i], gc.globals[i]);
+  for (size_t r = 0; r < gc.global_ranges; r++) {
+    const gc_global_range *g = &gc.globals[r];
+    for (size_t i = 0; i < g->count; i++) fn(tr, g->slots[i], &g->slots[i]);
+  }
   beskid_os_mutex_unlock(&gc.roots_lock);
   beskid_gc_for_each_handle(visit_handle, tr);
 }
@@ -178,8 +205,8 @@ static void trace_all(tracer *tr) {
 }
 
 static void tracer_free(tracer *tr) {
-  free(tr->set);
-  free(tr->stack);
+  beskid_os_mem_free(tr->set);
+  beskid_os_mem_free(tr->stack);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -190,7 +217,7 @@ typedef struct span_check {
   uint64_t objects;
   uint64_t bytes;
   uint32_t sweepgen;
-  bool expect_clear_marks;
+  bool marking; /* mark bits may be set anywhere; otherwise only in unswept spans */
 } span_check;
 
 static void check_span(gc_span *s, void *context) {
@@ -219,9 +246,12 @@ static void check_span(gc_span *s, void *context) {
   } else {
     slot_bytes = (uint64_t)s->npages << GC_PAGE_SHIFT;
   }
+  /* Outside marking, only a span the sweep has not reached yet holds marks (the last mark's
+   * result, which its sweep turns into alloc bits); a swept span has none. Its alloc bits are
+   * still the previous cycle's then, and they are what heap_bytes counts until it is swept. */
+  bool marks_allowed = sc->marking || sg != sc->sweepgen;
   for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++) {
-    uint64_t valid =
-        (s->nelems >= w * 64 + 64) ? UINT64_MAX : (UINT64_C(1) << (s->nelems - w * 64)) - 1;
+    uint64_t valid = gc_span_valid_bits(s, w);
     uint64_t alloc = __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED);
     if ((alloc | valid) != UINT64_MAX)
       problem(tr, "span %p: slots past the end look free", (void *)s);
@@ -229,7 +259,8 @@ static void check_span(gc_span *s, void *context) {
     sc->objects += n;
     sc->bytes += n * slot_bytes;
     uint64_t marks = atomic_load(&s->mark_bits[w]);
-    if (sc->expect_clear_marks && marks != 0) problem(tr, "span %p has mark bits set", (void *)s);
+    if (!marks_allowed && marks != 0) problem(tr, "swept span %p has mark bits set", (void *)s);
+    if ((marks & ~valid) != 0) problem(tr, "span %p has marks past its last slot", (void *)s);
   }
 }
 
@@ -242,7 +273,7 @@ uint64_t beskid_gc_verify_stopped(const char *when) {
   sc.tr = &tr;
   sc.sweepgen = atomic_load(&gc.sweepgen);
   uint32_t phase = atomic_load(&gc.phase);
-  sc.expect_clear_marks = phase != BESKID_GC_PHASE_MARKING;
+  sc.marking = phase == BESKID_GC_PHASE_MARKING;
   beskid_gc_for_each_span(check_span, &sc);
   /* Cached spans count their free slots as allocated. */
   uint64_t cached_objects = 0, cached_bytes = 0;
@@ -258,9 +289,22 @@ uint64_t beskid_gc_verify_stopped(const char *when) {
             (unsigned long long)(sc.objects + cached_objects));
   }
   tr.check_marked = false;
+  /* While sweeping, the last mark must have found everything reachable, unless that cycle's
+   * marks were declared incomplete (its sweep then frees nothing). */
+  tr.check_unswept_marked = phase == BESKID_GC_PHASE_SWEEPING &&
+                            !atomic_load_explicit(&gc.marks_incomplete, memory_order_relaxed);
   trace_all(&tr);
   tracer_free(&tr);
   return tr.problems;
+}
+
+/* The verifier as the debug mode runs it at phase boundaries: a problem is fatal. */
+void beskid_gc_verify_or_die(const char *when, bool world_stopped) {
+  uint64_t n = world_stopped ? beskid_gc_verify_stopped(when) : beskid_gc_verify_heap(when);
+  if (n != 0) {
+    beskid_gc_fatal("gc verify (%s): the heap is unsound (%llu problems, listed above)", when,
+                    (unsigned long long)n);
+  }
 }
 
 uint64_t beskid_gc_verify_heap(const char *when) {

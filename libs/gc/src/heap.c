@@ -1,7 +1,8 @@
 /* heap.c — where GC memory comes from: the arena, chunks of pages from mimalloc, spans carved
  * out of chunks, the page table, size classes and the central span lists.
  *
- * Memory path: at start-up one exclusive mimalloc arena is reserved (address space only), so
+ * Memory path: at start-up one exclusive mimalloc arena is reserved (address space only; when
+ * the machine will not grant the size asked for, the largest half, quarter, ... of it), so
  * every byte of the GC heap lies in [arena_base, arena_base + arena_size) and a flat page table
  * maps each 8 KiB page of it to the span using it. Spans need pages; pages come in chunks of
  * 1 MiB, allocated (zeroed) from the calling thread's mimalloc heap in that arena and aligned
@@ -18,7 +19,6 @@
  *   its pages are reused, so a reader that finds a span through the table sees it whole;
  * - `dirty` pages have held objects before: a span built on them must zero slots it hands out;
  * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -73,7 +73,7 @@ static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1];           /* sizes ≤ 32 K
 static void size_classes_init(void) {
   uint32_t n = 1, size = 16;
   while (size <= GC_SMALL_MAX) {
-    if (n >= GC_SIZE_CLASSES) beskid_os_abort(); /* the table and GC_SIZE_CLASSES disagree */
+    if (n >= GC_SIZE_CLASSES) beskid_gc_fatal("gc: more size classes than GC_SIZE_CLASSES");
     gc_size_class *c = &beskid_gc_size_classes[n++];
     c->size = size;
     uint32_t pages = 1;
@@ -84,7 +84,7 @@ static void size_classes_init(void) {
     uint32_t step = size < 256 ? 16 : (uint32_t)1 << (31 - __builtin_clz(size) - 2);
     size += step;
   }
-  if (n != GC_SIZE_CLASSES) beskid_os_abort();
+  if (n != GC_SIZE_CLASSES) beskid_gc_fatal("gc: fewer size classes than GC_SIZE_CLASSES");
   for (uint32_t s = 0, cl = 1; s <= 1024; s += GC_GRANULE) {
     while (beskid_gc_size_classes[cl].size < s) cl++;
     class_by_16[s / GC_GRANULE] = (uint8_t)cl;
@@ -103,22 +103,40 @@ uint32_t beskid_gc_size_to_class(uint64_t size) {
 /* ------------------------------------------------------------------------------------------ */
 /* Arena and page table */
 
-beskid_gc_status beskid_gc_heap_init(uint64_t reserve) {
+beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor) {
   size_classes_init();
+  if (floor == 0 || floor > reserve || reserve > GC_RESERVE_MAX) return BESKID_GC_INVALID;
+  /* mimalloc reserves whole arena blocks; the page table must cover all of them. */
+  reserve = (reserve + GC_RESERVE_MIN - 1) & ~(GC_RESERVE_MIN - 1);
+  floor = (floor + GC_RESERVE_MIN - 1) & ~(GC_RESERVE_MIN - 1);
+  /* Both the page table (1/1024 of the arena, mapped without a swap reservation, which a
+   * strict overcommit policy may still refuse) and the arena (address space only) can fail for
+   * the process's limits (ulimit -v) or the address space itself; a smaller try may succeed.
+   * The table comes first: an arena cannot be given back once reserved. */
   mi_arena_id_t id;
-  if (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) != 0) {
-    return BESKID_GC_OUT_OF_MEMORY;
+  void *table;
+  size_t table_bytes;
+  for (;;) {
+    table_bytes = (size_t)(reserve >> GC_PAGE_SHIFT) * sizeof(gc_span *);
+    table = beskid_os_vm_map(table_bytes);
+    if (table != NULL) {
+      if (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) == 0) break;
+      beskid_os_vm_release(table, table_bytes);
+    }
+    if (reserve / 2 < floor) return BESKID_GC_OUT_OF_MEMORY;
+    reserve = (reserve / 2) & ~(GC_RESERVE_MIN - 1);
   }
   size_t size = 0;
   void *base = mi_arena_area(id, &size);
-  if (base == NULL || size == 0) return BESKID_GC_OUT_OF_MEMORY;
-  uint64_t pages = size >> GC_PAGE_SHIFT;
-  void *table = beskid_os_vm_map(pages * sizeof(gc_span *));
-  if (table == NULL) return BESKID_GC_OUT_OF_MEMORY;
+  if (base == NULL || size == 0 || size > reserve) {
+    beskid_os_vm_release(table, table_bytes);
+    return BESKID_GC_OUT_OF_MEMORY;
+  }
   gc.arena_id = id;
   gc.arena_base = (uintptr_t)base;
   gc.arena_size = size;
   gc.page_table = table;
+  gc.page_table_bytes = table_bytes;
   beskid_os_mutex_init(&gc.heap_lock);
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) beskid_os_mutex_init(&gc.central[i].lock);
   beskid_os_mutex_init(&gc.large.lock);
@@ -130,13 +148,13 @@ void beskid_gc_heap_shutdown(void) {
     next = c->next;
     tsan_release(c->block);
     mi_free(c->block);
-    free(c);
+    beskid_os_mem_free(c);
   }
   gc.chunks = NULL;
   gc.avail_chunks = NULL;
   for (gc_span *s = gc.free_spans, *next; s != NULL; s = next) {
     next = s->next;
-    free(s);
+    beskid_os_mem_free(s);
   }
   gc.free_spans = NULL;
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
@@ -146,7 +164,7 @@ void beskid_gc_heap_shutdown(void) {
   }
   memset(&gc.large.full, 0, sizeof gc.large.full);
   beskid_os_mutex_destroy(&gc.large.lock);
-  beskid_os_vm_release(gc.page_table, (gc.arena_size >> GC_PAGE_SHIFT) * sizeof(gc_span *));
+  beskid_os_vm_release(gc.page_table, gc.page_table_bytes);
   gc.page_table = NULL;
   gc.committed_bytes = 0;
   beskid_os_mutex_destroy(&gc.heap_lock);
@@ -195,7 +213,8 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   void *block = dedicated ? mi_heap_zalloc(heap, want) : mi_heap_malloc(heap, want);
   if (block == NULL) return NULL;
   tsan_acquire(block);
-  gc_chunk *c = calloc(1, sizeof *c); /* metadata comes from libc: only objects use mimalloc */
+  /* Metadata comes from the C allocator: only objects use mimalloc. */
+  gc_chunk *c = beskid_os_mem_alloc(1, sizeof *c);
   if (c == NULL) {
     mi_free(block);
     return NULL;
@@ -243,7 +262,7 @@ static void chunk_unlink(gc_chunk *c) {
 static void chunk_free(gc_chunk *c) {
   tsan_release(c->block);
   mi_free(c->block);
-  free(c);
+  beskid_os_mem_free(c);
 }
 
 static void chunk_release(gc_chunk *c) {
@@ -270,7 +289,7 @@ static gc_span *span_struct_new(void) {
   if (s != NULL) {
     gc.free_spans = s->next;
   } else {
-    s = aligned_alloc(64, (sizeof *s + 63) & ~(size_t)63);
+    s = beskid_os_mem_aligned(64, sizeof *s);
     if (s == NULL) return NULL;
   }
   memset(s, 0, sizeof *s);
@@ -326,6 +345,14 @@ fail:
   return NULL;
 }
 
+/* Slots past nelems never exist: their alloc bits are set from the span's creation on, so that
+ * allocation never hands them out and every reader (sweeper, verifier) sees one shape of bitmap
+ * for small and large spans alike. Object slots start clear: the allocator sets their bits. */
+static void mark_slots_past_end(gc_span *s) {
+  uint32_t last = (s->nelems - 1) / 64;
+  s->alloc_bits[last] = ~gc_span_valid_bits(s, last);
+}
+
 void beskid_gc_span_init_small(gc_span *s, uint32_t span_class) {
   const gc_size_class *c = &beskid_gc_size_classes[span_class >> 1];
   s->span_class = (uint8_t)span_class;
@@ -334,6 +361,7 @@ void beskid_gc_span_init_small(gc_span *s, uint32_t span_class) {
   s->nelems = c->nelems;
   s->limit = s->base + (uintptr_t)c->nelems * c->size;
   s->div_magic = (uint32_t)(UINT32_MAX / c->size + 1);
+  mark_slots_past_end(s);
   atomic_store_explicit(&s->sweepgen, atomic_load(&gc.sweepgen), memory_order_relaxed);
   page_table_set(s->base, s->npages, s);
 }
@@ -345,6 +373,7 @@ void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan) {
   s->nelems = 1;
   s->limit = s->base + size;
   s->div_magic = 0; /* every offset is object 0 */
+  mark_slots_past_end(s);
   atomic_store_explicit(&s->sweepgen, atomic_load(&gc.sweepgen), memory_order_relaxed);
   page_table_set(s->base, s->npages, s);
 }

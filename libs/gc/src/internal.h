@@ -48,7 +48,10 @@ enum gc_span_state {
  * setting the bit as it goes. Invariants:
  * - `sweepgen` == gc.sweepgen - 2: not swept since the last mark (alloc_bits is stale);
  *   == gc.sweepgen - 1: being swept by whoever won the CAS; == gc.sweepgen: swept.
- * - mark_bits are all zero outside the mark phase (sweeping clears them).
+ * - mark_bits are all zero outside the mark phase, except in spans not swept yet (sweeping
+ *   clears them).
+ * - The alloc bits of slots past nelems are set from the span's creation on, for small and
+ *   large spans alike; their mark bits are never set.
  * - A span cached by a thread for allocation is swept and in no central list.
  * - The page table maps every page of the span to it while state != GC_SPAN_FREE. */
 typedef struct gc_span {
@@ -82,6 +85,14 @@ static inline uint32_t gc_popcount(uint64_t x) {
   x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
   return (uint32_t)((x * UINT64_C(0x0101010101010101)) >> 56);
 #endif
+}
+
+/* Bits of bitmap word `w` that are real object slots (slots past nelems never exist; their alloc
+ * bits are always set). */
+static inline uint64_t gc_span_valid_bits(const gc_span *s, uint32_t w) {
+  uint32_t first = w * 64;
+  if (s->nelems >= first + 64) return UINT64_MAX;
+  return (UINT64_C(1) << (s->nelems - first)) - 1;
 }
 
 static inline bool gc_span_noscan(const gc_span *s) { return (s->span_class & 1u) != 0; }
@@ -226,6 +237,15 @@ typedef struct gc_marker {
 } gc_marker;
 
 /* ------------------------------------------------------------------------------------------ */
+/* Roots (roots.c)                                                                            */
+
+/* Global slots registered by one beskid_gc_register_globals() call. */
+typedef struct gc_global_range {
+  void **slots;
+  size_t count; /* ≤ BESKID_GC_GLOBALS_MAX; slots + count does not wrap */
+} gc_global_range;
+
+/* ------------------------------------------------------------------------------------------ */
 /* The collector's global state (one per process)                                             */
 
 typedef struct gc_global {
@@ -237,6 +257,7 @@ typedef struct gc_global {
   uintptr_t arena_base;
   uintptr_t arena_size;
   gc_span *_Atomic *page_table; /* one entry per page of the arena */
+  size_t page_table_bytes;      /* its mapping's size */
 
   /* The page heap: chunks of pages from mimalloc, spans carved from them (heap.c). */
   beskid_os_mutex_t heap_lock;
@@ -287,12 +308,15 @@ typedef struct gc_global {
   _Atomic bool marks_incomplete;    /* ...in a cycle without the insertion half: its sweep frees
                                        nothing (stable from termination to the next mark start) */
   uint64_t last_scan_work;          /* bytes the last cycle scanned in all (pacer input) */
+  _Atomic bool mark_overflow;       /* a grey entry was dropped for want of a work block */
+  uint64_t mark_overflow_rescans;   /* recoveries (heap rescans) since init; for tests */
 
-  /* Global roots and handles (roots.c). */
+  /* Global roots and handles (roots.c): one entry per registration, so registering n slots
+   * costs one entry, not n. */
   beskid_os_mutex_t roots_lock;
-  void ***globals;
-  size_t global_count;
-  size_t global_cap;
+  gc_global_range *globals;
+  size_t global_ranges;   /* entries used */
+  size_t global_capacity; /* entries allocated */
 
   /* Pacing and accounting (collector.c). All in bytes. */
   _Atomic uint64_t heap_bytes; /* bytes in allocated, unswept objects */
@@ -330,7 +354,13 @@ extern gc_global beskid_gc;
 /* Functions shared between files                                                             */
 
 /* heap.c */
-beskid_gc_status beskid_gc_heap_init(uint64_t reserve);
+/* Most address space the heap reserves (64 TiB, half of a 47-bit user address space), and the
+ * least it accepts when a larger reservation fails (one mimalloc arena block). */
+#define GC_RESERVE_MAX (UINT64_C(1) << 46)
+#define GC_RESERVE_MIN (UINT64_C(64) << 20)
+/* Reserves the arena: `reserve` bytes, or failing that the largest half, quarter, ... of it that
+ * is at least `floor`. */
+beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor);
 void beskid_gc_heap_shutdown(void);
 gc_span *beskid_gc_span_alloc(gc_thread *t, uint32_t npages);
 void beskid_gc_span_free(gc_span *s);
@@ -350,6 +380,9 @@ static inline gc_span *beskid_gc_span_of(uintptr_t addr) {
 void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
 
 /* alloc.c */
+/* Records why an allocation (of the heap or of the collector's own tables) failed: `requested`
+ * bytes, with the heap's figures, for beskid_gc_last_failure(). */
+void beskid_gc_record_failure(uint64_t requested);
 void beskid_gc_release_caches(gc_thread *t);
 void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
 void beskid_gc_premark_caches(gc_thread *t);
@@ -377,6 +410,9 @@ bool beskid_gc_work_available(void);
 void beskid_gc_flush_barrier_buffer(gc_thread *t);
 void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t);
 void beskid_gc_scan_global_roots(gc_marker *m);
+/* With the world stopped: if grey entries were dropped (gc.mark_overflow), rescans every marked
+ * object so that what they pointed to is grey again; returns whether it did. */
+bool beskid_gc_mark_recover_overflow(gc_marker *m);
 
 /* sweep.c */
 bool beskid_gc_sweep_one(void);
@@ -391,6 +427,7 @@ void beskid_gc_for_each_handle(void (*fn)(void *object, void *context), void *co
 /* debug.c (the world must be stopped for the *_stopped functions) */
 uint64_t beskid_gc_verify_stopped(const char *when);
 uint64_t beskid_gc_verify_heap(const char *when);
+void beskid_gc_verify_or_die(const char *when, bool world_stopped);
 void beskid_gc_checkmark_stopped(void);
 void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

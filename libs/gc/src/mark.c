@@ -11,9 +11,18 @@
  * the next element to scan ("oblet", at most GC_OBLET_BYTES per entry), so one huge array never
  * holds a marker for long.
  *
+ * Running out of blocks: blocks come from the C allocator, and GC_RESERVE_BLOCKS more are static,
+ * in the pool from the start, so marking never needs memory to make progress. When a marker
+ * needs an empty block and none can be had, it drops the grey entry it was pushing and raises
+ * gc.mark_overflow: the object stays marked but unscanned ("mark stack overflow"). Before marking
+ * may terminate, the driver recovers with the world stopped (beskid_gc_mark_recover_overflow):
+ * it rescans every marked object of the heap, which greys whatever the dropped entries pointed
+ * to, and marking goes on. Each recovery that follows a drop marks at least one more object, so
+ * marking terminates with every reachable object marked, however little memory is left.
+ *
  * Invariants:
  * - only the marker whose atomic OR set an object's mark bit pushes it (each object is scanned
- *   at most once per cycle);
+ *   at most once per cycle, except by an overflow recovery, which rescans);
  * - a marker's block is flushed to the pool before the marker stops working, so at a stopped
  *   world every grey object is in the pool or in a thread's barrier buffer;
  * - while marking, the barrier shades the overwritten pointer before the store (deletion half),
@@ -21,7 +30,6 @@
  *   the stored pointer is shaded too (insertion half) only in the cycles that need it (see
  *   "Write barrier" below).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -31,13 +39,24 @@
 /* ------------------------------------------------------------------------------------------ */
 /* The work pool (gc.work_lock) */
 
+/* Blocks that need no allocation: enough for markers to keep working (each holds one block at a
+ * time) when the C allocator has nothing left. They circulate like the others and are never
+ * freed. */
+#define GC_RESERVE_BLOCKS 8u
+static gc_work_block reserve_blocks[GC_RESERVE_BLOCKS];
+
+static bool is_reserve_block(const gc_work_block *b) {
+  return b >= reserve_blocks && b < reserve_blocks + GC_RESERVE_BLOCKS;
+}
+
+/* An empty block from the pool, else a new one; NULL when neither can be had. */
 static gc_work_block *block_get_empty(void) {
   beskid_os_mutex_lock(&gc.work_lock);
   gc_work_block *b = gc.empty_blocks;
   if (b != NULL) gc.empty_blocks = b->next;
   beskid_os_mutex_unlock(&gc.work_lock);
   if (b == NULL) {
-    b = malloc(sizeof *b);
+    b = beskid_os_mem_alloc(1, sizeof *b);
     if (b == NULL) return NULL;
   }
   b->next = NULL;
@@ -76,16 +95,24 @@ bool beskid_gc_work_available(void) {
   return any;
 }
 
-void beskid_gc_mark_init(void) { beskid_os_mutex_init(&gc.work_lock); }
+void beskid_gc_mark_init(void) {
+  beskid_os_mutex_init(&gc.work_lock);
+  atomic_store(&gc.mark_overflow, false);
+  for (uint32_t i = 0; i < GC_RESERVE_BLOCKS; i++) {
+    reserve_blocks[i].count = 0;
+    reserve_blocks[i].next = gc.empty_blocks;
+    gc.empty_blocks = &reserve_blocks[i];
+  }
+}
 
 void beskid_gc_mark_shutdown(void) {
   for (gc_work_block *b = gc.full_blocks, *n; b != NULL; b = n) {
     n = b->next;
-    free(b);
+    if (!is_reserve_block(b)) beskid_os_mem_free(b);
   }
   for (gc_work_block *b = gc.empty_blocks, *n; b != NULL; b = n) {
     n = b->next;
-    free(b);
+    if (!is_reserve_block(b)) beskid_os_mem_free(b);
   }
   gc.full_blocks = gc.empty_blocks = NULL;
   gc.full_count = 0;
@@ -107,12 +134,20 @@ void beskid_gc_marker_flush(gc_marker *m) {
   m->marked_bytes = m->marked_objects = 0;
 }
 
+/* Greys `entry` (a marked object, or an array continuation). Without a block to hold it, drops
+ * it and raises the overflow flag: the entry's object is marked, so the recovery rescan finds it.
+ * Relaxed: the flag is read by the driver with the world stopped, and the handshake that stops
+ * the world orders this store before that read. */
 static void push(gc_marker *m, void *entry) {
   gc_work_block *b = m->block;
   if (b == NULL || b->count == GC_WORK_ENTRIES) {
+    gc_work_block *fresh = block_get_empty();
+    if (fresh == NULL) {
+      atomic_store_explicit(&gc.mark_overflow, true, memory_order_relaxed);
+      return;
+    }
     if (b != NULL) block_put(b);
-    b = m->block = block_get_empty();
-    if (b == NULL) abort(); /* the runtime's own memory is exhausted: nothing sane remains */
+    b = m->block = fresh;
   }
   b->objects[b->count++] = entry;
 }
@@ -261,6 +296,36 @@ bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Overflow recovery */
+
+/* Rescans every marked, allocated object of a span that holds pointers. A marked slot whose
+ * header has no descriptor is a slot of a cached run not handed out yet (zeroed, allocated
+ * black): there is nothing in it to scan. */
+static void rescan_span(gc_span *s, void *context) {
+  gc_marker *m = context;
+  if (gc_span_noscan(s)) return;
+  for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++) {
+    uint64_t bits = atomic_load_explicit(&s->mark_bits[w], memory_order_relaxed) &
+                    __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED) & gc_span_valid_bits(s, w);
+    while (bits != 0) {
+      uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+      bits &= bits - 1;
+      void *obj = (void *)(s->base + (uintptr_t)i * s->elem_size);
+      if (((beskid_header_t *)obj)->type == NULL) continue;
+      m->scanned_bytes += scan_object(m, obj);
+    }
+  }
+}
+
+bool beskid_gc_mark_recover_overflow(gc_marker *m) {
+  if (!atomic_exchange_explicit(&gc.mark_overflow, false, memory_order_relaxed)) return false;
+  gc.mark_overflow_rescans++;
+  beskid_gc_for_each_span(rescan_span, m);
+  beskid_gc_marker_flush(m);
+  return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Write barrier */
 
 void beskid_gc_flush_barrier_buffer(gc_thread *t) {
@@ -342,7 +407,10 @@ static void shade_handle(void *object, void *context) { beskid_gc_shade(context,
 
 void beskid_gc_scan_global_roots(gc_marker *m) {
   beskid_os_mutex_lock(&gc.roots_lock);
-  for (size_t i = 0; i < gc.global_count; i++) shade_slot(m, gc.globals[i]);
+  for (size_t r = 0; r < gc.global_ranges; r++) {
+    const gc_global_range *g = &gc.globals[r];
+    for (size_t i = 0; i < g->count; i++) shade_slot(m, &g->slots[i]);
+  }
   beskid_os_mutex_unlock(&gc.roots_lock);
   beskid_gc_for_each_handle(shade_handle, m);
 }

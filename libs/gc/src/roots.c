@@ -9,9 +9,13 @@
  * the +1 keeps 0 free as the failure value, and releasing bumps the slot's generation (never to
  * 0), so a stale copy no longer matches. Everything about handles happens under gc.roots_lock.
  *
+ * Global slots are kept as one (slots, count) range per registration: registering costs one
+ * table entry whatever the count, the count is bounded (BESKID_GC_GLOBALS_MAX) and the range may
+ * not wrap the address space, and the table's growth is overflow-checked.
+ *
  * Anything that becomes a root while marking is shaded at once, so the snapshot the mark started
- * from never misses it. */
-#include <stdlib.h>
+ * from never misses it. Every table here comes from beskid_os_mem_*; a failure to grow one is
+ * recorded (beskid_gc_last_failure) and returned, never half-applied. */
 #include <string.h>
 
 #include "internal.h"
@@ -24,8 +28,11 @@ beskid_gc_status beskid_gc_register_root(beskid_gc_thread_t *pt, void **slot) {
   gc_thread *t = gc_thread_of(pt);
   gc_root_block *b = t->roots;
   if (b == NULL || b->used == GC_ROOT_BLOCK) {
-    gc_root_block *nb = malloc(sizeof *nb);
-    if (nb == NULL) return BESKID_GC_OUT_OF_MEMORY;
+    gc_root_block *nb = beskid_os_mem_alloc(1, sizeof *nb);
+    if (nb == NULL) {
+      beskid_gc_record_failure(sizeof *nb);
+      return BESKID_GC_OUT_OF_MEMORY;
+    }
     nb->prev = b;
     nb->used = 0;
     t->roots = b = nb;
@@ -56,7 +63,7 @@ beskid_gc_status beskid_gc_unregister_root(beskid_gc_thread_t *pt, void **slot) 
   }
   if (--top->used == 0) {
     t->roots = top->prev;
-    free(top);
+    beskid_os_mem_free(top);
   }
   t->root_count--;
   return BESKID_GC_OK;
@@ -73,22 +80,41 @@ static void shade_now(void *object) {
   beskid_gc_marker_flush(&m);
 }
 
+/* The table of registrations doubles as it fills; the doubling and the byte size are checked,
+ * so no count can make it shorter than what is written into it. */
+static bool globals_reserve_one(void) {
+  if (gc.global_ranges < gc.global_capacity) return true;
+  size_t cap = gc.global_capacity ? gc.global_capacity : 16;
+  if (gc.global_capacity != 0 && __builtin_mul_overflow(gc.global_capacity, 2, &cap)) {
+    beskid_gc_record_failure(UINT64_MAX);
+    return false;
+  }
+  gc_global_range *grown = beskid_os_mem_resize(gc.globals, cap, sizeof *grown);
+  if (grown == NULL) {
+    size_t bytes;
+    beskid_gc_record_failure(beskid_os_size_mul(cap, sizeof *grown, &bytes) ? bytes : SIZE_MAX);
+    return false;
+  }
+  gc.globals = grown;
+  gc.global_capacity = cap;
+  return true;
+}
+
 beskid_gc_status beskid_gc_register_globals(void **slots, size_t count) {
   if (!gc.initialized) return BESKID_GC_BAD_STATE;
   if (slots == NULL && count != 0) return BESKID_GC_INVALID;
-  beskid_os_mutex_lock(&gc.roots_lock);
-  if (gc.global_count + count > gc.global_cap) {
-    size_t cap = gc.global_cap ? gc.global_cap : 64;
-    while (cap < gc.global_count + count) cap *= 2;
-    void ***grown = realloc(gc.globals, cap * sizeof *grown);
-    if (grown == NULL) {
-      beskid_os_mutex_unlock(&gc.roots_lock);
-      return BESKID_GC_OUT_OF_MEMORY;
-    }
-    gc.globals = grown;
-    gc.global_cap = cap;
+  if (count == 0) return BESKID_GC_OK;
+  size_t bytes;
+  if (count > BESKID_GC_GLOBALS_MAX || !beskid_os_size_mul(count, sizeof *slots, &bytes) ||
+      (uintptr_t)slots > UINTPTR_MAX - bytes) {
+    return BESKID_GC_INVALID;
   }
-  for (size_t i = 0; i < count; i++) gc.globals[gc.global_count++] = &slots[i];
+  beskid_os_mutex_lock(&gc.roots_lock);
+  if (!globals_reserve_one()) {
+    beskid_os_mutex_unlock(&gc.roots_lock);
+    return BESKID_GC_OUT_OF_MEMORY;
+  }
+  gc.globals[gc.global_ranges++] = (gc_global_range){slots, count};
   beskid_os_mutex_unlock(&gc.roots_lock);
   for (size_t i = 0; i < count; i++) shade_now(__atomic_load_n(&slots[i], __ATOMIC_RELAXED));
   return BESKID_GC_OK;
@@ -114,13 +140,26 @@ static handle_slot *handle_at(uint32_t index) {
   return &handle_blocks[index / HANDLE_BLOCK][index % HANDLE_BLOCK];
 }
 
+/* Adds a block of free handles. Indices stay below 2^32 - 1 (a handle keeps index + 1 in its low
+ * 32 bits), which bounds the block count and keeps every size below computable. On failure the
+ * failure is recorded (requested bytes) and nothing changes but the index's capacity. */
 static bool handles_grow(void) {
-  if (handle_block_count >= UINT32_MAX / HANDLE_BLOCK - 1) return false;
-  handle_slot **blocks = realloc(handle_blocks, (handle_block_count + 1) * sizeof *blocks);
-  if (blocks == NULL) return false;
+  if (handle_block_count >= UINT32_MAX / HANDLE_BLOCK - 1) {
+    beskid_gc_record_failure(sizeof(handle_slot) * HANDLE_BLOCK);
+    return false;
+  }
+  handle_slot **blocks =
+      beskid_os_mem_resize(handle_blocks, (size_t)handle_block_count + 1, sizeof *blocks);
+  if (blocks == NULL) {
+    beskid_gc_record_failure(((uint64_t)handle_block_count + 1) * sizeof *blocks);
+    return false;
+  }
   handle_blocks = blocks;
-  handle_slot *b = malloc(HANDLE_BLOCK * sizeof *b);
-  if (b == NULL) return false;
+  handle_slot *b = beskid_os_mem_alloc(HANDLE_BLOCK, sizeof *b);
+  if (b == NULL) {
+    beskid_gc_record_failure(HANDLE_BLOCK * sizeof *b);
+    return false;
+  }
   uint32_t first = handle_block_count * HANDLE_BLOCK;
   for (uint32_t i = 0; i < HANDLE_BLOCK; i++) {
     b[i].object = NULL;
@@ -204,15 +243,15 @@ void beskid_gc_for_each_handle(void (*fn)(void *object, void *context), void *co
 }
 
 void beskid_gc_roots_shutdown(void) {
-  for (uint32_t b = 0; b < handle_block_count; b++) free(handle_blocks[b]);
-  free(handle_blocks);
+  for (uint32_t b = 0; b < handle_block_count; b++) beskid_os_mem_free(handle_blocks[b]);
+  beskid_os_mem_free(handle_blocks);
   handle_blocks = NULL;
   handle_block_count = 0;
   handle_free_head = 0;
   handles_live = 0;
-  free(gc.globals);
+  beskid_os_mem_free(gc.globals);
   gc.globals = NULL;
-  gc.global_count = gc.global_cap = 0;
+  gc.global_ranges = gc.global_capacity = 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

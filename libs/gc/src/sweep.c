@@ -44,8 +44,7 @@ void beskid_gc_sweep_span(gc_span *s) {
   bool clobber = (gc.config.debug_flags & BESKID_GC_DEBUG_CLOBBER) != 0;
   bool keep_all = atomic_load_explicit(&gc.marks_incomplete, memory_order_relaxed);
   for (uint32_t w = 0; w < words; w++) {
-    uint64_t valid =
-        (s->nelems >= w * 64 + 64) ? UINT64_MAX : (UINT64_C(1) << (s->nelems - w * 64)) - 1;
+    uint64_t valid = gc_span_valid_bits(s, w);
     uint64_t alloc = s->alloc_bits[w] & valid;
     uint64_t marks =
         keep_all ? alloc : atomic_load_explicit(&s->mark_bits[w], memory_order_relaxed) & valid;

@@ -22,7 +22,6 @@
  * While the world is stopped, threads_lock is free: stopped threads wait on threads_cond. The
  * thread list changes only under threads_lock and only while no stop is requested (attach and
  * detach wait for the restart), so the driver of a pause can walk it without the lock. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -94,11 +93,15 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   if (!gc.initialized) return NULL;
   if (current_thread != NULL) return &current_thread->pub;
   beskid_os_once(&exit_key_once, exit_key_init);
-  gc_thread *t = calloc(1, sizeof *t);
-  if (t == NULL) return NULL;
+  gc_thread *t = beskid_os_mem_alloc(1, sizeof *t);
+  if (t == NULL) {
+    beskid_gc_record_failure(sizeof *t);
+    return NULL;
+  }
   t->mi_heap = mi_heap_new_in_arena(gc.arena_id);
   if (t->mi_heap == NULL) {
-    free(t);
+    beskid_os_mem_free(t);
+    beskid_gc_record_failure(sizeof *t); /* the context could not be completed */
     return NULL;
   }
   beskid_gc_caches_init(t);
@@ -156,12 +159,12 @@ void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
   beskid_os_mutex_unlock(&gc.threads_lock);
   for (gc_root_block *b = t->roots, *prev; b != NULL; b = prev) {
     prev = b->prev;
-    free(b);
+    beskid_os_mem_free(b);
   }
   /* mimalloc moves the heap's pages to the thread's backing heap; the chunks in them stay
    * valid and are freed by whichever thread releases them. */
   if (!exiting) mi_heap_delete((mi_heap_t *)t->mi_heap);
-  free(t);
+  beskid_os_mem_free(t);
 }
 
 void beskid_gc_threads_init(void) {

@@ -15,6 +15,7 @@
 #include "beskid/platform.h"
 #include "check_support.h"
 #include "internal.h"
+#include "test_gc_robust.h"
 
 /* struct Node { Node *left @16; Node *right @24; i64 value @32 } */
 static const uint64_t node_map[] = {16, 24};
@@ -1408,5 +1409,7 @@ int main(void) {
   tcase_add_test(tc, test_fuzz_manual_steps);
   tcase_add_test(tc, test_fuzz_two_threads_with_background_collector);
   suite_add_tcase(suite, tc);
+
+  beskid_gc_robust_cases(suite);
   return beskid_test_run(suite);
 }

@@ -15,6 +15,7 @@
 
 #include "beskid/platform.h"
 #include "check_support.h"
+#include "test_platform_memory.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Status */
@@ -927,5 +928,7 @@ int main(void) {
   tcase_add_test(tc, test_args_snapshot);
   tcase_add_test(tc, test_exit_variants);
   suite_add_tcase(suite, tc);
+
+  beskid_platform_memory_cases(suite);
   return beskid_test_run(suite);
 }

@@ -231,7 +231,9 @@ BESKID_RT_API _Noreturn void panic(const uint8_t *msg, int64_t len);
 
 /**
  * @brief Registers `slot` (which holds NULL or a managed pointer) as a root of the calling thread.
- * @return 1 on success, 0 when `slot` is NULL or no memory is left (upstream's contract).
+ * @return 1 on success, 0 when `slot` is NULL.
+ * Traps: out_of_memory when the thread's root table cannot grow (upstream returned 0 there; a
+ * caller that ignored it would have an unrooted slot).
  */
 BESKID_RT_API uint8_t gc_register_root(void **slot);
 
@@ -243,13 +245,16 @@ BESKID_RT_API void gc_unregister_root(void **slot);
 
 /**
  * @brief Registers `count` global slots of a module as roots for the life of the runtime.
- * Traps: null_reference (`slots` NULL with `count` > 0), bounds (`count` < 0), out_of_memory.
+ * Traps: null_reference (`slots` NULL with `count` > 0), bounds (`count` < 0, `count` above
+ * #BESKID_GC_GLOBALS_MAX (2^32), or `slots + count` past the end of the address space),
+ * out_of_memory.
  */
 BESKID_RT_API void beskid_rt_register_globals(void **slots, int64_t count);
 
 /**
  * @brief A handle that keeps `value`'s object alive for native code.
  * @return the handle, or 0 when `value` is NULL or not a heap pointer.
+ * Traps: out_of_memory when the handle table cannot grow.
  */
 BESKID_RT_API uint64_t gc_root_handle(void *value);
 

@@ -67,7 +67,8 @@ enum beskid_gc_debug_flags {
   BESKID_GC_DEBUG_STW = 1u << 0,       /**< Mark and sweep with the world stopped. */
   BESKID_GC_DEBUG_CHECKMARK = 1u << 1, /**< Re-mark stopped after each mark; fail on a miss. */
   BESKID_GC_DEBUG_CLOBBER = 1u << 2,   /**< Fill swept objects with 0xdeadbeef bytes. */
-  BESKID_GC_DEBUG_VERIFY = 1u << 3,    /**< Verify the whole heap at each phase boundary. */
+  BESKID_GC_DEBUG_VERIFY = 1u << 3,    /**< Verify the whole heap at each phase boundary; a
+                                            problem is logged and then fatal (`fatal`). */
   BESKID_GC_DEBUG_MANUAL = 1u << 4     /**< No background collector: cycles run only when asked
                                             (beskid_gc_collect(), beskid_gc_step()); for tests. */
 };
@@ -87,9 +88,12 @@ typedef struct beskid_gc_config_t {
   /** Soft memory limit in bytes: cycles run more often to stay under it; 0 means none. */
   uint64_t memory_limit;
   /** Hard cap on heap bytes: past it, allocation fails after one emergency collection;
-   *  0 means no cap beyond the reserved address space. */
+   *  0 means no cap beyond the reserved address space. A cap larger than the address space the
+   *  machine lets the heap reserve is allowed and means the same as no cap. */
   uint64_t heap_max;
-  /** Address space reserved for the heap; 0 picks a default (64 GiB, or about twice heap_max). */
+  /** Address space reserved for the heap, at most 64 TiB; 0 picks a default: 64 GiB without a
+   *  cap, else twice heap_max plus 512 MiB (at most 64 TiB), halved until the machine grants it
+   *  (down to 64 MiB). A non-zero value is reserved exactly or beskid_gc_init() fails. */
   uint64_t reserve;
   /** Collect every this many allocations (0: off); 1 collects before every allocation. */
   uint64_t stress_interval;
@@ -104,6 +108,10 @@ typedef struct beskid_gc_config_t {
   /** Called when the collector finds its own invariants broken (checkmark, verifier in fatal
    *  situations); must not return. NULL aborts the process. */
   beskid_gc_log_fn fatal;
+  /** Called when the collector cannot get memory it cannot do without (the tables of the heap
+   *  verifier and of checkmark; marking itself never needs memory), after recording the failure
+   *  for beskid_gc_last_failure(); must not return. NULL calls `fatal` instead. */
+  beskid_gc_log_fn out_of_memory;
 } beskid_gc_config_t;
 
 /** @brief Fills `config` with the defaults: GOGC 100, no limits, no debug modes, no trace. */
@@ -114,7 +122,8 @@ BESKID_GC_API void beskid_gc_config_default(beskid_gc_config_t *config);
  *        (again only after beskid_gc_shutdown()).
  * @param config the settings; NULL means the defaults.
  * @return ::BESKID_GC_OK; ::BESKID_GC_BAD_STATE if already initialised; ::BESKID_GC_INVALID for
- *         a bad setting; ::BESKID_GC_OUT_OF_MEMORY when the address space cannot be reserved.
+ *         a bad setting (a negative GOGC other than off, a reserve above 64 TiB);
+ *         ::BESKID_GC_OUT_OF_MEMORY when the address space cannot be reserved.
  */
 BESKID_GC_API beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config);
 
@@ -256,6 +265,13 @@ typedef struct beskid_gc_failure_t {
 BESKID_GC_API void beskid_gc_last_failure(beskid_gc_failure_t *failure);
 
 /**
+ * @brief Records a failed allocation of the caller's own memory (a library above the collector
+ *        that could not get `requested` bytes) with the heap's current figures, so that
+ *        beskid_gc_last_failure() reports it like one of the collector's.
+ */
+BESKID_GC_API void beskid_gc_report_failure(uint64_t requested);
+
+/**
  * @brief The start of the object containing `address`, if `address` points into a live object
  *        of the heap (interior pointers included), else NULL. Only meaningful at a safepoint.
  */
@@ -280,10 +296,17 @@ BESKID_GC_API beskid_gc_status beskid_gc_register_root(beskid_gc_thread_t *t, vo
  */
 BESKID_GC_API beskid_gc_status beskid_gc_unregister_root(beskid_gc_thread_t *t, void **slot);
 
+/** Most slots one beskid_gc_register_globals() call may register (2^32). */
+#define BESKID_GC_GLOBALS_MAX (UINT64_C(1) << 32)
+
 /**
  * @brief Registers `count` process-wide slots (a module's globals) as roots for the life of the
- *        heap. Stores into them must use the write barrier.
- * @return ::BESKID_GC_OK, ::BESKID_GC_INVALID, ::BESKID_GC_OUT_OF_MEMORY.
+ *        heap. Stores into them must use the write barrier. Costs one table entry per call.
+ * @param slots the first slot; the range [slots, slots + count) must not wrap the address space.
+ * @param count number of slots, at most #BESKID_GC_GLOBALS_MAX; 0 registers nothing.
+ * @return ::BESKID_GC_OK; ::BESKID_GC_INVALID for NULL slots with a count, a count above the
+ *         bound or a range that wraps; ::BESKID_GC_OUT_OF_MEMORY when the table cannot grow
+ *         (beskid_gc_last_failure() has the figures).
  */
 BESKID_GC_API beskid_gc_status beskid_gc_register_globals(void **slots, size_t count);
 

@@ -290,6 +290,56 @@ BESKID_OS_API void *beskid_os_vm_map(size_t size);
 
 /** @} */
 /* ------------------------------------------------------------------------------------------ */
+/** @name The runtime's own memory
+ * Metadata of the runtime (never objects of the collected heap) comes from the C allocator
+ * through these functions. Sizes given as a count and an element size are multiplied with an
+ * overflow check; an overflow, a size of 0 and an exhausted allocator all return NULL and
+ * change nothing. */
+/** @{ */
+
+/**
+ * @brief Multiplies a count by an element size, detecting overflow.
+ * @param count number of elements.
+ * @param size bytes per element.
+ * @param bytes receives count × size when it fits in a size_t.
+ * @return false when the product overflows (then `*bytes` is unspecified).
+ */
+BESKID_OS_API bool beskid_os_size_mul(size_t count, size_t size, size_t *bytes);
+
+/**
+ * @brief Allocates zeroed memory for `count` elements of `size` bytes.
+ * @param count number of elements.
+ * @param size bytes per element.
+ * @return the block (aligned for any C type; release with beskid_os_mem_free()), or NULL when
+ *         count × size overflows or is 0, or no memory is left.
+ */
+BESKID_OS_API void *beskid_os_mem_alloc(size_t count, size_t size);
+
+/**
+ * @brief Resizes a block to `count` elements of `size` bytes, keeping its contents up to the
+ *        smaller size; bytes beyond the old size are unspecified.
+ * @param block a block from beskid_os_mem_alloc() or this function, or NULL to allocate.
+ * @param count number of elements.
+ * @param size bytes per element.
+ * @return the moved or grown block, or NULL — then `block` is untouched and still the caller's:
+ *         when count × size overflows or is 0 (never a zero-byte realloc), or no memory is left.
+ */
+BESKID_OS_API void *beskid_os_mem_resize(void *block, size_t count, size_t size);
+
+/**
+ * @brief Allocates zeroed memory of `size` bytes starting at a multiple of `alignment`.
+ * @param alignment a power of two.
+ * @param size bytes; rounded up to a multiple of `alignment`.
+ * @return the block (release with beskid_os_mem_free()), or NULL for a bad alignment, a size of
+ *         0 or one that overflows when rounded, or no memory left.
+ */
+BESKID_OS_API void *beskid_os_mem_aligned(size_t alignment, size_t size);
+
+/** @brief Releases a block from the functions above; NULL is ignored. */
+BESKID_OS_API void beskid_os_mem_free(void *block);
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
 /** @name Clocks, entropy and process figures */
 /** @{ */
 
