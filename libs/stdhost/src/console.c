@@ -49,11 +49,11 @@ static fd_state *state_find(int fd) {
 static fd_state *state_get(int fd) {
   fd_state *s = state_find(fd);
   if (s != NULL) return s;
-  fd_state *fresh = calloc(1, sizeof *fresh);
+  fd_state *fresh = beskid_os_mem_alloc(1, sizeof *fresh);
   if (fresh == NULL) return NULL;
   fresh->fd = fd;
   if (beskid_os_mutex_init(&fresh->lock) != BESKID_OK) {
-    free(fresh);
+    beskid_os_mem_free(fresh);
     return NULL;
   }
   fd_state *head = atomic_load_explicit(&states, memory_order_acquire);
@@ -68,7 +68,7 @@ static fd_state *state_get(int fd) {
     for (s = head; s != NULL; s = s->next) {
       if (s->fd == fd) {
         beskid_os_mutex_destroy(&fresh->lock);
-        free(fresh);
+        beskid_os_mem_free(fresh);
         return s;
       }
     }
@@ -91,7 +91,7 @@ static bool state_make_room(fd_state *s) {
   }
   size_t cap = s->cap == 0 ? READ_BLOCK : s->cap * 2;
   while (cap - s->end < READ_BLOCK) cap *= 2;
-  uint8_t *grown = realloc(s->buf, cap);
+  uint8_t *grown = beskid_os_mem_resize(s->buf, cap, 1);
   if (grown == NULL) return false;
   s->buf = grown;
   s->cap = cap;
@@ -103,7 +103,7 @@ static void state_trim(fd_state *s) {
   if (s->start != s->end) return;
   s->start = s->end = 0;
   if (s->cap > KEEP_MAX) {
-    uint8_t *small = realloc(s->buf, READ_BLOCK);
+    uint8_t *small = beskid_os_mem_resize(s->buf, READ_BLOCK, 1);
     if (small != NULL) {
       s->buf = small;
       s->cap = READ_BLOCK;

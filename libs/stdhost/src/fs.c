@@ -335,7 +335,7 @@ typedef struct listing {
 static bool listing_add(listing *l, const char *name, size_t len) {
   if (l->count == l->cap) {
     size_t cap = l->cap == 0 ? 64 : l->cap * 2;
-    name_ref *grown = realloc(l->entries, cap * sizeof *grown);
+    name_ref *grown = beskid_os_mem_resize(l->entries, cap, sizeof *grown);
     if (grown == NULL) return false;
     l->entries = grown;
     l->cap = cap;
@@ -343,7 +343,7 @@ static bool listing_add(listing *l, const char *name, size_t len) {
   if (l->names_cap - l->names_len < len) {
     size_t cap = l->names_cap == 0 ? 4096 : l->names_cap * 2;
     while (cap - l->names_len < len) cap *= 2;
-    char *grown = realloc(l->names, cap);
+    char *grown = beskid_os_mem_resize(l->names, cap, 1);
     if (grown == NULL) return false;
     l->names = grown;
     l->names_cap = cap;
@@ -424,7 +424,7 @@ int32_t beskid_std_fs_list_dir(beskid_array_t *out, const beskid_str_t *path) {
     out->len = out->cap = (int64_t)l.count;
     std_roots_pop(t, &frame);
   }
-  free(l.names);
-  free(l.entries);
+  beskid_os_mem_free(l.names);
+  beskid_os_mem_free(l.entries);
   return (int32_t)st;
 }

@@ -87,12 +87,12 @@ int32_t beskid_std_env_set(const beskid_str_t *name, const beskid_str_t *value) 
   size_t len = (size_t)value->len;
   if (len > 0 && memchr(value->ptr, '\0', len) != NULL) return BESKID_INVALID_INPUT;
   char small[256];
-  char *cvalue = len < sizeof small ? small : malloc(len + 1);
+  char *cvalue = len < sizeof small ? small : beskid_os_mem_alloc(len + 1, 1);
   if (cvalue == NULL) beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, "env_set: no memory for a copy");
   if (len > 0) memcpy(cvalue, value->ptr, len);
   cvalue[len] = '\0';
   st = beskid_os_env_set(cname, cvalue);
-  if (cvalue != small) free(cvalue);
+  if (cvalue != small) beskid_os_mem_free(cvalue);
   return (int32_t)st;
 }
 

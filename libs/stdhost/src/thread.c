@@ -91,7 +91,7 @@ static void reap_finished(beskid_gc_thread_t *t) {
   while (list != NULL) {
     thread_start *next = list->next;
     beskid_os_thread_join(&list->os, NULL);
-    free(list);
+    beskid_os_mem_free(list);
     list = next;
   }
   if (t != NULL) beskid_gc_leave_native(t);
@@ -163,7 +163,7 @@ void *beskid_std_thread_spawn(beskid_std_thread_fn fn, void *arg) {
   if (handle == 0) {
     beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, "no memory left for the handle of a new thread");
   }
-  thread_start *start = calloc(1, sizeof *start);
+  thread_start *start = beskid_os_mem_alloc(1, sizeof *start);
   if (start == NULL) {
     beskid_gc_handle_release(handle);
     return NULL;
@@ -175,7 +175,7 @@ void *beskid_std_thread_spawn(beskid_std_thread_fn fn, void *arg) {
   if (beskid_os_thread_create(&os, thread_main, start, "beskid-thread") != BESKID_OK) {
     beskid_std_sched_spawn_end();
     beskid_gc_handle_release(handle);
-    free(start);
+    beskid_os_mem_free(start);
     return NULL;
   }
   beskid_std_ilock(&reap_lock);
