@@ -30,7 +30,8 @@ enum { ALLOCATORS = 4 };
 static atomic_int running; /* threads that have done a first round of work */
 
 static void store(void **slot, void *value) {
-  if (beskid_gc_barrier_on) beskid_rt_write_barrier(slot, value);
+  if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED))
+    beskid_rt_write_barrier(slot, value);
   *slot = value;
 }
 
@@ -48,7 +49,7 @@ static void *allocator(void *arg) {
     if (i % 7 == 0) slots[1] = p;
     if (i % 256 == 0) gc_collect();
     if (i == 2048) atomic_fetch_add(&running, 1);
-    if (t->poll) beskid_rt_safepoint();
+    if (__atomic_load_n(&t->poll, __ATOMIC_RELAXED)) beskid_rt_safepoint();
   }
   return NULL;
 }

@@ -20,6 +20,11 @@
 static const uint64_t pair_map[] = {16, 24};
 static const beskid_type_t pair_type = {40, 8, pair_map, 2, BESKID_TYPE_AGGREGATE, 0};
 
+/* ThreadSanitizer supports starting threads in the child of a multi-threaded fork (the fork test
+ * starts the collector thread again there) only when told not to die instead. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "die_after_fork=0"; }
+
 static void init_default(void) { ck_assert_int_eq(beskid_rt_init(NULL), 0); }
 
 /* Runs fn in a child with stderr captured; asserts status and that stderr is exactly one line
@@ -227,7 +232,7 @@ static void *attach_and_allocate(void *arg) {
     alloc(40, &pair_type);
     if (i == 100) atomic_store(&busy_running, 1);
     if (i % 64 == 0) gc_collect();
-    if (t->poll) beskid_rt_safepoint();
+    if (__atomic_load_n(&t->poll, __ATOMIC_RELAXED)) beskid_rt_safepoint();
   }
   return NULL;
 }
@@ -333,6 +338,93 @@ START_TEST(test_thread_exit_after_reinit) {
   beskid_rt_shutdown(); /* no other thread is attached: no trap */
   ck_assert(!beskid_gc_is_initialized());
   pthread_barrier_destroy(&reinit_gate);
+}
+END_TEST
+
+/* fork() while other threads allocate and collect through the ABI: the child, the forking thread
+ * alone, allocates, collects and finds the heap sound; the parent goes on. */
+static atomic_int fork_helpers_stop;
+static atomic_long fork_helper_rounds;
+static void *allocate_and_collect(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_rt_thread_attach();
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(t, &frame);
+  for (int64_t i = 1; !atomic_load(&fork_helpers_stop); i++) {
+    void **p = alloc(40, &pair_type);
+    if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
+      beskid_rt_write_barrier(&p[2], slots[0]);
+    }
+    p[2] = slots[0];
+    slots[0] = i % 300 == 0 ? NULL : p;
+    if (i % 1000 == 0) gc_collect();
+    atomic_fetch_add(&fork_helper_rounds, 1);
+    if (__atomic_load_n(&t->poll, __ATOMIC_RELAXED)) beskid_rt_safepoint();
+  }
+  beskid_gc_pop_frame(t, &frame);
+  beskid_rt_thread_detach();
+  return NULL;
+}
+
+static int child_after_fork(void) {
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  if (st.threads != 1) return 10;
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(beskid_rt_thread(), &frame);
+  for (int i = 0; i < 5000; i++) {
+    void **p = alloc(40, &pair_type);
+    if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
+      beskid_rt_write_barrier(&p[2], slots[0]);
+    }
+    p[2] = i % 2 == 0 ? slots[0] : NULL;
+    if (i % 2 == 0) slots[0] = p;
+  }
+  gc_collect();
+  if (gc_heap_verify() != 1) return 11;
+  int n = 0;
+  for (void **p = slots[0]; p != NULL; p = p[2]) n++;
+  if (n != 2500) return 12;
+  beskid_gc_pop_frame(beskid_rt_thread(), &frame);
+  return 42;
+}
+
+START_TEST(test_fork_while_threads_collect) {
+  init_default();
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, allocate_and_collect, NULL);
+  for (int round = 0; round < 20; round++) {
+    long target = atomic_load(&fork_helper_rounds) + 2000;
+    beskid_rt_enter_native();
+    while (atomic_load(&fork_helper_rounds) < target) usleep(100);
+    beskid_rt_leave_native();
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) _exit(child_after_fork());
+    int ws = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 60000 && done == 0; i++) {
+      done = waitpid(pid, &ws, WNOHANG);
+      if (done == 0) usleep(1000);
+    }
+    if (done == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &ws, 0);
+      ck_abort_msg("round %d: the child deadlocked", round);
+    }
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 42, "round %d: child status %#x", round, ws);
+    alloc(40, &pair_type); /* the parent goes on */
+  }
+  atomic_store(&fork_helpers_stop, 1);
+  beskid_rt_enter_native();
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  beskid_rt_leave_native();
+  gc_collect();
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_rt_shutdown();
 }
 END_TEST
 
@@ -778,6 +870,7 @@ int main(void) {
   tcase_add_test(tc, test_lifecycle_traps);
   tcase_add_test(tc, test_shutdown_with_threads_attached_traps);
   tcase_add_test(tc, test_thread_exit_after_reinit);
+  tcase_add_test(tc, test_fork_while_threads_collect);
   suite_add_tcase(suite, tc);
   tc = tcase_create("builtins");
   tcase_set_timeout(tc, 60);

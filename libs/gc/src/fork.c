@@ -15,8 +15,9 @@
  *        that is between steps, as manual stepping leaves it, stays in its phase);
  *     4. stop the world: every other attached thread is parked at a safepoint or in native code,
  *        so its context is at rest (a native thread never touches the heap);
- *     5. take every other lock of the collector, so no unattached caller (statistics, handles,
- *        the background collector's wake-up) is half-way through a change.
+ *     5. take every other lock an unattached caller may take (statistics, handles, the background
+ *        collector's wake-up), so none is half-way through a change; the central lists' locks,
+ *        which only allocation and sweeping take, are taken once each to see them free.
  *   parent: release them in reverse, restart the world, leave the native state.
  *   child: only F exists. Every other thread's context is retired as its detach would retire it
  *     (barrier buffer shaded, cached spans back in the central lists, black bytes counted), then
@@ -36,23 +37,36 @@
 static bool fork_held;         /* the collector was initialised: its locks are held */
 static bool fork_left_running; /* the forking thread was attached and running */
 
-/* Every lock of the collector except the lifecycle lock and cycle_lock, in the order prepare
- * takes them (no code path holds a later one while it takes an earlier one). */
-static size_t collector_locks(beskid_os_mutex_t **out) {
+/* The locks of the collector that prepare holds across the fork, besides the lifecycle lock and
+ * cycle_lock, in the order it takes them (no code path holds a later one while it takes an
+ * earlier one): every lock an unattached caller may take (statistics, handles and globals, the
+ * wake-up, the failure report, the heap through statistics), and the thread list. */
+static size_t held_locks(beskid_os_mutex_t **out) {
   size_t n = 0;
   out[n++] = &gc.wake_lock;
   out[n++] = &gc.roots_lock;
   out[n++] = &gc.work_lock;
   out[n++] = &gc.heap_lock;
-  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) out[n++] = &gc.central[i].lock;
-  out[n++] = &gc.large.lock;
   out[n++] = &gc.failure_lock;
   out[n++] = &gc.stats_lock;
   out[n++] = &gc.threads_lock;
   return n;
 }
 
-#define GC_FORK_LOCKS (GC_SPAN_CLASSES + 8u)
+#define GC_FORK_LOCKS 7u
+
+/* The central lists' locks are taken only by allocation and sweeping: by attached threads (now
+ * stopped, or native and not allocating) and by cycle steps (we hold cycle_lock). Taking each
+ * once shows that no list change is half-done, and none can begin before the fork; they need not
+ * be held (holding 90 locks at once is also more than ThreadSanitizer can follow). */
+static void drain_central_locks(void) {
+  for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
+    beskid_os_mutex_lock(&gc.central[i].lock);
+    beskid_os_mutex_unlock(&gc.central[i].lock);
+  }
+  beskid_os_mutex_lock(&gc.large.lock);
+  beskid_os_mutex_unlock(&gc.large.lock);
+}
 
 static void fork_prepare(void) {
   gc_thread *self = beskid_gc_thread_self();
@@ -63,15 +77,16 @@ static void fork_prepare(void) {
   if (!fork_held) return;
   beskid_os_mutex_lock(&gc.cycle_lock);
   beskid_gc_stop_world(NULL);
+  drain_central_locks();
   beskid_os_mutex_t *locks[GC_FORK_LOCKS];
-  size_t n = collector_locks(locks);
+  size_t n = held_locks(locks);
   for (size_t i = 0; i < n; i++) beskid_os_mutex_lock(locks[i]);
 }
 
 /* Releases what prepare took (but the lifecycle lock and the native state). */
 static void release_collector(void) {
   beskid_os_mutex_t *locks[GC_FORK_LOCKS];
-  size_t n = collector_locks(locks);
+  size_t n = held_locks(locks);
   for (size_t i = n; i-- > 0;) beskid_os_mutex_unlock(locks[i]);
 }
 

@@ -1172,6 +1172,18 @@ static int child_checks(void **slots, beskid_gc_phase_t expected_phase) {
       slots[1] = n;
     }
   }
+  if ((gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL) == 0) {
+    /* The background collector runs again: garbage alone brings a cycle. */
+    uint64_t deadline = beskid_os_monotonic_ns() + UINT64_C(20000000000);
+    beskid_gc_stats_t now = st;
+    while (now.cycles == st.cycles && beskid_os_monotonic_ns() < deadline) {
+      for (int i = 0; i < 1000; i++) {
+        if (beskid_gc_alloc(T, &node_type) == NULL) return 12;
+      }
+      beskid_gc_read_stats(&now);
+    }
+    if (now.cycles == st.cycles) return 18;
+  }
   beskid_gc_collect(T);
   if (beskid_gc_phase() != BESKID_GC_PHASE_IDLE && (gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL))
     return 13;
