@@ -27,13 +27,15 @@
  *     world marked running and the background collector thread started again. A cycle left
  *     between steps stays in its phase, and the child's next collection completes it.
  *
- * The handlers are registered once per process, on the first beskid_gc_init(); they do nothing
- * while the collector is not initialised (but still hold the lifecycle lock across the fork). */
+ * The handlers are registered once per process, when the lifecycle lock is first used (the first
+ * beskid_gc_init() or attach); they do nothing while the collector is not initialised but hold the
+ * lifecycle lock across the fork, so no init races it. */
 #include <stdlib.h>
 
 #include "internal.h"
 
-/* What prepare did, for parent and child (only the forking thread runs the handlers). */
+/* What prepare did, for parent and child (the forking thread runs all three, holding the
+ * lifecycle lock from prepare to parent or child). */
 static bool fork_held;         /* the collector was initialised: its locks are held */
 static bool fork_left_running; /* the forking thread was attached and running */
 
@@ -70,9 +72,11 @@ static void drain_central_locks(void) {
 
 static void fork_prepare(void) {
   gc_thread *self = beskid_gc_thread_self();
-  fork_left_running = self != NULL && atomic_load(&self->state) == GC_THREAD_RUNNING;
-  if (fork_left_running) beskid_gc_enter_native(&self->pub);
+  bool left_running = self != NULL && atomic_load(&self->state) == GC_THREAD_RUNNING;
+  if (left_running) beskid_gc_enter_native(&self->pub);
   beskid_gc_lifecycle_lock();
+  /* Written under the lifecycle lock: a second thread forking at the same time waits above. */
+  fork_left_running = left_running;
   fork_held = gc.initialized;
   if (!fork_held) return;
   beskid_os_mutex_lock(&gc.cycle_lock);

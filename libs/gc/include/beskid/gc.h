@@ -25,7 +25,7 @@
  * (beskid_gc_store() does both). Stores into root-frame slots need no barrier.
  *
  * **fork().** The collector survives a fork of the process (handlers registered through
- * libs/platform on the first beskid_gc_init()): the fork waits for a cycle step in progress and
+ * libs/platform when the collector is first used): the fork waits for a cycle step in progress and
  * stops the world around the copy; the parent goes on unharmed, and in the child only the forking
  * thread stays attached (the other threads do not exist there), the background collector runs
  * again, and allocation and collection work. For an attached thread, fork() is a safepoint.
