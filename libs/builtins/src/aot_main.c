@@ -2,8 +2,15 @@
  * file so that the bundle pulls it in only for programs that do not define `main` themselves.
  *
  * Hands argv to the runtime, reads the runtime's environment variables, starts the runtime,
- * runs beskid_program_main, shuts down and returns the program's status. A bad environment value
- * or a failed start-up prints one line and exits with 101. */
+ * runs beskid_program_main and ends the process with its status. A bad environment value or a
+ * failed start-up prints one line and exits with 101.
+ *
+ * When beskid_program_main returns, the program is over, whatever its other threads are doing
+ * (as a Go program ends when main returns): threads may still be attached, allocating, collecting
+ * or blocked in native code, and the background collector may be mid-cycle. So nothing is torn
+ * down: the runtime's own output (trace lines, traps) is written unbuffered as it happens, the C
+ * library's stdout and stderr are flushed, and the process ends at once with the status, without
+ * atexit handlers or destructors that could free what another thread still uses. */
 #include <stdio.h>
 
 #include "beskid/platform.h"
@@ -24,6 +31,5 @@ int main(int argc, char **argv) {
     beskid_rt_startup_failed(msg);
   }
   int64_t status = beskid_program_main();
-  beskid_rt_shutdown();
-  return (int)status;
+  beskid_os_exit_flushed((int)status);
 }

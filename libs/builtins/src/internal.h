@@ -7,9 +7,9 @@
 
 #include "beskid/runtime_abi.h"
 
-/* Lifecycle: UNINIT -> ACTIVE -> UNINIT (again after shutdown). */
+/* Lifecycle: UNINIT -> ACTIVE -> STOPPING -> UNINIT (again after shutdown). */
 extern _Atomic int beskid_rt_state;
-enum { BESKID_RT_UNINIT = 0, BESKID_RT_ACTIVE = 1 };
+enum { BESKID_RT_UNINIT = 0, BESKID_RT_ACTIVE = 1, BESKID_RT_STOPPING = 2 };
 
 /* The calling thread's context; traps runtime_internal_corruption when the runtime is not
  * running or the thread is not attached. */

@@ -1,11 +1,13 @@
 /* lifecycle.c — starting and stopping the runtime, its configuration (API and environment),
  * thread attachment and the ABI version check.
  *
- * The runtime is one process-wide state: UNINIT, or ACTIVE between beskid_rt_init() and
- * beskid_rt_shutdown(). Every builtin that needs the heap goes through beskid_rt_require_thread(),
- * so a call before init, after shutdown or from an unattached thread is a clear trap rather than
- * a crash. The collector reports to us through two hooks: its log lines (trace, verifier) go to
- * stderr, and a broken invariant it detects becomes the runtime_internal_corruption trap. */
+ * The runtime is one process-wide state: UNINIT, ACTIVE between beskid_rt_init() and
+ * beskid_rt_shutdown(), STOPPING while a shutdown runs. Shutdown with another thread attached is a
+ * trap, never a teardown under a running thread; an AOT program ends instead (aot_main.c). Every
+ * builtin that needs the heap goes through beskid_rt_require_thread(), so a call before init, after
+ * shutdown or from an unattached thread is a clear trap rather than a crash. The collector reports
+ * to us through two hooks: its log lines (trace, verifier) go to stderr, and a broken invariant it
+ * detects becomes the runtime_internal_corruption trap. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,9 +222,16 @@ int32_t beskid_rt_init(const beskid_rt_config_t *config) {
 
 void beskid_rt_shutdown(void) {
   int expected = BESKID_RT_ACTIVE;
-  if (!atomic_compare_exchange_strong(&beskid_rt_state, &expected, BESKID_RT_UNINIT)) return;
-  beskid_gc_shutdown();
+  if (!atomic_compare_exchange_strong(&beskid_rt_state, &expected, BESKID_RT_STOPPING)) return;
+  /* The collector refuses while another thread is attached: tearing the heap down under a thread
+   * that may still run (or exit, or be blocked in native code) is what must never happen. */
+  if (beskid_gc_shutdown() != BESKID_GC_OK) {
+    beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION,
+                   "beskid_rt_shutdown: other threads are still attached (detach or join them "
+                   "first, or end the process without shutting down)");
+  }
   beskid_rt_descriptors_shutdown();
+  atomic_store(&beskid_rt_state, BESKID_RT_UNINIT);
 }
 
 const char *beskid_rt_init_failure(int32_t status) {

@@ -1,7 +1,8 @@
 /* trap.c — how the runtime dies: one line on stderr in upstream's format, exit status 101, no
  * unwinding. Formatting uses only a stack buffer and the platform's raw write, so a trap works
- * with the heap exhausted or corrupt. A trap or panic raised by the reporting thread while it
- * reports aborts (the message may be lost, the process never loops); one raised meanwhile by
+ * with the heap exhausted or corrupt; the write never raises a signal (a closed stderr pipe must
+ * not turn status 101 into death by SIGPIPE). A trap or panic raised by the reporting thread while
+ * it reports aborts (the message may be lost, the process never loops); one raised meanwhile by
  * another thread waits for the first report's exit. */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -73,7 +74,9 @@ static _Noreturn void report_and_exit(const char *head, const uint8_t *msg, size
   memcpy(line, head, at);
   if (msg != NULL) at = append_escaped(line, at, sizeof line - 1, msg, len);
   line[at++] = '\n';
-  beskid_os_write_all(2, line, at, NULL);
+  /* Never raises SIGPIPE: with stderr a pipe whose reader has gone, the line is lost but the
+   * status is still 101. */
+  beskid_os_write_all_nosignal(2, line, at, NULL);
   beskid_os_exit_now(BESKID_TRAP_EXIT_STATUS);
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@
 
 static const uint64_t pair_map[] = {16, 24};
 static const beskid_type_t pair_type = {40, 8, pair_map, 2, BESKID_TYPE_AGGREGATE, 0};
+
+/* ThreadSanitizer supports starting threads in the child of a multi-threaded fork (the fork test
+ * starts the collector thread again there) only when told not to die instead. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "die_after_fork=0"; }
 
 static void init_default(void) { ck_assert_int_eq(beskid_rt_init(NULL), 0); }
 
@@ -189,6 +195,238 @@ START_TEST(test_lifecycle_traps) {
   DEATH(abi_major_mismatch, "abi_or_layout_mismatch (8)", "ABI 2.0", "provides 1.1");
   DEATH(abi_minor_too_new, "abi_or_layout_mismatch (8)", "1.9");
   DEATH(detach_with_frames, "unreachable_or_isle_invariant (9)", "root frames");
+}
+END_TEST
+
+/* Shutdown while another thread is attached: a trap, never a teardown under the thread. The
+ * thread is parked in native code (the runtime cannot know it will never come back); were the
+ * shutdown to go on, the runtime is started again and the thread comes back and exits, which
+ * would use its freed context. */
+static atomic_int parked_state; /* 1: parked in native code; 2: may come back */
+static void *attach_and_park(void *arg) {
+  (void)arg;
+  beskid_rt_thread_attach();
+  alloc(40, &pair_type);
+  beskid_rt_enter_native();
+  atomic_store(&parked_state, 1);
+  while (atomic_load(&parked_state) != 2) usleep(100);
+  beskid_rt_leave_native();
+  alloc(40, &pair_type);
+  return NULL; /* exits attached: the exit destructor detaches it */
+}
+static void shutdown_with_native_thread_attached(void) {
+  init_default();
+  pthread_t th;
+  pthread_create(&th, NULL, attach_and_park, NULL);
+  while (atomic_load(&parked_state) != 1) usleep(100);
+  beskid_rt_shutdown();
+  init_default();
+  atomic_store(&parked_state, 2);
+  pthread_join(th, NULL);
+  beskid_rt_shutdown();
+}
+
+static atomic_int busy_running;
+static void *attach_and_allocate(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_rt_thread_attach();
+  for (int64_t i = 0;; i++) {
+    alloc(40, &pair_type);
+    if (i == 100) atomic_store(&busy_running, 1);
+    if (i % 64 == 0) gc_collect();
+    if (__atomic_load_n(&t->poll, __ATOMIC_RELAXED)) beskid_rt_safepoint();
+  }
+  return NULL;
+}
+static void shutdown_with_busy_thread_attached(void) {
+  init_default();
+  pthread_t th;
+  pthread_create(&th, NULL, attach_and_allocate, NULL);
+  beskid_rt_enter_native();
+  while (atomic_load(&busy_running) != 1) usleep(100);
+  beskid_rt_leave_native();
+  beskid_rt_shutdown();
+}
+
+/* A thread that was attached calls in after the shutdown: a clear trap (its context is gone,
+ * and nothing of it is touched); detaching again is harmless. */
+static atomic_int late_state;
+static void *attach_detach_then_call_late(void *arg) {
+  (void)arg;
+  beskid_rt_thread_attach();
+  alloc(40, &pair_type);
+  beskid_rt_thread_detach();
+  atomic_store(&late_state, 1);
+  while (atomic_load(&late_state) != 2) usleep(100);
+  beskid_rt_thread_detach();
+  alloc(40, &pair_type);
+  return NULL;
+}
+static void call_after_shutdown_from_other_thread(void) {
+  init_default();
+  pthread_t th;
+  pthread_create(&th, NULL, attach_detach_then_call_late, NULL);
+  beskid_rt_enter_native();
+  while (atomic_load(&late_state) != 1) usleep(100);
+  beskid_rt_leave_native();
+  beskid_rt_shutdown();
+  atomic_store(&late_state, 2);
+  pthread_join(th, NULL);
+}
+
+START_TEST(test_shutdown_with_threads_attached_traps) {
+  DEATH(shutdown_with_native_thread_attached, "runtime_internal_corruption (10)",
+        "beskid_rt_shutdown: other threads are still attached");
+  DEATH(shutdown_with_busy_thread_attached, "runtime_internal_corruption (10)", "still attached");
+  DEATH(call_after_shutdown_from_other_thread, "runtime_internal_corruption (10)", "not running");
+}
+END_TEST
+
+/* Threads whose exit destructors run after the runtime was shut down and started again. */
+static pthread_barrier_t reinit_gate;
+static void *attach_detach_exit_later(void *arg) {
+  (void)arg;
+  beskid_rt_thread_attach();
+  alloc(40, &pair_type);
+  beskid_rt_thread_detach();
+  pthread_barrier_wait(&reinit_gate); /* main shuts down and starts again */
+  pthread_barrier_wait(&reinit_gate);
+  return NULL; /* exits under the second runtime: nothing of the first is touched */
+}
+static void *own_lives(void *arg) {
+  (void)arg;
+  ck_assert_int_eq(beskid_rt_init(NULL), 0);
+  void *slots[1];
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(beskid_rt_thread(), &frame);
+  slots[0] = alloc(40, &pair_type);
+  gc_collect();
+  beskid_gc_pop_frame(beskid_rt_thread(), &frame);
+  beskid_rt_shutdown(); /* detaches this thread */
+  ck_assert_int_eq(beskid_rt_init(NULL), 0);
+  slots[0] = alloc(40, &pair_type);
+  return NULL; /* exits attached to the second runtime: its destructor detaches it */
+}
+
+START_TEST(test_thread_exit_after_reinit) {
+  init_default();
+  pthread_barrier_init(&reinit_gate, NULL, 2);
+  pthread_t th;
+  pthread_create(&th, NULL, attach_detach_exit_later, NULL);
+  beskid_rt_enter_native();
+  pthread_barrier_wait(&reinit_gate);
+  beskid_rt_leave_native();
+  beskid_rt_shutdown();
+  init_default();
+  alloc(40, &pair_type);
+  beskid_rt_enter_native();
+  pthread_barrier_wait(&reinit_gate);
+  pthread_join(th, NULL);
+  beskid_rt_leave_native();
+  gc_collect();
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_rt_shutdown();
+
+  /* Another thread runs two lives of the runtime and exits attached to the second. */
+  pthread_create(&th, NULL, own_lives, NULL);
+  pthread_join(th, NULL);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.threads, 0); /* its exit detached it */
+  beskid_rt_thread_attach();
+  alloc(40, &pair_type);
+  gc_collect();
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_rt_shutdown(); /* no other thread is attached: no trap */
+  ck_assert(!beskid_gc_is_initialized());
+  pthread_barrier_destroy(&reinit_gate);
+}
+END_TEST
+
+/* fork() while other threads allocate and collect through the ABI: the child, the forking thread
+ * alone, allocates, collects and finds the heap sound; the parent goes on. */
+static atomic_int fork_helpers_stop;
+static atomic_long fork_helper_rounds;
+static void *allocate_and_collect(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_rt_thread_attach();
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(t, &frame);
+  for (int64_t i = 1; !atomic_load(&fork_helpers_stop); i++) {
+    void **p = alloc(40, &pair_type);
+    if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
+      beskid_rt_write_barrier(&p[2], slots[0]);
+    }
+    p[2] = slots[0];
+    slots[0] = i % 300 == 0 ? NULL : p;
+    if (i % 1000 == 0) gc_collect();
+    atomic_fetch_add(&fork_helper_rounds, 1);
+    if (__atomic_load_n(&t->poll, __ATOMIC_RELAXED)) beskid_rt_safepoint();
+  }
+  beskid_gc_pop_frame(t, &frame);
+  beskid_rt_thread_detach();
+  return NULL;
+}
+
+static int child_after_fork(void) {
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  if (st.threads != 1) return 10;
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(beskid_rt_thread(), &frame);
+  for (int i = 0; i < 5000; i++) {
+    void **p = alloc(40, &pair_type);
+    if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
+      beskid_rt_write_barrier(&p[2], slots[0]);
+    }
+    p[2] = i % 2 == 0 ? slots[0] : NULL;
+    if (i % 2 == 0) slots[0] = p;
+  }
+  gc_collect();
+  if (gc_heap_verify() != 1) return 11;
+  int n = 0;
+  for (void **p = slots[0]; p != NULL; p = p[2]) n++;
+  if (n != 2500) return 12;
+  beskid_gc_pop_frame(beskid_rt_thread(), &frame);
+  return 42;
+}
+
+START_TEST(test_fork_while_threads_collect) {
+  init_default();
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, allocate_and_collect, NULL);
+  for (int round = 0; round < 20; round++) {
+    long target = atomic_load(&fork_helper_rounds) + 2000;
+    beskid_rt_enter_native();
+    while (atomic_load(&fork_helper_rounds) < target) usleep(100);
+    beskid_rt_leave_native();
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) _exit(child_after_fork());
+    int ws = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 60000 && done == 0; i++) {
+      done = waitpid(pid, &ws, WNOHANG);
+      if (done == 0) usleep(1000);
+    }
+    if (done == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &ws, 0);
+      ck_abort_msg("round %d: the child deadlocked", round);
+    }
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 42, "round %d: child status %#x", round, ws);
+    alloc(40, &pair_type); /* the parent goes on */
+  }
+  atomic_store(&fork_helpers_stop, 1);
+  beskid_rt_enter_native();
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  beskid_rt_leave_native();
+  gc_collect();
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  beskid_rt_shutdown();
 }
 END_TEST
 
@@ -562,6 +800,41 @@ START_TEST(test_panic_and_traps) {
 }
 END_TEST
 
+/* A trap reported while stderr is a pipe whose reader has gone: the line is lost, but the process
+ * exits with 101 instead of dying of SIGPIPE, whatever the signal's disposition. */
+static void exit_7_on_sigpipe(int sig) {
+  (void)sig;
+  _exit(7);
+}
+
+static int trap_into_closed_pipe(void (*disposition)(int)) {
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fds[2];
+    if (pipe(fds) != 0) _exit(3);
+    close(fds[0]); /* the reader is gone before the trap */
+    dup2(fds[1], 2);
+    signal(SIGPIPE, disposition);
+    beskid_rt_trap(BESKID_TRAP_BOUNDS, "nobody reads this");
+  }
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  return ws;
+}
+
+START_TEST(test_trap_with_stderr_reader_gone_exits_101) {
+  void (*dispositions[])(int) = {SIG_DFL, SIG_IGN, exit_7_on_sigpipe};
+  for (size_t i = 0; i < sizeof dispositions / sizeof dispositions[0]; i++) {
+    int ws = trap_into_closed_pipe(dispositions[i]);
+    ck_assert_msg(!WIFSIGNALED(ws), "disposition %zu: killed by signal %d", i, WTERMSIG(ws));
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == BESKID_TRAP_EXIT_STATUS,
+                  "disposition %zu: exit status %d, want 101", i, WEXITSTATUS(ws));
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("builtins");
   suite_add_tcase(suite,
@@ -575,6 +848,9 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_init_shutdown_attach);
   tcase_add_test(tc, test_lifecycle_traps);
+  tcase_add_test(tc, test_shutdown_with_threads_attached_traps);
+  tcase_add_test(tc, test_thread_exit_after_reinit);
+  tcase_add_test(tc, test_fork_while_threads_collect);
   suite_add_tcase(suite, tc);
   tc = tcase_create("builtins");
   tcase_set_timeout(tc, 60);
@@ -595,6 +871,7 @@ int main(void) {
   tcase_add_test(tc, test_panic_and_traps);
   tcase_add_test(tc, test_concurrent_panics_report_once);
   tcase_add_test(tc, test_panic_while_panicking_aborts);
+  tcase_add_test(tc, test_trap_with_stderr_reader_gone_exits_101);
   suite_add_tcase(suite, tc);
 
   beskid_builtins_robust_cases(suite);

@@ -583,14 +583,72 @@ void beskid_gc_config_default(beskid_gc_config_t *config) {
 
 bool beskid_gc_is_initialized(void) { return gc.initialized; }
 
+/* The lifecycle lock: made once per process and never destroyed, so a thread that races a
+ * shutdown or a fork waits on a valid lock and then finds the collector's state settled. */
+static beskid_os_mutex_t lifecycle_lock;
+static beskid_os_once_t lifecycle_once = BESKID_OS_ONCE_INIT;
+static void lifecycle_lock_init(void) {
+  beskid_os_mutex_init(&lifecycle_lock);
+  beskid_gc_fork_register();
+}
+void beskid_gc_lifecycle_lock(void) {
+  beskid_os_once(&lifecycle_once, lifecycle_lock_init);
+  beskid_os_mutex_lock(&lifecycle_lock);
+}
+void beskid_gc_lifecycle_unlock(void) { beskid_os_mutex_unlock(&lifecycle_lock); }
+
+/* Starts the background collector (not in manual mode). */
+bool beskid_gc_collector_start(void) {
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL) return true;
+  gc.stopping = false;
+  gc.cycle_wanted = false;
+  if (beskid_os_thread_create(&gc.collector, collector_main, NULL, "beskid-gc") != BESKID_OK) {
+    return false;
+  }
+  gc.collector_running = true;
+  return true;
+}
+
+static void collector_stop(void) {
+  if (!gc.collector_running) return;
+  beskid_os_mutex_lock(&gc.wake_lock);
+  gc.stopping = true;
+  beskid_os_cond_signal(&gc.wake_cond);
+  beskid_os_mutex_unlock(&gc.wake_lock);
+  beskid_os_thread_join(&gc.collector, NULL);
+  gc.collector_running = false;
+}
+
+/* Releases everything init made. No thread is attached; the lifecycle lock is held. */
+static void teardown(void) {
+  collector_stop();
+  gc.initialized = false;
+  __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
+  beskid_gc_roots_shutdown();
+  beskid_gc_mark_shutdown();
+  beskid_gc_heap_shutdown();
+  beskid_os_cond_destroy(&gc.wake_cond);
+  beskid_os_mutex_destroy(&gc.wake_lock);
+  beskid_os_mutex_destroy(&gc.cycle_lock);
+  beskid_os_mutex_destroy(&gc.failure_lock);
+  beskid_os_mutex_destroy(&gc.stats_lock);
+  beskid_os_mutex_destroy(&gc.roots_lock);
+  beskid_os_cond_destroy(&gc.threads_cond);
+  beskid_os_mutex_destroy(&gc.threads_lock);
+}
+
 beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
-  if (gc.initialized) return BESKID_GC_BAD_STATE;
   beskid_gc_config_t defaults;
   if (config == NULL) {
     beskid_gc_config_default(&defaults);
     config = &defaults;
   }
   if (config->gogc < BESKID_GC_GOGC_OFF) return BESKID_GC_INVALID;
+  beskid_gc_lifecycle_lock();
+  if (gc.initialized) {
+    beskid_gc_lifecycle_unlock();
+    return BESKID_GC_BAD_STATE;
+  }
   memset(&gc, 0, sizeof gc);
   gc.config = *config;
   /* An explicit reserve is taken as asked or refused. Otherwise: twice the cap plus slack (room
@@ -599,7 +657,10 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
    * machine can reserve means no cap beyond the arena. */
   uint64_t reserve = config->reserve, floor = config->reserve;
   if (reserve != 0) {
-    if (reserve > GC_RESERVE_MAX) return BESKID_GC_INVALID;
+    if (reserve > GC_RESERVE_MAX) {
+      beskid_gc_lifecycle_unlock();
+      return BESKID_GC_INVALID;
+    }
   } else {
     uint64_t cap = config->heap_max;
     if (cap == 0)
@@ -611,7 +672,10 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
     floor = GC_RESERVE_MIN;
   }
   beskid_gc_status st = beskid_gc_heap_init(reserve, floor);
-  if (st != BESKID_GC_OK) return st;
+  if (st != BESKID_GC_OK) {
+    beskid_gc_lifecycle_unlock();
+    return st;
+  }
   beskid_gc_threads_init();
   beskid_gc_mark_init();
   beskid_os_mutex_init(&gc.roots_lock);
@@ -630,52 +694,44 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   gc.start_ns = beskid_os_monotonic_ns();
   pause_ring_next = 0;
   gc.initialized = true;
-  if ((config->debug_flags & BESKID_GC_DEBUG_MANUAL) == 0) {
-    if (beskid_os_thread_create(&gc.collector, collector_main, NULL, "beskid-gc") != BESKID_OK) {
-      beskid_gc_shutdown();
-      return BESKID_GC_OUT_OF_MEMORY;
-    }
-    gc.collector_running = true;
+  if (!beskid_gc_collector_start()) {
+    teardown();
+    beskid_gc_lifecycle_unlock();
+    return BESKID_GC_OUT_OF_MEMORY;
   }
+  beskid_gc_lifecycle_unlock();
   return BESKID_GC_OK;
 }
 
-void beskid_gc_shutdown(void) {
-  if (!gc.initialized) return;
-  /* Leave first: a cycle in progress must not wait for a thread that is waiting for it. The
-   * detach hook does not run: the process is ending its use of the runtime, not a thread. */
-  beskid_gc_detach_quietly();
-  if (gc.collector_running) {
-    beskid_os_mutex_lock(&gc.wake_lock);
-    gc.stopping = true;
-    beskid_os_cond_signal(&gc.wake_cond);
-    beskid_os_mutex_unlock(&gc.wake_lock);
-    beskid_os_thread_join(&gc.collector, NULL);
-    gc.collector_running = false;
+beskid_gc_status beskid_gc_shutdown(void) {
+  gc_thread *self = beskid_gc_thread_self();
+  /* Native while waiting for the lock: its holder may be attaching a thread, which waits out
+   * any pause in progress, and a pause must not wait for us. */
+  if (self != NULL) beskid_gc_enter_native(&self->pub);
+  beskid_gc_lifecycle_lock();
+  if (!gc.initialized) {
+    beskid_gc_lifecycle_unlock();
+    return BESKID_GC_OK;
   }
-  /* Threads that never detached lose their context; their memory goes with the heap. */
-  while (gc.threads != NULL) {
-    gc_thread *t = gc.threads;
-    gc.threads = t->next;
-    for (gc_root_block *b = t->roots, *prev; b != NULL; b = prev) {
-      prev = b->prev;
-      beskid_os_mem_free(b);
-    }
-    beskid_os_mem_free(t);
+  /* No thread attaches while we hold the lifecycle lock, so the count can only go down. */
+  beskid_os_mutex_lock(&gc.threads_lock);
+  uint32_t others = gc.thread_count - (self != NULL ? 1u : 0u);
+  beskid_os_mutex_unlock(&gc.threads_lock);
+  if (others != 0) {
+    /* Their contexts, the heap and the locks must outlive them: refuse, change nothing. */
+    beskid_gc_lifecycle_unlock();
+    if (self != NULL) beskid_gc_leave_native(&self->pub);
+    return BESKID_GC_BAD_STATE;
   }
-  gc.initialized = false;
-  __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
-  beskid_gc_roots_shutdown();
-  beskid_gc_mark_shutdown();
-  beskid_gc_heap_shutdown();
-  beskid_os_cond_destroy(&gc.wake_cond);
-  beskid_os_mutex_destroy(&gc.wake_lock);
-  beskid_os_mutex_destroy(&gc.cycle_lock);
-  beskid_os_mutex_destroy(&gc.failure_lock);
-  beskid_os_mutex_destroy(&gc.stats_lock);
-  beskid_os_mutex_destroy(&gc.roots_lock);
-  beskid_os_cond_destroy(&gc.threads_cond);
-  beskid_os_mutex_destroy(&gc.threads_lock);
+  if (self != NULL) {
+    beskid_gc_leave_native(&self->pub);
+    /* The detach hook does not run: the process is ending its use of the runtime, not a
+     * thread. */
+    beskid_gc_detach_quietly();
+  }
+  teardown();
+  beskid_gc_lifecycle_unlock();
+  return BESKID_GC_OK;
 }
 
 int32_t beskid_gc_set_gogc(int32_t gogc) {

@@ -397,6 +397,9 @@ void beskid_gc_start_world(void);
 void beskid_gc_detach_thread(gc_thread *t, bool exiting);
 /* Detaches the calling thread without running the detach hook (shutdown). */
 void beskid_gc_detach_quietly(void);
+/* Hands over what only `t` holds (barrier buffer, cached spans, black bytes) to the collector;
+ * `t` is at rest (its own thread, or stopped, or gone in the child of a fork). */
+void beskid_gc_thread_retire(gc_thread *t);
 void beskid_gc_threads_set_idle_poll(void);
 
 /* mark.c */
@@ -437,5 +440,15 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes);
 void beskid_gc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns);
 void beskid_gc_collect_for_oom(gc_thread *t);
+/* The process-wide lock that serialises init, shutdown, attach and fork. */
+void beskid_gc_lifecycle_lock(void);
+void beskid_gc_lifecycle_unlock(void);
+/* Starts the background collector thread unless the collector runs in manual mode; false when
+ * the thread cannot be created. */
+bool beskid_gc_collector_start(void);
+
+/* fork.c */
+/* Registers the collector's fork handlers with the platform (once per process). */
+void beskid_gc_fork_register(void);
 
 #endif /* BESKID_GC_INTERNAL_H */

@@ -53,9 +53,13 @@ uint32_t beskid_gc_thread_count(void) {
   return __atomic_load_n(&gc.thread_count, __ATOMIC_SEQ_CST);
 }
 
+/* Runs when a thread exits attached. Its context is live: a context is freed only by its own
+ * thread (detach, or this destructor), or in the child of a fork where its thread does not exist,
+ * and the collector refuses to shut down while any thread other than the caller is attached. So
+ * the destructor never meets a context of a runtime that was shut down (or re-initialised). */
 static void thread_exit_destructor(void *arg) {
   gc_thread *t = arg;
-  if (t != NULL && gc.initialized) {
+  if (t != NULL) {
     /* The thread's frames died with its stack: they are no longer roots. */
     t->pub.top_frame = NULL;
     beskid_gc_detach_thread(t, true);
@@ -90,18 +94,19 @@ beskid_gc_thread_t *beskid_gc_current(void) {
 }
 
 beskid_gc_thread_t *beskid_gc_attach(void) {
-  if (!gc.initialized) return NULL;
   if (current_thread != NULL) return &current_thread->pub;
   beskid_os_once(&exit_key_once, exit_key_init);
-  gc_thread *t = beskid_os_mem_alloc(1, sizeof *t);
-  if (t == NULL) {
-    beskid_gc_record_failure(sizeof *t);
+  /* Under the lifecycle lock, so the collector cannot shut down (or fork) half-way through. */
+  beskid_gc_lifecycle_lock();
+  if (!gc.initialized) {
+    beskid_gc_lifecycle_unlock();
     return NULL;
   }
-  t->mi_heap = mi_heap_new_in_arena(gc.arena_id);
-  if (t->mi_heap == NULL) {
+  gc_thread *t = beskid_os_mem_alloc(1, sizeof *t);
+  if (t == NULL || (t->mi_heap = mi_heap_new_in_arena(gc.arena_id)) == NULL) {
     beskid_os_mem_free(t);
-    beskid_gc_record_failure(sizeof *t); /* the context could not be completed */
+    beskid_gc_record_failure(sizeof *t); /* the context could not be had or completed */
+    beskid_gc_lifecycle_unlock();
     return NULL;
   }
   beskid_gc_caches_init(t);
@@ -115,6 +120,7 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   gc.threads = t;
   __atomic_store_n(&gc.thread_count, gc.thread_count + 1, __ATOMIC_SEQ_CST);
   beskid_os_mutex_unlock(&gc.threads_lock);
+  beskid_gc_lifecycle_unlock();
   current_thread = t;
   beskid_os_tls_set(exit_key, t);
   beskid_gc_leave_native(&t->pub); /* waits out a pause in progress */
@@ -141,11 +147,7 @@ void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
   /* Hand over what only this thread holds, at a point where no pause can be in progress
    * (we are RUNNING, so any stop waits for us), then leave. */
   beskid_gc_safepoint(&t->pub);
-  beskid_gc_flush_barrier_buffer(t);
-  beskid_gc_release_caches(t);
-  atomic_fetch_add(&gc.marked_bytes, t->black_bytes);
-  atomic_fetch_add(&gc.marked_objects, t->black_objects);
-  t->black_bytes = t->black_objects = 0;
+  beskid_gc_thread_retire(t);
   beskid_gc_enter_native(&t->pub);
   beskid_os_mutex_lock(&gc.threads_lock);
   wait_for_world_running();
@@ -165,6 +167,15 @@ void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
    * valid and are freed by whichever thread releases them. */
   if (!exiting) mi_heap_delete((mi_heap_t *)t->mi_heap);
   beskid_os_mem_free(t);
+}
+
+/* Hands over what only `t` holds: buffered grey pointers, cached spans, black bytes. */
+void beskid_gc_thread_retire(gc_thread *t) {
+  beskid_gc_flush_barrier_buffer(t);
+  beskid_gc_release_caches(t);
+  atomic_fetch_add(&gc.marked_bytes, t->black_bytes);
+  atomic_fetch_add(&gc.marked_objects, t->black_objects);
+  t->black_bytes = t->black_objects = 0;
 }
 
 void beskid_gc_threads_init(void) {

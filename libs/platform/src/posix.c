@@ -7,13 +7,18 @@
  * - descriptors are opened close-on-exec;
  * - the environment is read and written under one lock, so getenv never races setenv inside
  *   the runtime (other code calling setenv directly is outside our control);
- * - the argument snapshot is a private deep copy, replaced atomically under its lock. */
+ * - the argument snapshot is a private deep copy, replaced atomically under its lock;
+ * - a fork happens with both of those locks held by the forking thread, so the child finds the
+ *   environment and the arguments whole, and gets the locks new; these handlers prepare after,
+ *   and resume before, every handler registered with beskid_os_atfork();
+ * - a write made with beskid_os_write_all_nosignal() never raises SIGPIPE. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <dirent.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +169,10 @@ beskid_status beskid_os_cond_init(beskid_os_cond_t *cond) {
   return err == 0 ? BESKID_OK : BESKID_IO_ERROR;
 }
 void beskid_os_cond_destroy(beskid_os_cond_t *cond) { pthread_cond_destroy(&cond->handle); }
+void beskid_os_cond_reset_in_child(beskid_os_cond_t *cond) {
+  /* Not destroyed first: destroying waits for the parent's waiters, who never come. */
+  beskid_os_cond_init(cond);
+}
 void beskid_os_cond_wait(beskid_os_cond_t *cond, beskid_os_mutex_t *mutex) {
   pthread_cond_wait(&cond->handle, &mutex->handle);
 }
@@ -344,6 +353,30 @@ beskid_status beskid_os_write_all(int fd, const void *buf, size_t len, size_t *w
   return st;
 }
 
+beskid_status beskid_os_write_all_nosignal(int fd, const void *buf, size_t len, size_t *written) {
+  /* With SIGPIPE blocked in this thread, a write to a broken pipe fails with EPIPE and leaves the
+   * signal pending on the thread; it is taken back before the mask is restored, unless one was
+   * pending already (then it is not ours to swallow). */
+  sigset_t pipe_only, old_mask, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigemptyset(&pending);
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  beskid_status st = beskid_os_write_all(fd, buf, len, written);
+  if (!was_pending) {
+    sigemptyset(&pending);
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE) == 1) {
+      const struct timespec now = {0, 0};
+      while (sigtimedwait(&pipe_only, NULL, &now) < 0 && errno == EINTR) continue;
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+  return st;
+}
+
 beskid_status beskid_os_read(int fd, void *buf, size_t cap, size_t *got) {
   if (got != NULL) *got = 0;
   if (cap == 0) return BESKID_OK;
@@ -494,6 +527,36 @@ beskid_status beskid_os_terminal_size(int fd, uint32_t *cols, uint32_t *rows) {
 /* Environment */
 
 static pthread_rwlock_t env_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t args_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Around a fork, the environment and argument locks are held by the forking thread, so no other
+ * thread is inside setenv (whose own lock the C library does not reset in the child) or half-way
+ * through replacing the arguments; the child gets them new (a read-write lock cannot be unlocked
+ * there: it remembers its writer by a thread id the child's thread no longer has). */
+static void process_locks_prepare(void) {
+  pthread_rwlock_wrlock(&env_lock);
+  pthread_mutex_lock(&args_lock);
+}
+static void process_locks_parent(void) {
+  pthread_mutex_unlock(&args_lock);
+  pthread_rwlock_unlock(&env_lock);
+}
+static void process_locks_child(void) {
+  pthread_rwlock_t fresh_env = PTHREAD_RWLOCK_INITIALIZER;
+  pthread_mutex_t fresh_args = PTHREAD_MUTEX_INITIALIZER;
+  env_lock = fresh_env;
+  args_lock = fresh_args;
+}
+
+static pthread_once_t process_locks_once = PTHREAD_ONCE_INIT;
+static void process_locks_register(void) {
+  pthread_atfork(process_locks_prepare, process_locks_parent, process_locks_child);
+}
+/* Registers the fork handlers of the platform's own locks: the first time they are used, and in
+ * any case before the first handler registered with beskid_os_atfork(), so that they prepare last
+ * and resume first. A library's prepare handler (which may wait for its own threads, and those
+ * for these locks) never waits behind them. */
+static void process_locks_ready(void) { pthread_once(&process_locks_once, process_locks_register); }
 
 static bool env_name_ok(const char *name) {
   return name != NULL && name[0] != '\0' && strchr(name, '=') == NULL;
@@ -501,6 +564,7 @@ static bool env_name_ok(const char *name) {
 
 beskid_status beskid_os_env_get(const char *name, char *buf, size_t cap, size_t *len) {
   if (!env_name_ok(name)) return BESKID_INVALID_INPUT;
+  process_locks_ready();
   pthread_rwlock_rdlock(&env_lock);
   const char *value = getenv(name);
   beskid_status st = BESKID_OK;
@@ -520,6 +584,7 @@ beskid_status beskid_os_env_get(const char *name, char *buf, size_t cap, size_t 
 
 beskid_status beskid_os_env_set(const char *name, const char *value) {
   if (!env_name_ok(name)) return BESKID_INVALID_INPUT;
+  process_locks_ready();
   pthread_rwlock_wrlock(&env_lock);
   int r = value != NULL ? setenv(name, value, 1) : unsetenv(name);
   pthread_rwlock_unlock(&env_lock);
@@ -529,7 +594,6 @@ beskid_status beskid_os_env_set(const char *name, const char *value) {
 /* ------------------------------------------------------------------------------------------ */
 /* Arguments */
 
-static pthread_mutex_t args_lock = PTHREAD_MUTEX_INITIALIZER;
 static char **args_copy;
 static int64_t args_n;
 
@@ -549,6 +613,7 @@ beskid_status beskid_os_args_set(int argc, const char *const *argv) {
       return BESKID_IO_ERROR;
     }
   }
+  process_locks_ready();
   pthread_mutex_lock(&args_lock);
   char **old = args_copy;
   int64_t old_n = args_n;
@@ -560,6 +625,7 @@ beskid_status beskid_os_args_set(int argc, const char *const *argv) {
 }
 
 int64_t beskid_os_args_count(void) {
+  process_locks_ready();
   pthread_mutex_lock(&args_lock);
   int64_t n = args_n;
   pthread_mutex_unlock(&args_lock);
@@ -567,6 +633,7 @@ int64_t beskid_os_args_count(void) {
 }
 
 const char *beskid_os_args_get(int64_t index, size_t *len) {
+  process_locks_ready();
   pthread_mutex_lock(&args_lock);
   const char *arg = index >= 0 && index < args_n ? args_copy[index] : NULL;
   pthread_mutex_unlock(&args_lock);
@@ -575,8 +642,35 @@ const char *beskid_os_args_get(int64_t index, size_t *len) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Fork */
+
+beskid_status beskid_os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+  process_locks_ready();
+  return pthread_atfork(prepare, parent, child) == 0 ? BESKID_OK : BESKID_IO_ERROR;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Exit */
 
 void beskid_os_exit(int status) { exit(status); }
 void beskid_os_exit_now(int status) { _exit(status); }
+
+/* Flushes `stream` unless another thread keeps it locked for ~100 ms. FILE locks are recursive,
+ * so fflush inside our own lock is fine. */
+static void flush_if_free(FILE *stream) {
+  for (int tries = 0; tries < 100; tries++) {
+    if (ftrylockfile(stream) == 0) {
+      fflush(stream);
+      funlockfile(stream);
+      return;
+    }
+    beskid_os_sleep_ns(1000000);
+  }
+}
+
+void beskid_os_exit_flushed(int status) {
+  flush_if_free(stdout);
+  flush_if_free(stderr);
+  _exit(status);
+}
 void beskid_os_abort(void) { abort(); }

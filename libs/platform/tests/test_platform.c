@@ -423,6 +423,56 @@ START_TEST(test_write_to_closed_pipe_reports_error) {
 }
 END_TEST
 
+/* A write that must never raise SIGPIPE: EPIPE comes back as an error, the signal is neither
+ * delivered nor left pending, whatever its disposition; one pending before stays pending. */
+static atomic_int sigpipe_handled;
+static void count_sigpipe(int sig) {
+  (void)sig;
+  atomic_fetch_add(&sigpipe_handled, 1);
+}
+
+static bool sigpipe_pending(void) {
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  return sigismember(&pending, SIGPIPE) == 1;
+}
+
+START_TEST(test_write_nosignal_to_closed_pipe) {
+  void (*dispositions[])(int) = {SIG_DFL, SIG_IGN, count_sigpipe};
+  for (size_t i = 0; i < 3; i++) {
+    signal(SIGPIPE, dispositions[i]);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    size_t written = 7;
+    ck_assert_int_eq(beskid_os_write_all_nosignal(fds[1], "abc", 3, &written), BESKID_OK);
+    ck_assert_uint_eq(written, 3);
+    close(fds[0]);
+    ck_assert_int_eq(beskid_os_write_all_nosignal(fds[1], "abc", 3, &written), BESKID_IO_ERROR);
+    ck_assert_uint_eq(written, 0);
+    ck_assert(!sigpipe_pending());
+    close(fds[1]);
+  }
+  ck_assert_int_eq(atomic_load(&sigpipe_handled), 0); /* alive, and the handler never ran */
+  /* A SIGPIPE pending before the call is not ours to take. */
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  raise(SIGPIPE);
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  close(fds[0]);
+  ck_assert_int_eq(beskid_os_write_all_nosignal(fds[1], "abc", 3, NULL), BESKID_IO_ERROR);
+  ck_assert(sigpipe_pending());
+  int sig = 0;
+  ck_assert_int_eq(sigwait(&pipe_only, &sig), 0);
+  ck_assert_int_eq(sig, SIGPIPE);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(fds[1]);
+}
+END_TEST
+
 static char dir[256];
 
 static void make_temp_dir(void) {
@@ -783,6 +833,51 @@ static void do_exit(void) { beskid_os_exit(7); }
 static void do_exit_now(void) { beskid_os_exit_now(8); }
 static void do_abort(void) { beskid_os_abort(); }
 
+static void do_exit_flushed(void) {
+  printf("buffered"); /* stdout is a pipe here: fully buffered until flushed */
+  beskid_os_exit_flushed(9);
+}
+
+/* exit_flushed flushes stdout but runs no atexit handler, also with another thread busy. */
+static void *spin_forever(void *arg) {
+  (void)arg;
+  for (;;) beskid_os_sleep_ns(1000000);
+  return NULL;
+}
+
+START_TEST(test_exit_flushed) {
+  int out[2];
+  ck_assert_int_eq(pipe(out), 0);
+  ck_assert_int_eq(pipe(exit_pipe), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(exit_pipe[0]);
+    close(out[0]);
+    dup2(out[1], 1);
+    atexit(atexit_marker);
+    pthread_t th;
+    pthread_create(&th, NULL, spin_forever, NULL);
+    do_exit_flushed();
+  }
+  close(exit_pipe[1]);
+  close(out[1]);
+  char got[32] = "";
+  size_t n = 0;
+  ssize_t r;
+  while ((r = read(out[0], got + n, sizeof got - 1 - n)) > 0) n += (size_t)r;
+  got[n] = '\0';
+  char c;
+  ck_assert_int_ne(read(exit_pipe[0], &c, 1), 1); /* no atexit handler ran */
+  close(exit_pipe[0]);
+  close(out[0]);
+  int ws;
+  waitpid(pid, &ws, 0);
+  ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 9);
+  ck_assert_str_eq(got, "buffered");
+}
+END_TEST
+
 START_TEST(test_exit_variants) {
   bool ran;
   int ws = run_child(do_exit, &ran);
@@ -875,6 +970,140 @@ START_TEST(test_thread_detach) {
 }
 END_TEST
 
+/* Fork */
+
+/* Each handler appends its letter to the log (the child's log is its own copy). */
+static char fork_log[16];
+static atomic_int fork_log_len;
+static void log_letter(char c) { fork_log[atomic_fetch_add(&fork_log_len, 1)] = c; }
+static void prepare_1(void) { log_letter('p'); }
+static void parent_1(void) { log_letter('a'); }
+static void child_1(void) { log_letter('c'); }
+static void prepare_2(void) { log_letter('P'); }
+static void parent_2(void) { log_letter('A'); }
+static void child_2(void) { log_letter('C'); }
+
+/* Waits for `pid` at most 20 s; a child still running then is killed and reported as -1. */
+static int wait_child(pid_t pid) {
+  int ws = 0;
+  for (int i = 0; i < 20000; i++) {
+    if (waitpid(pid, &ws, WNOHANG) == pid) return ws;
+    beskid_os_sleep_ns(1000000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &ws, 0);
+  return -1;
+}
+
+START_TEST(test_atfork_order) {
+  ck_assert_int_eq(beskid_os_atfork(prepare_1, parent_1, child_1), BESKID_OK);
+  ck_assert_int_eq(beskid_os_atfork(prepare_2, parent_2, child_2), BESKID_OK);
+  ck_assert_int_eq(beskid_os_atfork(NULL, NULL, NULL), BESKID_OK);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(strcmp(fork_log, "Ppc"
+                           "C") == 0
+              ? 0
+              : 1);
+  ck_assert_int_ge(pid, 0);
+  int ws = wait_child(pid);
+  ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "child handlers ran out of order");
+  ck_assert_str_eq(fork_log, "PpaA"); /* prepare in reverse, parent in registration order */
+}
+END_TEST
+
+/* A condition variable with a waiter in the parent is usable in the child once reset. */
+static beskid_os_mutex_t fork_mutex;
+static beskid_os_cond_t fork_cond;
+static atomic_int fork_waiting;
+static void *wait_on_cond(void *arg) {
+  (void)arg;
+  beskid_os_mutex_lock(&fork_mutex);
+  atomic_store(&fork_waiting, 1);
+  while (atomic_load(&fork_waiting) != 2) beskid_os_cond_wait(&fork_cond, &fork_mutex);
+  beskid_os_mutex_unlock(&fork_mutex);
+  return NULL;
+}
+static void reset_cond_in_child(void) { beskid_os_cond_reset_in_child(&fork_cond); }
+
+START_TEST(test_cond_reset_in_child) {
+  beskid_os_mutex_init(&fork_mutex);
+  beskid_os_cond_init(&fork_cond);
+  ck_assert_int_eq(beskid_os_atfork(NULL, NULL, reset_cond_in_child), BESKID_OK);
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, wait_on_cond, NULL, "waiter"), BESKID_OK);
+  for (int round = 0; round < 20; round++) {
+    while (atomic_load(&fork_waiting) != 1) beskid_os_sleep_ns(100000);
+    /* The waiter is (or is about to be) asleep on the condition variable. */
+    beskid_os_mutex_lock(&fork_mutex);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+      beskid_os_mutex_unlock(&fork_mutex);
+      for (int i = 0; i < 3; i++) {
+        beskid_os_cond_signal(&fork_cond);
+        beskid_os_cond_broadcast(&fork_cond);
+        beskid_os_mutex_lock(&fork_mutex);
+        bool woken = beskid_os_cond_timedwait(&fork_cond, &fork_mutex, 1000000);
+        beskid_os_mutex_unlock(&fork_mutex);
+        (void)woken;
+      }
+      _exit(0);
+    }
+    beskid_os_mutex_unlock(&fork_mutex);
+    ck_assert_int_ge(pid, 0);
+    int ws = wait_child(pid);
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "round %d: child status %#x", round, ws);
+  }
+  beskid_os_mutex_lock(&fork_mutex);
+  atomic_store(&fork_waiting, 2);
+  beskid_os_cond_broadcast(&fork_cond);
+  beskid_os_mutex_unlock(&fork_mutex);
+  beskid_os_thread_join(&th, NULL);
+}
+END_TEST
+
+/* The environment and arguments stay usable in the child of a fork made while another thread
+ * writes them. */
+static atomic_int env_writer_stop;
+static void *write_env(void *arg) {
+  (void)arg;
+  const char *args[] = {"prog", "one"};
+  for (long i = 0; !atomic_load(&env_writer_stop); i++) {
+    beskid_os_env_set("BESKID_FORK_TEST", (i & 1) ? "odd" : "even");
+    char buf[16];
+    beskid_os_env_get("BESKID_FORK_TEST", buf, sizeof buf, NULL);
+    beskid_os_args_set(2, args);
+  }
+  return NULL;
+}
+
+START_TEST(test_env_and_args_after_fork) {
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, write_env, NULL, "env"), BESKID_OK);
+  for (int round = 0; round < 20; round++) {
+    beskid_os_sleep_ns(200000);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+      char buf[16];
+      bool ok = beskid_os_env_set("BESKID_FORK_TEST", "child") == BESKID_OK &&
+                beskid_os_env_get("BESKID_FORK_TEST", buf, sizeof buf, NULL) == BESKID_OK &&
+                strcmp(buf, "child") == 0;
+      const char *args[] = {"child"};
+      ok = ok && beskid_os_args_set(1, args) == BESKID_OK && beskid_os_args_count() == 1;
+      _exit(ok ? 0 : 1);
+    }
+    ck_assert_int_ge(pid, 0);
+    int ws = wait_child(pid);
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "round %d: child status %#x", round, ws);
+  }
+  atomic_store(&env_writer_stop, 1);
+  beskid_os_thread_join(&th, NULL);
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("platform");
   suite_add_tcase(suite,
@@ -913,6 +1142,7 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_write_all_partial_and_read_eof);
   tcase_add_test(tc, test_write_to_closed_pipe_reports_error);
+  tcase_add_test(tc, test_write_nosignal_to_closed_pipe);
   tcase_add_test(tc, test_files);
   tcase_add_test(tc, test_directories);
   tcase_add_test(tc, test_permission_denied);
@@ -927,6 +1157,10 @@ int main(void) {
   tcase_add_test(tc, test_env_concurrent);
   tcase_add_test(tc, test_args_snapshot);
   tcase_add_test(tc, test_exit_variants);
+  tcase_add_test(tc, test_exit_flushed);
+  tcase_add_test(tc, test_atfork_order);
+  tcase_add_test(tc, test_cond_reset_in_child);
+  tcase_add_test(tc, test_env_and_args_after_fork);
   suite_add_tcase(suite, tc);
 
   beskid_platform_memory_cases(suite);

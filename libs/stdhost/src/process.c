@@ -121,13 +121,7 @@ int32_t beskid_std_cwd(beskid_str_t *out) {
 
 int64_t beskid_std_pid(void) { return beskid_os_pid(); }
 
-void beskid_std_exit(int64_t status) {
-  if (beskid_gc_current() != NULL) {
-    beskid_gc_stats_t stats;
-    beskid_gc_read_stats(&stats);
-    /* Alone, the runtime can be taken down cleanly; with other threads still attached, tearing
-     * the heap down under them could crash them before the process ends. */
-    if (stats.threads == 1) beskid_rt_shutdown();
-  }
-  beskid_os_exit((int)(status & 0xff));
-}
+/* Ends the program as the return of beskid_program_main does (aot_main.c): other threads may be
+ * attached, allocating or collecting, so nothing is torn down under them; the runtime's own lines
+ * were written unbuffered, stdio is flushed, and no exit handler runs (as Go's os.Exit). */
+void beskid_std_exit(int64_t status) { beskid_os_exit_flushed((int)(status & 0xff)); }

@@ -128,7 +128,15 @@ BESKID_RT_API bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes);
  */
 BESKID_RT_API int32_t beskid_rt_init(const beskid_rt_config_t *config);
 
-/** @brief Stops the runtime: detaches the calling thread and releases the heap. */
+/**
+ * @brief Stops the runtime: detaches the calling thread and releases the heap. A no-op when the
+ *        runtime is not running.
+ *
+ * Every other thread must have detached (or exited) first. Traps runtime_internal_corruption
+ * (10) when another thread is still attached, even one blocked in native code: the heap cannot
+ * be released under a thread that may still use it. A program that ends while threads still run
+ * ends the process instead, as the AOT `main` does (beskid_program_main()).
+ */
 BESKID_RT_API void beskid_rt_shutdown(void);
 
 /**
@@ -158,8 +166,13 @@ BESKID_RT_API void beskid_rt_abi_check(uint32_t major, uint32_t minor);
 
 /**
  * @brief The program's entry point, defined by the compiled program. The runtime's AOT `main`
- *        initialises the runtime from the environment, calls it, shuts down and exits with its
+ *        initialises the runtime from the environment, calls it and ends the process with its
  *        result (101 when start-up fails).
+ *
+ * When it returns the program is over, as when a Go program's main returns: other threads may
+ * still be attached and running (or blocked in native code); they are not waited for and nothing
+ * is torn down under them. stdout and stderr are flushed, no atexit handler runs, and the process
+ * exits with the result.
  */
 int64_t beskid_program_main(void);
 

@@ -24,6 +24,12 @@
  * into the heap or a global must go through beskid_gc_write_barrier() *before* the store
  * (beskid_gc_store() does both). Stores into root-frame slots need no barrier.
  *
+ * **fork().** The collector survives a fork of the process (handlers registered through
+ * libs/platform when the collector is first used): the fork waits for a cycle step in progress and
+ * stops the world around the copy; the parent goes on unharmed, and in the child only the forking
+ * thread stays attached (the other threads do not exist there), the background collector runs
+ * again, and allocation and collection work. For an attached thread, fork() is a safepoint.
+ *
  * This library never prints and never exits: failures come back as return values and
  * beskid_gc_last_failure(); libs/builtins turns them into traps.
  *
@@ -128,11 +134,17 @@ BESKID_GC_API void beskid_gc_config_default(beskid_gc_config_t *config);
 BESKID_GC_API beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config);
 
 /**
- * @brief Stops the collector and releases the whole heap. Every thread must have detached
- *        (the calling thread is detached if it is still attached). Objects die without
- *        notice; pointers into the heap dangle afterwards.
+ * @brief Stops the collector and releases the whole heap. The calling thread is detached if it
+ *        is attached; objects die without notice and pointers into the heap dangle afterwards.
+ *
+ * Refused while any other thread is attached: their contexts, the heap and the locks must
+ * outlive every thread that may still use them, so a thread's exit or a late call never meets
+ * freed memory. A program that ends while threads still run should end the process instead
+ * (as an AOT program's `main` does), without shutting down.
+ * @return ::BESKID_GC_OK (also when not initialised: nothing to do), or ::BESKID_GC_BAD_STATE
+ *         when another thread is still attached; then nothing has changed.
  */
-BESKID_GC_API void beskid_gc_shutdown(void);
+BESKID_GC_API beskid_gc_status beskid_gc_shutdown(void);
 
 /** @brief Whether beskid_gc_init() succeeded and beskid_gc_shutdown() has not run since. */
 BESKID_GC_API bool beskid_gc_is_initialized(void);

@@ -159,6 +159,14 @@ BESKID_OS_API void beskid_os_mutex_unlock(beskid_os_mutex_t *mutex);
 BESKID_OS_API beskid_status beskid_os_cond_init(beskid_os_cond_t *cond);
 /** @brief Destroys a condition variable nobody waits on. */
 BESKID_OS_API void beskid_os_cond_destroy(beskid_os_cond_t *cond);
+/**
+ * @brief In the child of fork(), makes a condition variable new again, without waiters.
+ *
+ * Threads that waited on it in the parent do not exist in the child, yet the condition variable
+ * still counts them, and signalling it could wait for them forever. Call only from a child
+ * handler (beskid_os_atfork()), before the child uses `cond`; never destroy it first.
+ */
+BESKID_OS_API void beskid_os_cond_reset_in_child(beskid_os_cond_t *cond);
 /** @brief Atomically unlocks `mutex` and waits; relocks before returning. Spurious wake-ups happen.
  */
 BESKID_OS_API void beskid_os_cond_wait(beskid_os_cond_t *cond, beskid_os_mutex_t *mutex);
@@ -403,6 +411,17 @@ BESKID_OS_API beskid_status beskid_os_write_all(int fd, const void *buf, size_t 
                                                 size_t *written);
 
 /**
+ * @brief Like beskid_os_write_all(), but the write never raises a signal: writing to a pipe or
+ *        socket whose reading end is closed fails with ::BESKID_IO_ERROR instead of raising
+ *        SIGPIPE, whatever that signal's disposition (default, ignored or handled). For reports
+ *        that must not kill the process on their way out, such as a trap's line on stderr.
+ *
+ * A SIGPIPE that was already pending for the thread or the process stays pending.
+ */
+BESKID_OS_API beskid_status beskid_os_write_all_nosignal(int fd, const void *buf, size_t len,
+                                                         size_t *written);
+
+/**
  * @brief Reads at most `cap` bytes once (retrying interrupted calls).
  * @param fd an open file descriptor.
  * @param buf destination; may be NULL only when `cap` is 0.
@@ -579,8 +598,45 @@ BESKID_OS_API const char *beskid_os_args_get(int64_t index, size_t *len);
 BESKID_OS_API _Noreturn void beskid_os_exit(int status);
 /** @brief Ends the process with `status` at once: no handlers, no flushing. */
 BESKID_OS_API _Noreturn void beskid_os_exit_now(int status);
+/**
+ * @brief Ends the process with `status` while other threads may still be running, the way a
+ *        program ends when its main function returns.
+ *
+ * Flushes the C library's buffered standard output and standard error, then ends the process at
+ * once: no `atexit` handler, destructor or thread-exit handler runs, so nothing that another
+ * thread may still be using is torn down under it; the other threads stop with the process. A
+ * stream that another thread keeps locked for more than about 100 ms (say, blocked writing to a
+ * full pipe) is left unflushed rather than waited for.
+ */
+BESKID_OS_API _Noreturn void beskid_os_exit_flushed(int status);
 /** @brief Ends the process abnormally (SIGABRT), for failures inside failure handling. */
 BESKID_OS_API _Noreturn void beskid_os_abort(void);
+
+/** @} */
+/* ------------------------------------------------------------------------------------------ */
+/** @name Fork */
+/** @{ */
+
+/**
+ * @brief Registers handlers that run around every fork() of the process, as pthread_atfork()
+ *        does: `prepare` in the forking thread just before the fork, `parent` in the parent and
+ *        `child` in the child (whose only thread is the forking one) just after it.
+ *
+ * The order is POSIX's: prepare handlers run in the reverse order of their registration, parent
+ * and child handlers in the order of their registration. The platform's own handlers (which hold
+ * the environment and argument locks across the fork, so a fork never copies a half-done setenv)
+ * come before any registered here: they prepare last and resume first. A registration lasts for the
+ * life of the process. The usual use: `prepare` takes every lock a library's state depends on, so
+ * that no other thread is half-way through changing it when the process is copied; `parent`
+ * releases them; `child` releases them too and rebuilds what does not survive a fork (threads, and
+ * condition variables through beskid_os_cond_reset_in_child()).
+ * @param prepare may be NULL.
+ * @param parent may be NULL.
+ * @param child may be NULL.
+ * @return ::BESKID_OK, or ::BESKID_IO_ERROR when the process is out of memory.
+ */
+BESKID_OS_API beskid_status beskid_os_atfork(void (*prepare)(void), void (*parent)(void),
+                                             void (*child)(void));
 
 /** @} */
 

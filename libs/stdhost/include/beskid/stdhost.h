@@ -194,10 +194,11 @@ BESKID_STD_API int32_t beskid_std_cwd(beskid_str_t *out);
 BESKID_STD_API int64_t beskid_std_pid(void);
 
 /**
- * @brief Ends the program with `status`. When the calling thread is the only one attached, the
- *        runtime shuts down first (the collector stops, its trace is complete); then the C
- *        library's exit handlers run and buffered output is flushed. With other threads still
- *        attached, the heap is left to them while the process ends. Never returns.
+ * @brief Ends the program with `status`, as returning from `beskid_program_main` does: the
+ *        runtime's trace and trap lines are already written, the C library's stdout and stderr
+ *        are flushed, and the process ends at once — other threads, attached or not, are not
+ *        waited for, nothing is torn down under them, and no `atexit` handler runs (as Go's
+ *        `os.Exit`). Callable from any thread. Never returns.
  * @param status the exit status; the operating system keeps its low 8 bits.
  */
 BESKID_STD_API _Noreturn void beskid_std_exit(int64_t status);
