@@ -110,8 +110,10 @@ void *alloc(int64_t size, const beskid_type_t *type) {
   return alloc_slow(size, type);
 }
 
+/* Reached for anything the fast path does not serve, a thread in the native state included (the
+ * fast path finds no running thread then): the check costs the fast path nothing. */
 static void *alloc_slow(int64_t size, const beskid_type_t *type) {
-  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  beskid_gc_thread_t *t = beskid_rt_require_running("alloc");
   if (type == NULL) {
     if (size < (int64_t)BESKID_HEADER_SIZE || (uint64_t)size > BESKID_OBJECT_SIZE_MAX) {
       char msg[96];
@@ -138,6 +140,7 @@ static void *alloc_slow(int64_t size, const beskid_type_t *type) {
 void str_new(beskid_str_t *out, const uint8_t *ptr, int64_t len) {
   if (out == NULL) beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "str_new: NULL result pointer");
   if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "str_new: negative length");
+  beskid_gc_thread_t *t = beskid_rt_require_running("str_new");
   if (len == 0) {
     out->ptr = NULL;
     out->len = 0;
@@ -150,7 +153,6 @@ void str_new(beskid_str_t *out, const uint8_t *ptr, int64_t len) {
     snprintf(msg, sizeof msg, "str_new: invalid UTF-8 at byte %zu of %lld", bad, (long long)len);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
-  beskid_gc_thread_t *t = beskid_rt_require_thread();
   beskid_array_buffer_t *b = beskid_gc_alloc_array(t, &beskid_obj_byte_elem_type, (uint64_t)len);
   if (b == NULL) beskid_rt_trap_out_of_memory((uint64_t)len + BESKID_ARRAY_DATA_OFFSET);
   uint8_t *data = beskid_obj_array_data(b);
@@ -166,8 +168,10 @@ int64_t str_len(const beskid_str_t *str) {
   return str->len;
 }
 
-static void new_array(beskid_array_t *out, const beskid_elem_type_t *elem, int64_t len) {
+static void new_array(beskid_array_t *out, const beskid_elem_type_t *elem, int64_t len,
+                      const char *entry_point) {
   if (len < 0) beskid_rt_trap_bounds(len, 0);
+  beskid_gc_thread_t *t = beskid_rt_require_running(entry_point);
   if (len == 0) {
     out->ptr = NULL;
     out->len = out->cap = 0;
@@ -175,7 +179,6 @@ static void new_array(beskid_array_t *out, const beskid_elem_type_t *elem, int64
   }
   uint64_t size;
   if (!beskid_obj_array_size(elem, (uint64_t)len, &size)) beskid_rt_trap_arithmetic_overflow();
-  beskid_gc_thread_t *t = beskid_rt_require_thread();
   beskid_array_buffer_t *b = beskid_gc_alloc_array(t, elem, (uint64_t)len);
   if (b == NULL) beskid_rt_trap_out_of_memory(size);
   out->ptr = beskid_obj_array_data(b);
@@ -190,7 +193,7 @@ void array_new(beskid_array_t *out, int64_t elem_size, int64_t len) {
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "array_new: negative length");
-  new_array(out, beskid_rt_raw_elem((uint64_t)elem_size), len);
+  new_array(out, beskid_rt_raw_elem((uint64_t)elem_size), len, "array_new");
 }
 
 void beskid_rt_array_new_typed(beskid_array_t *out, const beskid_elem_type_t *elem, int64_t len) {
@@ -202,5 +205,5 @@ void beskid_rt_array_new_typed(beskid_array_t *out, const beskid_elem_type_t *el
     beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
   }
   if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "array_new: negative length");
-  new_array(out, elem, len);
+  new_array(out, elem, len, "beskid_rt_array_new_typed");
 }

@@ -15,6 +15,12 @@ enum { BESKID_RT_UNINIT = 0, BESKID_RT_ACTIVE = 1 };
  * running or the thread is not attached. */
 beskid_gc_thread_t *beskid_rt_require_thread(void);
 
+/* The calling thread's context for an entry point that handles managed pointers (allocation,
+ * roots, handles, barriers, safepoints, collection): as beskid_rt_require_thread(), and traps
+ * unreachable_or_isle_invariant when the thread is in the native state. Same cost as
+ * beskid_rt_require_thread() when the thread may run. */
+beskid_gc_thread_t *beskid_rt_require_running(const char *entry_point);
+
 /* Descriptor of a pointer-free object of `size` bytes (rounded up to 16), made once and kept
  * until shutdown. */
 const beskid_type_t *beskid_rt_raw_type(uint64_t size);

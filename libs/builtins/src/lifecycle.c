@@ -205,6 +205,22 @@ beskid_gc_thread_t *beskid_rt_require_thread(void) {
                  "this thread is not attached to the runtime (call beskid_rt_thread_attach)");
 }
 
+/* The native state is told apart from "not attached" only once the one NULL test fails. A
+ * thread in that state counts as stopped for the collector, which scans its roots and works on
+ * its allocation caches meanwhile: a heap operation there would race with a pause and free
+ * objects still in use, so it is a trap rather than undefined behaviour. */
+beskid_gc_thread_t *beskid_rt_require_running(const char *entry_point) {
+  beskid_gc_thread_t *t = beskid_gc_current_running();
+  if (__builtin_expect(t != NULL, 1)) return t;
+  beskid_rt_require_thread(); /* traps when not running or not attached */
+  char msg[192];
+  snprintf(msg, sizeof msg,
+           "%s called in the native state (between beskid_rt_enter_native and "
+           "beskid_rt_leave_native)",
+           entry_point);
+  beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT, msg);
+}
+
 beskid_gc_thread_t *beskid_rt_thread_attach(void) {
   if (atomic_load(&beskid_rt_state) != BESKID_RT_ACTIVE) {
     beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION,

@@ -506,6 +506,7 @@ uint64_t beskid_gc_collect(beskid_gc_thread_t *pt) {
   if (!gc.initialized) return 0;
   gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self();
   if (self != NULL && self->in_collect) return gc.live_bytes;
+  if (self != NULL) beskid_gc_require_running(self, "collection");
   if (self != NULL) self->in_collect = true;
   advance(self, BESKID_GC_STEP_SWEPT, true, true);
   if (self != NULL) self->in_collect = false;

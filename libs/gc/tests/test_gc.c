@@ -1015,6 +1015,94 @@ START_TEST(test_native_thread_does_not_block_pause) {
 }
 END_TEST
 
+/* In the native state the thread's roots and caches belong to the pauses: the fast path does not
+ * serve it, the running-thread lookup says so, and it comes back in full on leaving. */
+START_TEST(test_native_state_is_visible) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  ck_assert_int_eq(beskid_gc_type_check(T, &leaf_type), BESKID_OBJ_VALID);
+  new_leaf(1); /* caches a span of the class */
+  ck_assert_ptr_nonnull(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  ck_assert_ptr_eq(beskid_gc_current_running(), T);
+  ck_assert(!beskid_gc_in_native(T));
+  beskid_gc_enter_native(T);
+  ck_assert(beskid_gc_in_native(T));
+  ck_assert_ptr_eq(beskid_gc_current(), T);
+  ck_assert_ptr_null(beskid_gc_current_running());
+  ck_assert_ptr_null(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  beskid_gc_leave_native(T);
+  ck_assert(!beskid_gc_in_native(T));
+  ck_assert_ptr_eq(beskid_gc_current_running(), T);
+  ck_assert_ptr_nonnull(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  stop();
+}
+END_TEST
+
+/* The collector's fatal hook: the message must name the misuse; exits with a status the test
+ * expects. */
+static void fatal_native(const char *line, void *context) {
+  (void)context;
+  fprintf(stderr, "%s\n", line);
+  _Exit(strstr(line, "in the native state") != NULL ? 42 : 43);
+}
+
+static void start_with_fatal_hook(void) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
+  config.reserve = UINT64_C(4) << 30;
+  config.fatal = fatal_native;
+  start_config(&config);
+}
+
+START_TEST(test_native_state_alloc_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_alloc(T, &leaf_type);
+}
+END_TEST
+
+START_TEST(test_native_state_collect_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_collect(T);
+}
+END_TEST
+
+START_TEST(test_native_state_safepoint_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_safepoint(T);
+}
+END_TEST
+
+/* A thread may detach in the native state: it leaves that state first (waiting out a pause). */
+static void *detach_in_native(void *arg) {
+  leaf **out = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  *out = beskid_gc_alloc(t, &leaf_type);
+  beskid_gc_enter_native(t);
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_detach_in_native_state) {
+  start(0);
+  leaf *made = NULL;
+  beskid_os_thread_t th;
+  beskid_gc_enter_native(T);
+  ck_assert_int_eq(beskid_os_thread_create(&th, detach_in_native, &made, "native"), BESKID_OK);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  ck_assert_ptr_nonnull(made);
+  beskid_gc_collect(T);
+  ck_assert(!allocated(made)); /* unreachable once its thread is gone */
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.threads, 1);
+  stop();
+}
+END_TEST
+
 static void *attach_and_exit(void *arg) {
   (void)arg;
   beskid_gc_thread_t *t = beskid_gc_attach();
@@ -1346,6 +1434,11 @@ int main(void) {
   tc = tcase_create("threads");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_native_thread_does_not_block_pause);
+  tcase_add_test(tc, test_native_state_is_visible);
+  tcase_add_exit_test(tc, test_native_state_alloc_is_fatal, 42);
+  tcase_add_exit_test(tc, test_native_state_collect_is_fatal, 42);
+  tcase_add_exit_test(tc, test_native_state_safepoint_is_fatal, 42);
+  tcase_add_test(tc, test_detach_in_native_state);
   tcase_add_test(tc, test_thread_exit_detaches);
   tcase_add_test(tc, test_two_thread_soak);
   suite_add_tcase(suite, tc);

@@ -166,6 +166,23 @@ BESKID_GC_API void beskid_gc_detach(void);
 BESKID_GC_API beskid_gc_thread_t *beskid_gc_current(void);
 
 /**
+ * @brief The calling thread's context when it may touch the heap: attached and not in the
+ *        native state (between beskid_gc_enter_native() and beskid_gc_leave_native()).
+ *
+ * Costs what beskid_gc_current() costs, so an entry point can refuse both an unattached thread
+ * and a thread in the native state with the one NULL test it makes anyway.
+ * @return the context, or NULL when the thread is not attached or is in the native state.
+ */
+BESKID_GC_API beskid_gc_thread_t *beskid_gc_current_running(void);
+
+/**
+ * @brief Whether thread `t` is in the native state (it called beskid_gc_enter_native() and has
+ *        not called beskid_gc_leave_native() since).
+ * @param t the calling thread's context.
+ */
+BESKID_GC_API bool beskid_gc_in_native(const beskid_gc_thread_t *t);
+
+/**
  * @brief The slow path of a poll: lets the collector stop or signal this thread.
  *        Call when `t->poll` is non-zero; calling it at other times is harmless.
  * @param t the calling thread's context.
@@ -176,6 +193,13 @@ BESKID_GC_API void beskid_gc_safepoint(beskid_gc_thread_t *t);
  * @brief Declares that the calling thread leaves managed code to block or run native code:
  *        until beskid_gc_leave_native() it must not touch the heap, and pauses do not wait for
  *        it. Its roots stay roots.
+ *
+ * A pause counts a native thread as stopped and works on its roots and allocation caches, so
+ * the thread may not allocate, store managed pointers, change its roots or collect until it
+ * leaves. beskid_gc_alloc_fast() returns NULL for it; allocation, beskid_gc_safepoint() and
+ * beskid_gc_collect() report the misuse through beskid_gc_config_t::fatal (libs/builtins traps
+ * every such call earlier, with unreachable_or_isle_invariant). A thread that detaches or exits
+ * in the native state leaves it first.
  */
 BESKID_GC_API void beskid_gc_enter_native(beskid_gc_thread_t *t);
 
@@ -220,8 +244,9 @@ BESKID_GC_API beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *t,
  *        found through thread-local storage, and `type` must already have passed
  *        beskid_gc_type_check() on this thread with `size == type->size`.
  * @return a zeroed object with its header written, or NULL when the fast path cannot serve the
- *         request (not attached, descriptor not checked yet, size mismatch, a large object, a
- *         pending safepoint, no free slot cached, stress mode); then call beskid_gc_alloc().
+ *         request (not attached, in the native state, descriptor not checked yet, size mismatch,
+ *         a large object, a pending safepoint, no free slot cached, stress mode); then call
+ *         beskid_gc_alloc().
  */
 BESKID_GC_API void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size);
 
