@@ -16,6 +16,7 @@
 #include "beskid/platform.h"
 #include "beskid/runtime_abi.h"
 #include "check_support.h"
+#include "internal.h" /* beskid_rt_raw_type, beskid_rt_raw_elem */
 
 static const uint64_t pair_map[] = {16, 24};
 static const beskid_type_t pair_type = {40, 8, pair_map, 2, BESKID_TYPE_AGGREGATE, 0};
@@ -386,6 +387,106 @@ START_TEST(test_array_traps) {
   DEATH(array_negative_len, "bounds (2)", "negative length");
   DEATH(array_overflow, "arithmetic_overflow (3)");
   DEATH(array_bad_elem, "abi_or_layout_mismatch (8)", "malformed element descriptor");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Runtime-made descriptors for untyped memory */
+
+/* The buffer header of an array value's storage. */
+static beskid_array_buffer_t *buffer_of(const beskid_array_t *a) {
+  return (beskid_array_buffer_t *)((char *)a->ptr - BESKID_ARRAY_DATA_OFFSET);
+}
+
+enum { MANY_SIZES = 100000 };
+
+/* 100,000 distinct object sizes and element strides beyond the init-time tables: each gets a
+ * valid descriptor of its size, the same size always the same descriptor, and sizes that round
+ * to the same 16 bytes share one. */
+START_TEST(test_raw_descriptors_many_sizes) {
+  init_default();
+  const beskid_type_t **types = calloc(MANY_SIZES, sizeof *types);
+  const beskid_elem_type_t **elems = calloc(MANY_SIZES, sizeof *elems);
+  ck_assert(types != NULL && elems != NULL);
+  for (int round = 0; round < 2; round++) {
+    for (uint64_t i = 0; i < MANY_SIZES; i++) {
+      uint64_t size = 4096 + 16 * (i + 1), stride = 257 + i;
+      const beskid_type_t *t = beskid_rt_raw_type(size - 15 * (i % 2)); /* rounds up to size */
+      const beskid_elem_type_t *e = beskid_rt_raw_elem(stride);
+      if (round == 0) {
+        ck_assert_uint_eq(t->size, size);
+        ck_assert_uint_eq(t->pointer_count, 0);
+        ck_assert_int_eq(beskid_obj_validate_type(t), BESKID_OBJ_VALID);
+        ck_assert_uint_eq(e->stride, stride);
+        ck_assert_uint_eq(e->pointer_count, 0);
+        ck_assert_int_eq(beskid_obj_validate_elem_type(e), BESKID_OBJ_VALID);
+        types[i] = t;
+        elems[i] = e;
+      } else {
+        ck_assert_ptr_eq(t, types[i]);
+        ck_assert_ptr_eq(e, elems[i]);
+      }
+    }
+  }
+  /* Through the builtins: objects and arrays carry those same descriptors. */
+  for (uint64_t i = 0; i < 2000; i += 7) {
+    uint64_t size = 4096 + 16 * (i + 1);
+    beskid_header_t *o = alloc((int64_t)size - 3, NULL);
+    ck_assert_ptr_eq(o->type, types[i]);
+    beskid_array_t a;
+    array_new(&a, (int64_t)(257 + i), 2);
+    ck_assert_ptr_eq(buffer_of(&a)->elem, elems[i]);
+  }
+  free(types);
+  free(elems);
+  beskid_rt_shutdown();
+  init_default(); /* the caches start again empty and work after a restart */
+  ck_assert_uint_eq(beskid_rt_raw_type(8192)->size, 8192);
+  ck_assert_uint_eq(beskid_rt_raw_elem(1000)->stride, 1000);
+  beskid_rt_shutdown();
+}
+END_TEST
+
+/* Several threads look up overlapping sizes in different orders while the caches grow; all see
+ * the same descriptor per size (run under tsan for the publication's memory orders). */
+enum { SHARED_SIZES = 20000, LOOKUP_THREADS = 4 };
+typedef struct lookup_work {
+  uint64_t step; /* coprime with SHARED_SIZES: a different order per thread */
+  const beskid_type_t *types[SHARED_SIZES];
+  const beskid_elem_type_t *elems[SHARED_SIZES];
+} lookup_work;
+
+static void *look_up_sizes(void *arg) {
+  lookup_work *w = arg;
+  for (uint64_t n = 0; n < SHARED_SIZES; n++) {
+    uint64_t i = n * w->step % SHARED_SIZES;
+    w->types[i] = beskid_rt_raw_type(4096 + 16 * (i + 1));
+    w->elems[i] = beskid_rt_raw_elem(257 + i);
+  }
+  return NULL;
+}
+
+START_TEST(test_raw_descriptors_concurrent_lookups) {
+  init_default();
+  static const uint64_t steps[LOOKUP_THREADS] = {1, 7, 13, 19999};
+  lookup_work *work = calloc(LOOKUP_THREADS, sizeof *work);
+  ck_assert_ptr_nonnull(work);
+  pthread_t th[LOOKUP_THREADS];
+  for (int k = 0; k < LOOKUP_THREADS; k++) {
+    work[k].step = steps[k];
+    ck_assert_int_eq(pthread_create(&th[k], NULL, look_up_sizes, &work[k]), 0);
+  }
+  for (int k = 0; k < LOOKUP_THREADS; k++) pthread_join(th[k], NULL);
+  for (uint64_t i = 0; i < SHARED_SIZES; i++) {
+    ck_assert_uint_eq(work[0].types[i]->size, 4096 + 16 * (i + 1));
+    ck_assert_uint_eq(work[0].elems[i]->stride, 257 + i);
+    for (int k = 1; k < LOOKUP_THREADS; k++) {
+      ck_assert_ptr_eq(work[k].types[i], work[0].types[i]);
+      ck_assert_ptr_eq(work[k].elems[i], work[0].elems[i]);
+    }
+  }
+  free(work);
+  beskid_rt_shutdown();
 }
 END_TEST
 
@@ -840,6 +941,11 @@ int main(void) {
   tcase_add_test(tc, test_string_traps);
   tcase_add_test(tc, test_arrays);
   tcase_add_test(tc, test_array_traps);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("descriptors");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_raw_descriptors_many_sizes);
+  tcase_add_test(tc, test_raw_descriptors_concurrent_lookups);
   suite_add_tcase(suite, tc);
   tc = tcase_create("roots");
   tcase_set_timeout(tc, 60);
