@@ -29,9 +29,9 @@
 #include "beskid/platform.h"
 #include "internal.h"
 
-#define RAW_TYPES 256 /* sizes 16..4096 in steps of 16 */
-#define RAW_ELEMS 256 /* strides 1..256 */
-#define RAW_TABLE_MIN_SHIFT 6u /* a first table of 64 slots */
+#define RAW_TYPES           256 /* sizes 16..4096 in steps of 16 */
+#define RAW_ELEMS           256 /* strides 1..256 */
+#define RAW_TABLE_MIN_SHIFT 6u  /* a first table of 64 slots */
 
 static beskid_type_t raw_types[RAW_TYPES + 1];
 static beskid_elem_type_t raw_elems[RAW_ELEMS + 1];

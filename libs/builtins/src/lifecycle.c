@@ -16,12 +16,20 @@
 
 _Atomic int beskid_rt_state;
 
+/* The host-facing helpers below may run before the runtime starts; a NULL where they write a
+ * result is a null_reference trap (the trap needs no running runtime), never a crash. */
 void beskid_rt_config_default(beskid_rt_config_t *config) {
+  if (config == NULL) {
+    beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "beskid_rt_config_default: NULL configuration");
+  }
   memset(config, 0, sizeof *config);
   config->gogc = 100;
 }
 
 bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes) {
+  if (bytes == NULL) {
+    beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "beskid_rt_parse_bytes: NULL result pointer");
+  }
   if (text == NULL || *text < '0' || *text > '9') return false;
   uint64_t value = 0;
   const char *p = text;
@@ -108,6 +116,9 @@ static bool parse_debug(beskid_rt_config_t *config, char *list, char *error, siz
 }
 
 bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error, size_t cap) {
+  if (config == NULL) {
+    beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "beskid_rt_config_from_env: NULL configuration");
+  }
   char value[256];
   bool set;
   if (!env("BESKID_GOGC", value, sizeof value, &set, error, cap)) return false;

@@ -51,6 +51,9 @@ static const beskid_rt_symbol_t symbols[] = {
 };
 
 const beskid_rt_symbol_t *beskid_runtime_symbols(size_t *count) {
+  if (count == NULL) {
+    beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "beskid_runtime_symbols: NULL count pointer");
+  }
   *count = sizeof symbols / sizeof symbols[0];
   return symbols;
 }

@@ -136,6 +136,24 @@ START_TEST(test_config_from_env) {
 }
 END_TEST
 
+/* The host-facing helpers given NULL where they write a result: a null_reference trap, never a
+ * crash (a NULL text is simply not a byte count). */
+static void config_default_null(void) { beskid_rt_config_default(NULL); }
+static void config_from_env_null(void) { beskid_rt_config_from_env(NULL, NULL, 0); }
+static void parse_bytes_null_result(void) { beskid_rt_parse_bytes("10", NULL); }
+static void symbols_null_count(void) { beskid_runtime_symbols(NULL); }
+
+START_TEST(test_host_helpers_null) {
+  DEATH(config_default_null, "null_reference (1)", "beskid_rt_config_default");
+  DEATH(config_from_env_null, "null_reference (1)", "beskid_rt_config_from_env");
+  DEATH(parse_bytes_null_result, "null_reference (1)", "beskid_rt_parse_bytes");
+  DEATH(symbols_null_count, "null_reference (1)", "beskid_runtime_symbols");
+  uint64_t v = 7;
+  ck_assert(!beskid_rt_parse_bytes(NULL, &v));
+  ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ */
 /* Lifecycle */
 
@@ -258,6 +276,33 @@ START_TEST(test_alloc_traps) {
   DEATH(alloc_malformed, "abi_or_layout_mismatch (8)", "malformed type descriptor");
   DEATH(alloc_bad_alignment, "abi_or_layout_mismatch (8)", "malformed type descriptor");
   DEATH(alloc_oom, "out_of_memory (5)", "req=", "live=", "committed=", "cap=2097152");
+}
+END_TEST
+
+/* A descriptor at a misaligned address (a valid one copied to byte 4 of an aligned buffer) is
+ * refused before any field is read; so is an element descriptor. */
+static _Alignas(16) unsigned char misaligned_buf[64];
+static const void *misaligned_copy(const void *descriptor, size_t size) {
+  memcpy(misaligned_buf + 4, descriptor, size);
+  return misaligned_buf + 4;
+}
+static void alloc_misaligned_descriptor(void) {
+  init_default();
+  alloc(40, misaligned_copy(&pair_type, sizeof pair_type));
+}
+static void array_misaligned_descriptor(void) {
+  static const uint64_t map[] = {0};
+  static const beskid_elem_type_t elem = {8, 8, map, 1};
+  init_default();
+  beskid_array_t a;
+  beskid_rt_array_new_typed(&a, misaligned_copy(&elem, sizeof elem), 4);
+}
+
+START_TEST(test_misaligned_descriptor_traps) {
+  DEATH(alloc_misaligned_descriptor, "abi_or_layout_mismatch (8)", "malformed type descriptor",
+        "8-byte aligned");
+  DEATH(array_misaligned_descriptor, "abi_or_layout_mismatch (8)", "malformed element descriptor",
+        "8-byte aligned");
 }
 END_TEST
 
@@ -927,6 +972,7 @@ int main(void) {
   TCase *tc = tcase_create("config");
   tcase_add_test(tc, test_parse_bytes);
   tcase_add_test(tc, test_config_from_env);
+  tcase_add_test(tc, test_host_helpers_null);
   suite_add_tcase(suite, tc);
   tc = tcase_create("lifecycle");
   tcase_set_timeout(tc, 60);
@@ -937,6 +983,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_alloc_typed_and_raw);
   tcase_add_test(tc, test_alloc_traps);
+  tcase_add_test(tc, test_misaligned_descriptor_traps);
   tcase_add_test(tc, test_strings);
   tcase_add_test(tc, test_string_traps);
   tcase_add_test(tc, test_arrays);

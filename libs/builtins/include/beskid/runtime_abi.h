@@ -102,7 +102,10 @@ typedef struct beskid_rt_config_t {
   bool trace;               /**< One line per collection on stderr (like Go's gctrace=1). */
 } beskid_rt_config_t;
 
-/** @brief Fills `config` with the defaults (GOGC 100, no limits, no debugging). */
+/**
+ * @brief Fills `config` with the defaults (GOGC 100, no limits, no debugging).
+ * Traps: null_reference when `config` is NULL.
+ */
 BESKID_RT_API void beskid_rt_config_default(beskid_rt_config_t *config);
 
 /**
@@ -116,6 +119,7 @@ BESKID_RT_API void beskid_rt_config_default(beskid_rt_config_t *config);
  * @param error receives a one-line description of the first bad value; may be NULL.
  * @param error_cap capacity of `error`.
  * @return true when every set variable was valid.
+ * Traps: null_reference when `config` is NULL.
  */
 BESKID_RT_API bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error,
                                              size_t error_cap);
@@ -123,7 +127,10 @@ BESKID_RT_API bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *e
 /**
  * @brief Parses a byte count: decimal digits with an optional `K`, `M` or `G` suffix (powers of
  *        1024, upper or lower case). No sign, no spaces, no overflow.
+ * @param text the text; NULL is not a byte count (false).
+ * @param bytes receives the count; left alone on failure.
  * @return true with `*bytes` set, or false for anything else.
+ * Traps: null_reference when `bytes` is NULL.
  */
 BESKID_RT_API bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes);
 
@@ -351,6 +358,7 @@ typedef struct beskid_rt_symbol_t {
  *        module (the same names AOT programs link against).
  * @param count receives the number of entries.
  * @return a static array of `*count` entries.
+ * Traps: null_reference when `count` is NULL.
  */
 BESKID_RT_API const beskid_rt_symbol_t *beskid_runtime_symbols(size_t *count);
 
