@@ -400,7 +400,6 @@ void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), 
 void beskid_gc_maybe_trigger(gc_thread *t);
 void beskid_gc_assist(gc_thread *t, uint64_t bytes);
 void beskid_gc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns);
 void beskid_gc_collect_for_oom(gc_thread *t);
 
 #endif /* BESKID_GC_INTERNAL_H */

@@ -439,8 +439,8 @@ BESKID_GC_API bool beskid_gc_set_trace(bool on);
 typedef struct beskid_gc_stats_t {
   uint64_t cycles;              /**< Completed collection cycles. */
   uint64_t forced_cycles;       /**< Of those, cycles asked for by beskid_gc_collect() or stress. */
-  uint64_t live_bytes;          /**< Bytes marked by the last cycle. */
-  uint64_t live_objects;        /**< Objects marked by the last cycle. */
+  uint64_t live_bytes;          /**< Bytes marked by the last completed cycle. */
+  uint64_t live_objects;        /**< Objects marked by the last completed cycle. */
   uint64_t heap_goal;           /**< Heap size at which the next cycle should finish. */
   uint64_t heap_trigger;        /**< Heap size at which the next cycle starts. */
   uint64_t heap_bytes;          /**< Bytes in allocated objects now (live and not yet swept). */
@@ -467,7 +467,15 @@ typedef struct beskid_gc_stats_t {
   int32_t gogc;       /**< The GOGC setting. */
 } beskid_gc_stats_t;
 
-/** @brief Copies the current statistics. Cheap; does not stop the world. */
+/**
+ * @brief Copies the current statistics. Cheap; does not stop the world.
+ *
+ * One read is consistent: the figures of cycles (cycles, forced_cycles, live_bytes,
+ * live_objects, the pause counts, durations, histogram and percentiles, times to safepoint,
+ * mark_ns, sweep_ns, gc_cpu_ns) describe the same set of completed cycles; a cycle in progress
+ * shows up, pauses included, when it completes. The heap figures (heap_bytes, heap_objects,
+ * committed_bytes, the totals, heap_goal, heap_trigger, threads) are as of the call.
+ */
 BESKID_GC_API void beskid_gc_read_stats(beskid_gc_stats_t *stats);
 
 /** @} */
