@@ -90,6 +90,9 @@ beskid_gc_thread_t *beskid_gc_current_running(void) {
   return running_thread != NULL ? &running_thread->pub : NULL;
 }
 
+/* Relaxed (here and in beskid_gc_require_running): a thread's state is written only by the
+ * thread itself (enter/leave native, parking), so its own read is exact; nothing else is
+ * published through it. */
 bool beskid_gc_in_native(const beskid_gc_thread_t *pt) {
   return atomic_load_explicit(&((const gc_thread *)pt)->state, memory_order_relaxed) ==
          GC_THREAD_NATIVE;
