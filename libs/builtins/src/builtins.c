@@ -1,98 +1,14 @@
 /* builtins.c — the spec's v0.1 builtins: alloc, str_new, str_len, array_new (and its typed
- * variant), plus the runtime-made descriptors they need for untyped memory.
+ * variant). The descriptors they make for untyped memory are in descriptors.c.
  *
  * Every argument coming from compiled code is checked before it reaches the collector: a bad
  * value is a trap with a clear message, never undefined behaviour. Descriptors are validated
  * once per thread through the collector's cache (beskid_gc_type_check), so the check costs one
  * compare on the allocation path. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "beskid/platform.h"
 #include "internal.h"
-
-/* ------------------------------------------------------------------------------------------ */
-/* Runtime-made descriptors: a pointer-free type per object size and a pointer-free element type
- * per stride. Small ones live in tables filled at init; larger ones are made on first use under
- * a lock and kept until shutdown (objects point at them). */
-
-#define RAW_TYPES 256 /* sizes 16..4096 in steps of 16 */
-#define RAW_ELEMS 256 /* strides 1..256 */
-
-static beskid_type_t raw_types[RAW_TYPES + 1];
-static beskid_elem_type_t raw_elems[RAW_ELEMS + 1];
-
-/* Descriptors made on first use for sizes beyond the tables, in one list under one lock. */
-typedef struct raw_extra {
-  struct raw_extra *next;
-  beskid_type_t type;      /* used when is_elem is false */
-  beskid_elem_type_t elem; /* used when is_elem is true */
-  bool is_elem;
-} raw_extra;
-
-static raw_extra *extras;
-static beskid_os_mutex_t extras_lock;
-
-static uint64_t elem_align(uint64_t stride) {
-  uint64_t a = stride & (~stride + 1); /* lowest set bit */
-  return a > BESKID_ELEM_ALIGN_MAX ? BESKID_ELEM_ALIGN_MAX : a;
-}
-
-void beskid_rt_descriptors_init(void) {
-  for (uint64_t i = 1; i <= RAW_TYPES; i++) {
-    raw_types[i] = (beskid_type_t){i * 16, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
-  }
-  for (uint64_t s = 1; s <= RAW_ELEMS; s++) {
-    raw_elems[s] = (beskid_elem_type_t){s, elem_align(s), NULL, 0};
-  }
-  beskid_os_mutex_init(&extras_lock);
-}
-
-void beskid_rt_descriptors_shutdown(void) {
-  for (raw_extra *e = extras, *next; e != NULL; e = next) {
-    next = e->next;
-    beskid_os_mem_free(e);
-  }
-  extras = NULL;
-  beskid_os_mutex_destroy(&extras_lock);
-}
-
-/* The descriptor for an object of `bytes` bytes (is_elem false) or elements of stride `bytes`. */
-static raw_extra *extra_get(uint64_t bytes, bool is_elem) {
-  beskid_os_mutex_lock(&extras_lock);
-  raw_extra *e = extras;
-  while (e != NULL &&
-         !(e->is_elem == is_elem && (is_elem ? e->elem.stride == bytes : e->type.size == bytes))) {
-    e = e->next;
-  }
-  if (e == NULL && (e = beskid_os_mem_alloc(1, sizeof *e)) != NULL) {
-    e->is_elem = is_elem;
-    if (is_elem)
-      e->elem = (beskid_elem_type_t){bytes, elem_align(bytes), NULL, 0};
-    else
-      e->type = (beskid_type_t){bytes, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
-    e->next = extras;
-    extras = e;
-  }
-  beskid_os_mutex_unlock(&extras_lock);
-  if (e == NULL) {
-    beskid_gc_report_failure(sizeof *e);
-    beskid_rt_trap_internal_out_of_memory();
-  }
-  return e;
-}
-
-const beskid_type_t *beskid_rt_raw_type(uint64_t size) {
-  size = (size + 15) & ~(uint64_t)15;
-  if (size / 16 <= RAW_TYPES) return &raw_types[size / 16];
-  return &extra_get(size, false)->type;
-}
-
-const beskid_elem_type_t *beskid_rt_raw_elem(uint64_t stride) {
-  if (stride <= RAW_ELEMS) return &raw_elems[stride];
-  return &extra_get(stride, true)->elem;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The builtins */
@@ -113,8 +29,10 @@ void *alloc(int64_t size, const beskid_type_t *type) {
   return alloc_slow(size, type);
 }
 
+/* Reached for anything the fast path does not serve, a thread in the native state included (the
+ * fast path finds no running thread then): the check costs the fast path nothing. */
 static void *alloc_slow(int64_t size, const beskid_type_t *type) {
-  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  beskid_gc_thread_t *t = beskid_rt_require_running("alloc");
   if (type == NULL) {
     if (size < (int64_t)BESKID_HEADER_SIZE || (uint64_t)size > BESKID_OBJECT_SIZE_MAX) {
       char msg[96];
@@ -141,6 +59,7 @@ static void *alloc_slow(int64_t size, const beskid_type_t *type) {
 void str_new(beskid_str_t *out, const uint8_t *ptr, int64_t len) {
   if (out == NULL) beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "str_new: NULL result pointer");
   if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "str_new: negative length");
+  beskid_gc_thread_t *t = beskid_rt_require_running("str_new");
   if (len == 0) {
     out->ptr = NULL;
     out->len = 0;
@@ -153,7 +72,6 @@ void str_new(beskid_str_t *out, const uint8_t *ptr, int64_t len) {
     snprintf(msg, sizeof msg, "str_new: invalid UTF-8 at byte %zu of %lld", bad, (long long)len);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
-  beskid_gc_thread_t *t = beskid_rt_require_thread();
   beskid_array_buffer_t *b = beskid_gc_alloc_array(t, &beskid_obj_byte_elem_type, (uint64_t)len);
   if (b == NULL) beskid_rt_trap_out_of_memory((uint64_t)len + BESKID_ARRAY_DATA_OFFSET);
   uint8_t *data = beskid_obj_array_data(b);
@@ -169,8 +87,10 @@ int64_t str_len(const beskid_str_t *str) {
   return str->len;
 }
 
-static void new_array(beskid_array_t *out, const beskid_elem_type_t *elem, int64_t len) {
+static void new_array(beskid_array_t *out, const beskid_elem_type_t *elem, int64_t len,
+                      const char *entry_point) {
   if (len < 0) beskid_rt_trap_bounds(len, 0);
+  beskid_gc_thread_t *t = beskid_rt_require_running(entry_point);
   if (len == 0) {
     out->ptr = NULL;
     out->len = out->cap = 0;
@@ -178,7 +98,6 @@ static void new_array(beskid_array_t *out, const beskid_elem_type_t *elem, int64
   }
   uint64_t size;
   if (!beskid_obj_array_size(elem, (uint64_t)len, &size)) beskid_rt_trap_arithmetic_overflow();
-  beskid_gc_thread_t *t = beskid_rt_require_thread();
   beskid_array_buffer_t *b = beskid_gc_alloc_array(t, elem, (uint64_t)len);
   if (b == NULL) beskid_rt_trap_out_of_memory(size);
   out->ptr = beskid_obj_array_data(b);
@@ -193,7 +112,7 @@ void array_new(beskid_array_t *out, int64_t elem_size, int64_t len) {
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "array_new: negative length");
-  new_array(out, beskid_rt_raw_elem((uint64_t)elem_size), len);
+  new_array(out, beskid_rt_raw_elem((uint64_t)elem_size), len, "array_new");
 }
 
 void beskid_rt_array_new_typed(beskid_array_t *out, const beskid_elem_type_t *elem, int64_t len) {
@@ -205,5 +124,5 @@ void beskid_rt_array_new_typed(beskid_array_t *out, const beskid_elem_type_t *el
     beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
   }
   if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "array_new: negative length");
-  new_array(out, elem, len);
+  new_array(out, elem, len, "beskid_rt_array_new_typed");
 }

@@ -15,10 +15,16 @@ enum { BESKID_RT_UNINIT = 0, BESKID_RT_ACTIVE = 1, BESKID_RT_STOPPING = 2 };
  * running or the thread is not attached. */
 beskid_gc_thread_t *beskid_rt_require_thread(void);
 
-/* Descriptor of a pointer-free object of `size` bytes (rounded up to 16), made once and kept
- * until shutdown. */
+/* The calling thread's context for an entry point that handles managed pointers (allocation,
+ * roots, handles, barriers, safepoints, collection): as beskid_rt_require_thread(), and traps
+ * unreachable_or_isle_invariant when the thread is in the native state. Same cost as
+ * beskid_rt_require_thread() when the thread may run. */
+beskid_gc_thread_t *beskid_rt_require_running(const char *entry_point);
+
+/* Descriptor of a pointer-free object of `size` bytes (rounded up to 16; 16 ≤ size ≤ 2^46),
+ * made once and kept until shutdown (descriptors.c). Thread-safe, O(1), lock-free once made. */
 const beskid_type_t *beskid_rt_raw_type(uint64_t size);
-/* Element descriptor of pointer-free elements of `stride` bytes. */
+/* Element descriptor of pointer-free elements of `stride` bytes (1 ≤ stride ≤ 2^32); as above. */
 const beskid_elem_type_t *beskid_rt_raw_elem(uint64_t stride);
 void beskid_rt_descriptors_init(void);
 void beskid_rt_descriptors_shutdown(void);

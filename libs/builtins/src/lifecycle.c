@@ -18,7 +18,12 @@
 
 _Atomic int beskid_rt_state;
 
+/* The host-facing helpers below may run before the runtime starts; a NULL where they write a
+ * result is a null_reference trap (the trap needs no running runtime), never a crash. */
 void beskid_rt_config_default(beskid_rt_config_t *config) {
+  if (config == NULL) {
+    beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "beskid_rt_config_default: NULL configuration");
+  }
   memset(config, 0, sizeof *config);
   config->gogc = 100;
 }
@@ -67,6 +72,9 @@ static bytes_error parse_bytes(const char *text, uint64_t *bytes) {
 }
 
 bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes) {
+  if (bytes == NULL) {
+    beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "beskid_rt_parse_bytes: NULL result pointer");
+  }
   return parse_bytes(text, bytes) == BYTES_OK;
 }
 
@@ -134,6 +142,9 @@ static bool parse_debug(beskid_rt_config_t *config, char *list, char *error, siz
 }
 
 bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error, size_t cap) {
+  if (config == NULL) {
+    beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "beskid_rt_config_from_env: NULL configuration");
+  }
   char value[256];
   bool set;
   if (!env("BESKID_GOGC", value, sizeof value, &set, error, cap)) return false;
@@ -257,6 +268,22 @@ beskid_gc_thread_t *beskid_rt_require_thread(void) {
   }
   beskid_rt_trap(BESKID_TRAP_RUNTIME_INTERNAL_CORRUPTION,
                  "this thread is not attached to the runtime (call beskid_rt_thread_attach)");
+}
+
+/* The native state is told apart from "not attached" only once the one NULL test fails. A
+ * thread in that state counts as stopped for the collector, which scans its roots and works on
+ * its allocation caches meanwhile: a heap operation there would race with a pause and free
+ * objects still in use, so it is a trap rather than undefined behaviour. */
+beskid_gc_thread_t *beskid_rt_require_running(const char *entry_point) {
+  beskid_gc_thread_t *t = beskid_gc_current_running();
+  if (__builtin_expect(t != NULL, 1)) return t;
+  beskid_rt_require_thread(); /* traps when not running or not attached */
+  char msg[192];
+  snprintf(msg, sizeof msg,
+           "%s called in the native state (between beskid_rt_enter_native and "
+           "beskid_rt_leave_native)",
+           entry_point);
+  beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT, msg);
 }
 
 beskid_gc_thread_t *beskid_rt_thread_attach(void) {

@@ -6,7 +6,7 @@
 #include "internal.h"
 
 uint8_t gc_register_root(void **slot) {
-  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  beskid_gc_thread_t *t = beskid_rt_require_running("gc_register_root");
   beskid_gc_status st = beskid_gc_register_root(t, slot);
   /* A root that silently failed to register would let the collector free what it holds. */
   if (st == BESKID_GC_OUT_OF_MEMORY) beskid_rt_trap_internal_out_of_memory();
@@ -14,7 +14,7 @@ uint8_t gc_register_root(void **slot) {
 }
 
 void gc_unregister_root(void **slot) {
-  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  beskid_gc_thread_t *t = beskid_rt_require_running("gc_unregister_root");
   if (beskid_gc_unregister_root(t, slot) != BESKID_GC_OK) {
     char msg[96];
     snprintf(msg, sizeof msg, "unbalanced roots: slot %p is not registered", (void *)slot);
@@ -23,7 +23,7 @@ void gc_unregister_root(void **slot) {
 }
 
 void beskid_rt_register_globals(void **slots, int64_t count) {
-  beskid_rt_require_thread();
+  beskid_rt_require_running("beskid_rt_register_globals");
   if (count < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "register_globals: negative count");
   if ((uint64_t)count > BESKID_GC_GLOBALS_MAX) {
     char msg[112];
@@ -48,7 +48,7 @@ void beskid_rt_register_globals(void **slots, int64_t count) {
 }
 
 uint64_t gc_root_handle(void *value) {
-  beskid_rt_require_thread();
+  beskid_rt_require_running("gc_root_handle");
   uint64_t handle = beskid_gc_handle_new(value);
   /* 0 for a heap object means the handle table could not grow. */
   if (handle == 0 && beskid_gc_object_start(value) != NULL) beskid_rt_trap_internal_out_of_memory();
@@ -62,30 +62,44 @@ static _Noreturn void trap_handle(uint64_t handle) {
 }
 
 void gc_unroot_handle(uint64_t handle) {
-  beskid_rt_require_thread();
+  beskid_rt_require_running("gc_unroot_handle");
   if (!beskid_gc_handle_release(handle)) trap_handle(handle);
 }
 
 void *beskid_rt_handle_get(uint64_t handle) {
-  beskid_rt_require_thread();
+  beskid_rt_require_running("beskid_rt_handle_get");
   void *p = beskid_gc_handle_get(handle);
   if (p == NULL) trap_handle(handle);
   return p;
 }
 
+/* The barrier's slow path: the thread lookup it always made also refuses the native state. */
 void beskid_rt_write_barrier(void **slot, void *value) {
-  beskid_gc_write_barrier(beskid_rt_require_thread(), slot, value);
+  beskid_gc_write_barrier(beskid_rt_require_running("beskid_rt_write_barrier"), slot, value);
 }
 
 void gc_write_barrier(void *parent, void *child) {
-  beskid_gc_write_barrier_object(beskid_rt_require_thread(), parent, child);
+  beskid_gc_write_barrier_object(beskid_rt_require_running("gc_write_barrier"), parent, child);
 }
 
-void beskid_rt_safepoint(void) { beskid_gc_safepoint(beskid_rt_require_thread()); }
-void beskid_rt_enter_native(void) { beskid_gc_enter_native(beskid_rt_require_thread()); }
-void beskid_rt_leave_native(void) { beskid_gc_leave_native(beskid_rt_require_thread()); }
+void beskid_rt_safepoint(void) { beskid_gc_safepoint(beskid_rt_require_running("safepoint")); }
 
-uint64_t gc_collect(void) { return beskid_gc_collect(beskid_rt_require_thread()); }
+/* Native transitions do not nest: entering twice or leaving without entering is a broken
+ * invariant of the compiled code, like unbalanced roots. */
+void beskid_rt_enter_native(void) {
+  beskid_gc_enter_native(beskid_rt_require_running("beskid_rt_enter_native"));
+}
+
+void beskid_rt_leave_native(void) {
+  beskid_gc_thread_t *t = beskid_rt_require_thread();
+  if (!beskid_gc_in_native(t)) {
+    beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT,
+                   "beskid_rt_leave_native called outside the native state");
+  }
+  beskid_gc_leave_native(t);
+}
+
+uint64_t gc_collect(void) { return beskid_gc_collect(beskid_rt_require_running("gc_collect")); }
 
 uint64_t gc_bytes_allocated(void) {
   beskid_gc_stats_t st;
@@ -101,4 +115,6 @@ uint64_t gc_object_count(void) {
 
 uint64_t gc_phase(void) { return (uint64_t)beskid_gc_phase(); }
 
-uint8_t gc_heap_verify(void) { return beskid_gc_verify(beskid_rt_require_thread()) == 0; }
+uint8_t gc_heap_verify(void) {
+  return beskid_gc_verify(beskid_rt_require_running("gc_heap_verify")) == 0;
+}

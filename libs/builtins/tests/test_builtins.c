@@ -16,6 +16,7 @@
 #include "beskid/platform.h"
 #include "beskid/runtime_abi.h"
 #include "check_support.h"
+#include "internal.h" /* beskid_rt_raw_type, beskid_rt_raw_elem */
 #include "test_builtins_robust.h"
 
 static const uint64_t pair_map[] = {16, 24};
@@ -138,6 +139,23 @@ START_TEST(test_config_from_env) {
   unsetenv("BESKID_HEAP_MAX_BYTES");
   unsetenv("BESKID_GCTRACE");
   unsetenv("BESKID_GCDEBUG");
+}
+END_TEST
+
+/* The host-facing helpers given NULL where they write a result: a null_reference trap, never a
+ * crash (a NULL text is simply not a byte count). beskid_runtime_symbols(NULL) is tested with the
+ * table, in libs/stdhost. */
+static void config_default_null(void) { beskid_rt_config_default(NULL); }
+static void config_from_env_null(void) { beskid_rt_config_from_env(NULL, NULL, 0); }
+static void parse_bytes_null_result(void) { beskid_rt_parse_bytes("10", NULL); }
+
+START_TEST(test_host_helpers_null) {
+  DEATH(config_default_null, "null_reference (1)", "beskid_rt_config_default");
+  DEATH(config_from_env_null, "null_reference (1)", "beskid_rt_config_from_env");
+  DEATH(parse_bytes_null_result, "null_reference (1)", "beskid_rt_parse_bytes");
+  uint64_t v = 7;
+  ck_assert(!beskid_rt_parse_bytes(NULL, &v));
+  ck_assert_uint_eq(v, 7);
 }
 END_TEST
 
@@ -499,6 +517,33 @@ START_TEST(test_alloc_traps) {
 }
 END_TEST
 
+/* A descriptor at a misaligned address (a valid one copied to byte 4 of an aligned buffer) is
+ * refused before any field is read; so is an element descriptor. */
+static _Alignas(16) unsigned char misaligned_buf[64];
+static const void *misaligned_copy(const void *descriptor, size_t size) {
+  memcpy(misaligned_buf + 4, descriptor, size);
+  return misaligned_buf + 4;
+}
+static void alloc_misaligned_descriptor(void) {
+  init_default();
+  alloc(40, misaligned_copy(&pair_type, sizeof pair_type));
+}
+static void array_misaligned_descriptor(void) {
+  static const uint64_t map[] = {0};
+  static const beskid_elem_type_t elem = {8, 8, map, 1};
+  init_default();
+  beskid_array_t a;
+  beskid_rt_array_new_typed(&a, misaligned_copy(&elem, sizeof elem), 4);
+}
+
+START_TEST(test_misaligned_descriptor_traps) {
+  DEATH(alloc_misaligned_descriptor, "abi_or_layout_mismatch (8)", "malformed type descriptor",
+        "8-byte aligned");
+  DEATH(array_misaligned_descriptor, "abi_or_layout_mismatch (8)", "malformed element descriptor",
+        "8-byte aligned");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ */
 /* Strings and arrays */
 
@@ -629,6 +674,106 @@ START_TEST(test_array_traps) {
 END_TEST
 
 /* ------------------------------------------------------------------------------------------ */
+/* Runtime-made descriptors for untyped memory */
+
+/* The buffer header of an array value's storage. */
+static beskid_array_buffer_t *buffer_of(const beskid_array_t *a) {
+  return (beskid_array_buffer_t *)((char *)a->ptr - BESKID_ARRAY_DATA_OFFSET);
+}
+
+enum { MANY_SIZES = 100000 };
+
+/* 100,000 distinct object sizes and element strides beyond the init-time tables: each gets a
+ * valid descriptor of its size, the same size always the same descriptor, and sizes that round
+ * to the same 16 bytes share one. */
+START_TEST(test_raw_descriptors_many_sizes) {
+  init_default();
+  const beskid_type_t **types = calloc(MANY_SIZES, sizeof *types);
+  const beskid_elem_type_t **elems = calloc(MANY_SIZES, sizeof *elems);
+  ck_assert(types != NULL && elems != NULL);
+  for (int round = 0; round < 2; round++) {
+    for (uint64_t i = 0; i < MANY_SIZES; i++) {
+      uint64_t size = 4096 + 16 * (i + 1), stride = 257 + i;
+      const beskid_type_t *t = beskid_rt_raw_type(size - 15 * (i % 2)); /* rounds up to size */
+      const beskid_elem_type_t *e = beskid_rt_raw_elem(stride);
+      if (round == 0) {
+        ck_assert_uint_eq(t->size, size);
+        ck_assert_uint_eq(t->pointer_count, 0);
+        ck_assert_int_eq(beskid_obj_validate_type(t), BESKID_OBJ_VALID);
+        ck_assert_uint_eq(e->stride, stride);
+        ck_assert_uint_eq(e->pointer_count, 0);
+        ck_assert_int_eq(beskid_obj_validate_elem_type(e), BESKID_OBJ_VALID);
+        types[i] = t;
+        elems[i] = e;
+      } else {
+        ck_assert_ptr_eq(t, types[i]);
+        ck_assert_ptr_eq(e, elems[i]);
+      }
+    }
+  }
+  /* Through the builtins: objects and arrays carry those same descriptors. */
+  for (uint64_t i = 0; i < 2000; i += 7) {
+    uint64_t size = 4096 + 16 * (i + 1);
+    beskid_header_t *o = alloc((int64_t)size - 3, NULL);
+    ck_assert_ptr_eq(o->type, types[i]);
+    beskid_array_t a;
+    array_new(&a, (int64_t)(257 + i), 2);
+    ck_assert_ptr_eq(buffer_of(&a)->elem, elems[i]);
+  }
+  free(types);
+  free(elems);
+  beskid_rt_shutdown();
+  init_default(); /* the caches start again empty and work after a restart */
+  ck_assert_uint_eq(beskid_rt_raw_type(8192)->size, 8192);
+  ck_assert_uint_eq(beskid_rt_raw_elem(1000)->stride, 1000);
+  beskid_rt_shutdown();
+}
+END_TEST
+
+/* Several threads look up overlapping sizes in different orders while the caches grow; all see
+ * the same descriptor per size (run under tsan for the publication's memory orders). */
+enum { SHARED_SIZES = 20000, LOOKUP_THREADS = 4 };
+typedef struct lookup_work {
+  uint64_t step; /* coprime with SHARED_SIZES: a different order per thread */
+  const beskid_type_t *types[SHARED_SIZES];
+  const beskid_elem_type_t *elems[SHARED_SIZES];
+} lookup_work;
+
+static void *look_up_sizes(void *arg) {
+  lookup_work *w = arg;
+  for (uint64_t n = 0; n < SHARED_SIZES; n++) {
+    uint64_t i = n * w->step % SHARED_SIZES;
+    w->types[i] = beskid_rt_raw_type(4096 + 16 * (i + 1));
+    w->elems[i] = beskid_rt_raw_elem(257 + i);
+  }
+  return NULL;
+}
+
+START_TEST(test_raw_descriptors_concurrent_lookups) {
+  init_default();
+  static const uint64_t steps[LOOKUP_THREADS] = {1, 7, 13, 19999};
+  lookup_work *work = calloc(LOOKUP_THREADS, sizeof *work);
+  ck_assert_ptr_nonnull(work);
+  pthread_t th[LOOKUP_THREADS];
+  for (int k = 0; k < LOOKUP_THREADS; k++) {
+    work[k].step = steps[k];
+    ck_assert_int_eq(pthread_create(&th[k], NULL, look_up_sizes, &work[k]), 0);
+  }
+  for (int k = 0; k < LOOKUP_THREADS; k++) pthread_join(th[k], NULL);
+  for (uint64_t i = 0; i < SHARED_SIZES; i++) {
+    ck_assert_uint_eq(work[0].types[i]->size, 4096 + 16 * (i + 1));
+    ck_assert_uint_eq(work[0].elems[i]->stride, 257 + i);
+    for (int k = 1; k < LOOKUP_THREADS; k++) {
+      ck_assert_ptr_eq(work[k].types[i], work[0].types[i]);
+      ck_assert_ptr_eq(work[k].elems[i], work[0].elems[i]);
+    }
+  }
+  free(work);
+  beskid_rt_shutdown();
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
 /* Roots and handles */
 
 START_TEST(test_roots_and_handles) {
@@ -688,6 +833,241 @@ START_TEST(test_root_traps) {
   DEATH(stale_handle_release, "invalid_or_stale_handle (6)");
   DEATH(stale_handle_get, "invalid_or_stale_handle (6)");
   DEATH(forged_handle, "invalid_or_stale_handle (6)");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* The native state: a thread between beskid_rt_enter_native() and beskid_rt_leave_native()
+ * counts as stopped, so the collector scans its roots and caches while it runs. Every entry point
+ * that touches managed pointers must refuse it. */
+
+typedef struct list_node {
+  beskid_header_t header;
+  struct list_node *next;
+  int64_t value;
+} list_node;
+static const uint64_t list_map[] = {16};
+static const beskid_type_t list_type = {32, 8, list_map, 1, BESKID_TYPE_AGGREGATE, 0};
+
+static atomic_bool collector_stop;
+static void *collect_until_stopped(void *arg) {
+  (void)arg;
+  beskid_rt_thread_attach();
+  while (!atomic_load(&collector_stop)) gc_collect();
+  beskid_rt_thread_detach();
+  return NULL;
+}
+
+/* Builds a list rooted in a frame while in the native state, with another thread collecting
+ * back to back, then checks it. Without the native-state trap, the collector's pauses scan the
+ * frame and the allocation caches while this thread changes them, and nodes are freed under
+ * the list (exit 3, "objects lost"). */
+static void alloc_in_native_loses_nothing(void) {
+  beskid_rt_config_t config;
+  beskid_rt_config_default(&config);
+  config.debug_flags = BESKID_GC_DEBUG_CLOBBER;
+  ck_assert_int_eq(beskid_rt_init(&config), 0);
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  void *slots[1] = {NULL};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(t, &frame);
+  pthread_t collector;
+  ck_assert_int_eq(pthread_create(&collector, NULL, collect_until_stopped, NULL), 0);
+  const int64_t count = 300000;
+  for (int64_t i = 0; i < count; i++) {
+    /* Re-entered each time: a pause may have parked the thread, which resumes it running. */
+    beskid_rt_enter_native();
+    list_node *n = alloc(sizeof *n, &list_type);
+    n->value = i;
+    if (beskid_gc_barrier_on) beskid_rt_write_barrier((void **)&n->next, slots[0]);
+    n->next = slots[0];
+    slots[0] = n;
+  }
+  beskid_rt_leave_native();
+  atomic_store(&collector_stop, true);
+  beskid_rt_enter_native(); /* joining blocks: the collecting thread's pauses must not wait */
+  pthread_join(collector, NULL);
+  beskid_rt_leave_native();
+  int64_t expect = count - 1;
+  for (list_node *n = slots[0]; n != NULL; n = n->next, expect--) {
+    if (expect < 0 || n->value != expect || beskid_gc_object_start(n) != n) {
+      fprintf(stderr, "objects lost: node %lld holds %lld\n", (long long)expect,
+              (long long)n->value);
+      _exit(3);
+    }
+  }
+  if (expect != -1) {
+    fprintf(stderr, "objects lost: the list ends at node %lld\n", (long long)expect);
+    _exit(3);
+  }
+  _exit(0);
+}
+
+START_TEST(test_native_state_alloc_is_refused) {
+  DEATH(alloc_in_native_loses_nothing, "unreachable_or_isle_invariant (9)",
+        "alloc called in the native state");
+}
+END_TEST
+
+/* Each entry point that handles managed pointers, called in the native state. What it needs (a
+ * validated descriptor, a registered root, a handle) is prepared while the thread runs. */
+static void *native_root;
+static uint64_t native_handle;
+static void enter_native_prepared(void) {
+  init_default();
+  native_root = alloc(40, &pair_type); /* pair_type validated: alloc's fast path knows it */
+  ck_assert_uint_eq(gc_register_root(&native_root), 1);
+  native_handle = gc_root_handle(native_root);
+  beskid_rt_enter_native();
+}
+static void native_alloc_typed(void) {
+  enter_native_prepared();
+  alloc(40, &pair_type);
+}
+static void native_alloc_raw(void) {
+  enter_native_prepared();
+  alloc(64, NULL);
+}
+static void native_str_new(void) {
+  enter_native_prepared();
+  beskid_str_t s;
+  str_new(&s, (const uint8_t *)"abc", 3);
+}
+static void native_str_new_empty(void) {
+  enter_native_prepared();
+  beskid_str_t s;
+  str_new(&s, NULL, 0);
+}
+static void native_array_new(void) {
+  enter_native_prepared();
+  beskid_array_t a;
+  array_new(&a, 8, 4);
+}
+static const uint64_t native_ref_map[] = {0};
+static const beskid_elem_type_t native_ref_elem = {8, 8, native_ref_map, 1};
+static void native_array_new_typed(void) {
+  enter_native_prepared();
+  beskid_array_t a;
+  beskid_rt_array_new_typed(&a, &native_ref_elem, 4);
+}
+static void native_register_root(void) {
+  enter_native_prepared();
+  static void *slot;
+  gc_register_root(&slot);
+}
+static void native_unregister_root(void) {
+  enter_native_prepared();
+  gc_unregister_root(&native_root);
+}
+static void native_register_globals(void) {
+  enter_native_prepared();
+  static void *globals[2];
+  beskid_rt_register_globals(globals, 2);
+}
+static void native_root_handle(void) {
+  enter_native_prepared();
+  gc_root_handle(native_root);
+}
+static void native_unroot_handle(void) {
+  enter_native_prepared();
+  gc_unroot_handle(native_handle);
+}
+static void native_handle_get(void) {
+  enter_native_prepared();
+  beskid_rt_handle_get(native_handle);
+}
+static void native_write_barrier(void) {
+  enter_native_prepared();
+  beskid_rt_write_barrier((void **)native_root + 2, NULL);
+}
+static void native_object_barrier(void) {
+  enter_native_prepared();
+  gc_write_barrier(native_root, NULL);
+}
+static void native_safepoint(void) {
+  enter_native_prepared();
+  beskid_rt_safepoint();
+}
+static void native_collect(void) {
+  enter_native_prepared();
+  gc_collect();
+}
+static void native_verify(void) {
+  enter_native_prepared();
+  gc_heap_verify();
+}
+static void native_enter_twice(void) {
+  enter_native_prepared();
+  beskid_rt_enter_native();
+}
+static void leave_without_enter(void) {
+  init_default();
+  beskid_rt_leave_native();
+}
+
+START_TEST(test_native_state_entry_points_trap) {
+  const char *code = "unreachable_or_isle_invariant (9)";
+  DEATH(native_alloc_typed, code, "alloc called in the native state");
+  DEATH(native_alloc_raw, code, "alloc called in the native state");
+  DEATH(native_str_new, code, "str_new called in the native state");
+  DEATH(native_str_new_empty, code, "str_new called in the native state");
+  DEATH(native_array_new, code, "array_new called in the native state");
+  DEATH(native_array_new_typed, code, "beskid_rt_array_new_typed called in the native state");
+  DEATH(native_register_root, code, "gc_register_root called in the native state");
+  DEATH(native_unregister_root, code, "gc_unregister_root called in the native state");
+  DEATH(native_register_globals, code, "beskid_rt_register_globals called in the native state");
+  DEATH(native_root_handle, code, "gc_root_handle called in the native state");
+  DEATH(native_unroot_handle, code, "gc_unroot_handle called in the native state");
+  DEATH(native_handle_get, code, "beskid_rt_handle_get called in the native state");
+  DEATH(native_write_barrier, code, "beskid_rt_write_barrier called in the native state");
+  DEATH(native_object_barrier, code, "gc_write_barrier called in the native state");
+  DEATH(native_safepoint, code, "safepoint called in the native state");
+  DEATH(native_collect, code, "gc_collect called in the native state");
+  DEATH(native_verify, code, "gc_heap_verify called in the native state");
+  DEATH(native_enter_twice, code, "beskid_rt_enter_native called in the native state");
+  DEATH(leave_without_enter, code, "leave_native called outside the native state");
+}
+END_TEST
+
+/* What stays allowed in the native state: queries that touch no managed pointer, the thread's
+ * own context, and leaving; afterwards everything works again and the rooted object survived. */
+static void *exit_in_native(void *arg) {
+  (void)arg;
+  beskid_rt_thread_attach();
+  beskid_rt_enter_native();
+  return NULL; /* exits attached and native: detached on the way out */
+}
+
+START_TEST(test_native_state_allowed_calls) {
+  init_default();
+  void *kept = alloc(40, &pair_type);
+  ck_assert_uint_eq(gc_register_root(&kept), 1);
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  beskid_rt_enter_native();
+  ck_assert(beskid_gc_in_native(t));
+  ck_assert_ptr_eq(beskid_rt_thread(), t);
+  ck_assert_ptr_null(beskid_gc_current_running());
+  ck_assert_ptr_null(beskid_gc_alloc_fast(&pair_type, 40));
+  ck_assert_uint_ge(gc_bytes_allocated(), 48);
+  ck_assert_uint_ge(gc_object_count(), 1);
+  ck_assert_uint_le(gc_phase(), 2);
+  beskid_str_t s = {(const uint8_t *)"xy", 2};
+  ck_assert_int_eq(str_len(&s), 2);
+  beskid_rt_leave_native();
+  ck_assert(!beskid_gc_in_native(t));
+  ck_assert_ptr_eq(beskid_gc_current_running(), t);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, exit_in_native, NULL), 0);
+  beskid_rt_enter_native();
+  pthread_join(th, NULL);
+  beskid_rt_leave_native();
+  gc_collect();
+  ck_assert_ptr_eq(beskid_gc_object_start(kept), kept);
+  ck_assert_ptr_eq(((beskid_header_t *)kept)->type, &pair_type);
+  ck_assert_ptr_nonnull(alloc(40, &pair_type));
+  ck_assert_uint_eq(gc_heap_verify(), 1);
+  gc_unregister_root(&kept);
+  beskid_rt_shutdown();
 }
 END_TEST
 
@@ -843,6 +1223,7 @@ int main(void) {
   TCase *tc = tcase_create("config");
   tcase_add_test(tc, test_parse_bytes);
   tcase_add_test(tc, test_config_from_env);
+  tcase_add_test(tc, test_host_helpers_null);
   suite_add_tcase(suite, tc);
   tc = tcase_create("lifecycle");
   tcase_set_timeout(tc, 60);
@@ -856,15 +1237,27 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_alloc_typed_and_raw);
   tcase_add_test(tc, test_alloc_traps);
+  tcase_add_test(tc, test_misaligned_descriptor_traps);
   tcase_add_test(tc, test_strings);
   tcase_add_test(tc, test_string_traps);
   tcase_add_test(tc, test_arrays);
   tcase_add_test(tc, test_array_traps);
   suite_add_tcase(suite, tc);
+  tc = tcase_create("descriptors");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_raw_descriptors_many_sizes);
+  tcase_add_test(tc, test_raw_descriptors_concurrent_lookups);
+  suite_add_tcase(suite, tc);
   tc = tcase_create("roots");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_roots_and_handles);
   tcase_add_test(tc, test_root_traps);
+  suite_add_tcase(suite, tc);
+  tc = tcase_create("native_state");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_native_state_alloc_is_refused);
+  tcase_add_test(tc, test_native_state_entry_points_trap);
+  tcase_add_test(tc, test_native_state_allowed_calls);
   suite_add_tcase(suite, tc);
   tc = tcase_create("traps");
   tcase_set_timeout(tc, 60);

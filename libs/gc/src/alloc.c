@@ -21,7 +21,10 @@
  *   is black; its bytes are in the thread's black_bytes, part of the cycle's live bytes;
  * - heap_bytes counts whole spans' free slots when a span enters a cache and gives back the
  *   unused ones when it leaves, so the per-object path touches no shared counter;
- * - every allocation is a safepoint: it polls before touching the heap. */
+ * - every allocation is a safepoint: it polls before touching the heap;
+ * - a thread in the native state never allocates: the pauses count it as stopped and work on its
+ *   caches meanwhile. The fast path does not serve it (it finds the thread through
+ *   beskid_gc_running_thread, NULL in that state) and the slow path refuses it. */
 #include <string.h>
 
 #include "internal.h"
@@ -330,6 +333,7 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
 
 /* Allocates `size` bytes (header included) and stamps the header with `type`. */
 static void *alloc_object(gc_thread *t, uint64_t size, const beskid_type_t *type, bool noscan) {
+  beskid_gc_require_running(t, "allocation");
   if (__builtin_expect(__atomic_load_n(&t->pub.poll, __ATOMIC_RELAXED) != 0, 0)) {
     beskid_gc_safepoint(&t->pub);
   }
@@ -401,7 +405,9 @@ beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *pt, const beskid_type_
 }
 
 void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size) {
-  gc_thread *t = beskid_gc_thread_self();
+  /* NULL when the thread is not attached or is in the native state: either way the caller's
+   * slow path decides (libs/builtins traps), at no cost to this path. */
+  gc_thread *t = beskid_gc_running_thread;
   if (__builtin_expect(t == NULL, 0)) return NULL;
   const gc_type_entry *e = &t->type_cache[type_slot(type)];
   /* Anything unusual (a descriptor not validated yet, a size that disagrees, a large object, a

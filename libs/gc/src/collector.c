@@ -110,12 +110,19 @@ uint8_t beskid_gc_barrier_on;
 static uint64_t pause_ring[GC_PAUSE_RING]; /* recent pauses, for exact percentiles */
 static uint64_t pause_ring_next;
 
-/* Per-cycle figures for the trace and statistics. */
+#define GC_CYCLE_PAUSES 16u /* a cycle's pauses kept for the percentile ring (more are rare) */
+
+/* Per-cycle figures for the trace and statistics, written only by the cycle's driver (under
+ * gc.cycle_lock) and published into gc.stats when the cycle completes. */
 typedef struct cycle_record {
   uint64_t start_ns, stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
-  uint64_t heap_before, heap_after_mark, live, goal;
+  uint64_t heap_before, heap_after_mark, live, live_objects, goal;
   uint64_t cpu_start_ns;
   bool forced;
+  /* This cycle's pauses so far. */
+  uint64_t pause_count, pause_total_ns, pause_max_ns, ttsp_total_ns, ttsp_max_ns;
+  uint64_t pause_histogram[BESKID_GC_PAUSE_BUCKETS];
+  uint64_t pauses[GC_CYCLE_PAUSES];
 } cycle_record;
 
 static cycle_record cur;
@@ -138,18 +145,50 @@ void beskid_gc_log(const char *fmt, ...) {
 /* ------------------------------------------------------------------------------------------ */
 /* Statistics */
 
-void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns) {
-  beskid_os_mutex_lock(&gc.stats_lock);
-  beskid_gc_stats_t *st = &gc.stats;
-  st->pause_count++;
-  st->pause_total_ns += ns;
-  if (ns > st->pause_max_ns) st->pause_max_ns = ns;
+/* CONSISTENCY. Every per-cycle figure of beskid_gc_stats_t (cycles, forced cycles, live bytes
+ * and objects, the pauses, their histogram and percentiles, times to safepoint, mark, sweep and
+ * CPU time) is gathered in `cur` while the cycle runs and added to gc.stats in one critical
+ * section of gc.stats_lock when the cycle completes (publish_cycle). A reader copies gc.stats
+ * under the same lock, so it sees whole cycles only: never a cycle's pause without the cycle
+ * (a reader between the last pause and the end of the sweep once saw pause_count 7 with
+ * cycles 6 in stop-the-world mode, where each cycle has exactly one pause). The running
+ * counters (heap bytes and objects, totals allocated and freed, committed bytes, goal,
+ * trigger) are read as they are at the moment of the call. */
+
+/* Records one stop-the-world pause of the cycle in progress (the cycle's driver only). */
+static void record_pause(uint64_t ns, uint64_t ttsp_ns) {
+  if (cur.pause_count < GC_CYCLE_PAUSES) cur.pauses[cur.pause_count] = ns;
+  cur.pause_count++;
+  cur.pause_total_ns += ns;
+  if (ns > cur.pause_max_ns) cur.pause_max_ns = ns;
   unsigned bucket = ns == 0 ? 0 : 63u - (unsigned)__builtin_clzll(ns);
   if (bucket >= BESKID_GC_PAUSE_BUCKETS) bucket = BESKID_GC_PAUSE_BUCKETS - 1;
-  st->pause_histogram[bucket]++;
-  st->ttsp_total_ns += ttsp_ns;
-  if (ttsp_ns > st->ttsp_max_ns) st->ttsp_max_ns = ttsp_ns;
-  pause_ring[pause_ring_next++ % GC_PAUSE_RING] = ns;
+  cur.pause_histogram[bucket]++;
+  cur.ttsp_total_ns += ttsp_ns;
+  if (ttsp_ns > cur.ttsp_max_ns) cur.ttsp_max_ns = ttsp_ns;
+}
+
+/* Adds the completed cycle `cur` to the statistics, all at once (see CONSISTENCY). */
+static void publish_cycle(uint64_t cpu_ns) {
+  beskid_os_mutex_lock(&gc.stats_lock);
+  beskid_gc_stats_t *st = &gc.stats;
+  st->cycles++;
+  if (cur.forced) st->forced_cycles++;
+  st->live_bytes = cur.live;
+  st->live_objects = cur.live_objects;
+  st->pause_count += cur.pause_count;
+  st->pause_total_ns += cur.pause_total_ns;
+  if (cur.pause_max_ns > st->pause_max_ns) st->pause_max_ns = cur.pause_max_ns;
+  for (unsigned i = 0; i < BESKID_GC_PAUSE_BUCKETS; i++) {
+    st->pause_histogram[i] += cur.pause_histogram[i];
+  }
+  st->ttsp_total_ns += cur.ttsp_total_ns;
+  if (cur.ttsp_max_ns > st->ttsp_max_ns) st->ttsp_max_ns = cur.ttsp_max_ns;
+  uint64_t kept = cur.pause_count < GC_CYCLE_PAUSES ? cur.pause_count : GC_CYCLE_PAUSES;
+  for (uint64_t i = 0; i < kept; i++) pause_ring[pause_ring_next++ % GC_PAUSE_RING] = cur.pauses[i];
+  st->mark_ns += cur.mark_ns;
+  st->sweep_ns += cur.sweep_ns;
+  st->gc_cpu_ns += cpu_ns;
   beskid_os_mutex_unlock(&gc.stats_lock);
 }
 
@@ -172,8 +211,6 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
     out->pause_p99_ns = sorted[(n * 99 + 99) / 100 - 1];
   }
   beskid_os_mutex_unlock(&gc.stats_lock);
-  out->live_bytes = gc.live_bytes;
-  out->live_objects = gc.live_objects;
   out->heap_goal = atomic_load(&gc.goal);
   out->heap_trigger = atomic_load(&gc.trigger);
   out->heap_bytes = atomic_load(&gc.heap_bytes);
@@ -349,7 +386,7 @@ static void step_mark_start(bool forced) {
   cur.stw1_ns = pause;
   cur.ttsp_ns = ttsp;
   if (!stw_mode()) {
-    beskid_gc_record_pause(pause, ttsp);
+    record_pause(pause, ttsp);
     beskid_gc_start_world();
   }
 }
@@ -400,7 +437,7 @@ static void step_mark_done(void) {
       continue;
     }
     /* More grey work turned up: let the world run while it is marked. */
-    beskid_gc_record_pause(beskid_os_monotonic_ns() - t0, ttsp);
+    record_pause(beskid_os_monotonic_ns() - t0, ttsp);
     beskid_gc_start_world();
   }
   cur.mark_ns = stw_mode() ? 0 : t0 - mark_start;
@@ -431,6 +468,7 @@ static void step_mark_done(void) {
   gc.mark_alloc = cur.heap_after_mark > cur.heap_before ? cur.heap_after_mark - cur.heap_before : 0;
   gc.last_scan_work = atomic_load(&gc.scan_done);
   cur.live = gc.live_bytes;
+  cur.live_objects = gc.live_objects;
   atomic_store(&gc.sweep_cursor, 0);
   atomic_fetch_add(&gc.sweepgen, 2);
   atomic_store(&gc.phase, BESKID_GC_PHASE_SWEEPING);
@@ -445,7 +483,7 @@ static void step_mark_done(void) {
   } else {
     cur.stw2_ns = pause;
   }
-  beskid_gc_record_pause(pause, ttsp);
+  record_pause(pause, ttsp);
   beskid_gc_start_world();
 }
 
@@ -462,14 +500,7 @@ static void step_sweep(void) {
   beskid_gc_heap_scavenge(keep);
   gc.cycles_done++;
 
-  uint64_t cpu = beskid_os_thread_cpu_ns() - cur.cpu_start_ns;
-  beskid_os_mutex_lock(&gc.stats_lock);
-  gc.stats.cycles++;
-  if (cur.forced) gc.stats.forced_cycles++;
-  gc.stats.mark_ns += cur.mark_ns;
-  gc.stats.sweep_ns += cur.sweep_ns;
-  gc.stats.gc_cpu_ns += cpu;
-  beskid_os_mutex_unlock(&gc.stats_lock);
+  publish_cycle(beskid_os_thread_cpu_ns() - cur.cpu_start_ns);
 
   if (atomic_load(&gc.trace)) {
     uint64_t now = beskid_os_monotonic_ns();
@@ -521,6 +552,7 @@ uint64_t beskid_gc_collect(beskid_gc_thread_t *pt) {
   if (!gc.initialized) return 0;
   gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self();
   if (self != NULL && self->in_collect) return gc.live_bytes;
+  if (self != NULL) beskid_gc_require_running(self, "collection");
   if (self != NULL) self->in_collect = true;
   advance(self, BESKID_GC_STEP_SWEPT, true, true);
   if (self != NULL) self->in_collect = false;

@@ -390,7 +390,11 @@ void beskid_gc_caches_init(gc_thread *t);
 
 /* thread.c */
 extern __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_current_thread;
+/* The calling thread's context while it is attached and not in the native state, else NULL. */
+extern __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_running_thread;
 static inline gc_thread *beskid_gc_thread_self(void) { return beskid_gc_current_thread; }
+/* Reports (beskid_gc_fatal) a heap operation `what` made by `t` in the native state. */
+void beskid_gc_require_running(gc_thread *t, const char *what);
 void beskid_gc_threads_init(void);
 void beskid_gc_stop_world(uint64_t *ttsp_ns);
 void beskid_gc_start_world(void);
@@ -438,7 +442,6 @@ void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), 
 void beskid_gc_maybe_trigger(gc_thread *t);
 void beskid_gc_assist(gc_thread *t, uint64_t bytes);
 void beskid_gc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns);
 void beskid_gc_collect_for_oom(gc_thread *t);
 /* The process-wide lock that serialises init, shutdown, attach and fork. */
 void beskid_gc_lifecycle_lock(void);

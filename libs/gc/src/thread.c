@@ -19,6 +19,12 @@
  * under threads_lock, which orders everything the stopper did during the pause before the
  * threads' next steps. A thread that is not attached never touches the heap.
  *
+ * A thread in the native state must not touch the heap: a pause counts it as stopped and scans
+ * its roots, premarks or releases its allocation caches while it runs. It is kept out by the
+ * thread lookup rather than by a test on every path: beskid_gc_running_thread is the thread's
+ * context only while it is RUNNING, so the allocation fast path and libs/builtins' entry points
+ * (through beskid_gc_current_running()) fall to their slow paths, which report the misuse.
+ *
  * While the world is stopped, threads_lock is free: stopped threads wait on threads_cond. The
  * thread list changes only under threads_lock and only while no stop is requested (attach and
  * detach wait for the restart), so the driver of a pause can walk it without the lock. */
@@ -27,10 +33,19 @@
 #include "internal.h"
 #include "mimalloc.h"
 
-/* The calling thread's context. Initial-exec TLS: one %fs-relative load on the allocation fast
- * path, also in the shared runtime (a pointer fits glibc's static TLS reserve for dlopen). */
+/* The calling thread's context. Initial-exec TLS: one %fs-relative load, also in the shared
+ * runtime (a pointer fits glibc's static TLS reserve for dlopen). */
 __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_current_thread;
 #define current_thread beskid_gc_current_thread
+
+/* The calling thread's context while it may touch the heap: attached and not in the native
+ * state; NULL otherwise. Every entry point that handles managed pointers finds its thread
+ * through this one (the allocation fast path, beskid_gc_current_running() for libs/builtins), so
+ * the native state costs those paths nothing: the NULL test they already make for an unattached
+ * thread sends a native caller to the slow path too, which tells the two apart. Only the thread
+ * itself writes it (attach, detach, enter and leave native). */
+__attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_running_thread;
+#define running_thread beskid_gc_running_thread
 static beskid_os_tls_t exit_key;
 static beskid_os_once_t exit_key_once = BESKID_OS_ONCE_INIT;
 
@@ -64,6 +79,7 @@ static void thread_exit_destructor(void *arg) {
     t->pub.top_frame = NULL;
     beskid_gc_detach_thread(t, true);
     current_thread = NULL;
+    running_thread = NULL;
     run_detach_hook();
   }
 }
@@ -91,6 +107,26 @@ static void wait_for_world_running(void) {
 
 beskid_gc_thread_t *beskid_gc_current(void) {
   return current_thread != NULL ? &current_thread->pub : NULL;
+}
+
+beskid_gc_thread_t *beskid_gc_current_running(void) {
+  return running_thread != NULL ? &running_thread->pub : NULL;
+}
+
+/* Relaxed (here and in beskid_gc_require_running): a thread's state is written only by the
+ * thread itself (enter/leave native, parking), so its own read is exact; nothing else is
+ * published through it. */
+bool beskid_gc_in_native(const beskid_gc_thread_t *pt) {
+  return atomic_load_explicit(&((const gc_thread *)pt)->state, memory_order_relaxed) ==
+         GC_THREAD_NATIVE;
+}
+
+void beskid_gc_require_running(gc_thread *t, const char *what) {
+  if (__builtin_expect(atomic_load_explicit(&t->state, memory_order_relaxed) == GC_THREAD_NATIVE,
+                       0)) {
+    beskid_gc_fatal("gc: %s by a thread in the native state (call beskid_gc_leave_native first)",
+                    what);
+  }
 }
 
 beskid_gc_thread_t *beskid_gc_attach(void) {
@@ -132,6 +168,7 @@ void beskid_gc_detach_quietly(void) {
   if (t == NULL) return;
   beskid_gc_detach_thread(t, false);
   current_thread = NULL;
+  running_thread = NULL;
   beskid_os_tls_set(exit_key, NULL);
 }
 
@@ -144,6 +181,9 @@ void beskid_gc_detach(void) {
 /* Detaches `t`, the calling thread. `exiting` says we run in the thread's exit destructors, where
  * mimalloc may already have torn its heaps down (it deletes them itself in that case). */
 void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
+  /* A thread may detach (or exit) in the native state: it first becomes RUNNING again, waiting
+   * out a pause in progress, since what follows touches its caches and buffers. */
+  if (atomic_load(&t->state) == GC_THREAD_NATIVE) beskid_gc_leave_native(&t->pub);
   /* Hand over what only this thread holds, at a point where no pause can be in progress
    * (we are RUNNING, so any stop waits for us), then leave. */
   beskid_gc_safepoint(&t->pub);
@@ -198,6 +238,7 @@ static void park_until_restart(gc_thread *t, uint32_t resume_state) {
 
 void beskid_gc_safepoint(beskid_gc_thread_t *pt) {
   gc_thread *t = gc_thread_of(pt);
+  beskid_gc_require_running(t, "safepoint");
   if (!atomic_load(&gc.stop_requested)) {
     __atomic_store_n(&t->pub.poll, idle_poll(), __ATOMIC_RELAXED);
     if (atomic_load(&gc.stop_requested)) __atomic_store_n(&t->pub.poll, 1, __ATOMIC_RELAXED);
@@ -210,6 +251,7 @@ void beskid_gc_safepoint(beskid_gc_thread_t *pt) {
 
 void beskid_gc_enter_native(beskid_gc_thread_t *pt) {
   gc_thread *t = gc_thread_of(pt);
+  if (t == current_thread) running_thread = NULL;
   atomic_store(&t->state, GC_THREAD_NATIVE);
   if (atomic_load(&gc.stop_requested)) {
     beskid_os_mutex_lock(&gc.threads_lock);
@@ -222,7 +264,7 @@ void beskid_gc_leave_native(beskid_gc_thread_t *pt) {
   gc_thread *t = gc_thread_of(pt);
   for (;;) {
     atomic_store(&t->state, GC_THREAD_RUNNING);
-    if (!atomic_load(&gc.stop_requested)) return;
+    if (!atomic_load(&gc.stop_requested)) break;
     beskid_os_mutex_lock(&gc.threads_lock);
     if (atomic_load(&gc.stop_requested))
       park_until_restart(t, GC_THREAD_NATIVE);
@@ -230,6 +272,7 @@ void beskid_gc_leave_native(beskid_gc_thread_t *pt) {
       atomic_store(&t->state, GC_THREAD_NATIVE);
     beskid_os_mutex_unlock(&gc.threads_lock);
   }
+  if (t == current_thread) running_thread = t;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -998,6 +998,98 @@ START_TEST(test_debug_modes_stw_checkmark_verify) {
 }
 END_TEST
 
+/* Statistics read while cycles run describe whole cycles: the pauses, the cycle count and the
+ * histogram agree in every read. A thread that is not attached reads them in a loop while the
+ * main thread forces cycles (the background collector runs its own too); the verifier widens
+ * the gap between a cycle's last pause and its end, where a reader used to see one more pause
+ * than cycles. */
+typedef struct stats_reader {
+  atomic_bool stop;
+  bool stop_the_world; /* one pause per cycle; otherwise at least two */
+  uint64_t reads;
+  char problem[256];
+} stats_reader;
+
+static void check_stats_read(stats_reader *r, const beskid_gc_stats_t *st, uint64_t last_cycles,
+                             uint64_t last_pauses) {
+  uint64_t hist = 0;
+  for (int i = 0; i < BESKID_GC_PAUSE_BUCKETS; i++) hist += st->pause_histogram[i];
+  const char *what = NULL;
+  if (r->stop_the_world ? st->pause_count != st->cycles : st->pause_count < 2 * st->cycles)
+    what = "pauses disagree with cycles";
+  else if (hist != st->pause_count)
+    what = "histogram disagrees with pause_count";
+  else if (st->cycles < last_cycles || st->pause_count < last_pauses)
+    what = "a count went back";
+  else if (st->forced_cycles > st->cycles)
+    what = "more forced cycles than cycles";
+  else if (st->pause_max_ns > st->pause_total_ns || st->pause_p50_ns > st->pause_p99_ns ||
+           st->pause_p99_ns > st->pause_max_ns)
+    what = "pause durations disagree";
+  if (what != NULL) {
+    snprintf(r->problem, sizeof r->problem,
+             "%s: cycles %llu forced %llu pause_count %llu histogram %llu (previous read: "
+             "cycles %llu pauses %llu)",
+             what, (unsigned long long)st->cycles, (unsigned long long)st->forced_cycles,
+             (unsigned long long)st->pause_count, (unsigned long long)hist,
+             (unsigned long long)last_cycles, (unsigned long long)last_pauses);
+  }
+}
+
+static void *read_stats_until_stopped(void *arg) {
+  stats_reader *r = arg;
+  uint64_t last_cycles = 0, last_pauses = 0;
+  while (!atomic_load(&r->stop) && r->problem[0] == '\0') {
+    beskid_gc_stats_t st;
+    beskid_gc_read_stats(&st);
+    check_stats_read(r, &st, last_cycles, last_pauses);
+    last_cycles = st.cycles;
+    last_pauses = st.pause_count;
+    r->reads++;
+  }
+  return NULL;
+}
+
+static void stats_stress(uint32_t debug_flags) {
+  start(debug_flags);
+  stats_reader r = {.stop_the_world = (debug_flags & BESKID_GC_DEBUG_STW) != 0};
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, read_stats_until_stopped, &r, "stats"), BESKID_OK);
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(T, &frame);
+  for (int cycle = 0; cycle < 40 && r.problem[0] == '\0'; cycle++) {
+    for (int i = 0; i < 20000; i++) {
+      node *n = new_node(i);
+      if (i % 8 == 0) {
+        set_left(n, slots[0]);
+        slots[0] = n;
+      }
+    }
+    if (cycle % 10 == 9) slots[0] = NULL;
+    beskid_gc_collect(T);
+  }
+  atomic_store(&r.stop, true);
+  beskid_gc_enter_native(T);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  ck_assert_msg(r.problem[0] == '\0', "%s", r.problem);
+  ck_assert_uint_gt(r.reads, 0);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_ge(st.cycles, 40);
+  beskid_gc_pop_frame(T, &frame);
+  stop();
+}
+
+START_TEST(test_stats_consistent_during_stw_cycles) {
+  stats_stress(BESKID_GC_DEBUG_STW | BESKID_GC_DEBUG_VERIFY);
+}
+END_TEST
+
+START_TEST(test_stats_consistent_during_concurrent_cycles) { stats_stress(BESKID_GC_DEBUG_VERIFY); }
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ */
 /* Threads */
 
@@ -1021,6 +1113,94 @@ START_TEST(test_native_thread_does_not_block_pause) {
   for (int i = 0; i < 5; i++) beskid_gc_collect(T); /* would hang if the pause waited */
   atomic_store(&phase, 2);
   beskid_os_thread_join(&th, NULL);
+  stop();
+}
+END_TEST
+
+/* In the native state the thread's roots and caches belong to the pauses: the fast path does not
+ * serve it, the running-thread lookup says so, and it comes back in full on leaving. */
+START_TEST(test_native_state_is_visible) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  ck_assert_int_eq(beskid_gc_type_check(T, &leaf_type), BESKID_OBJ_VALID);
+  new_leaf(1); /* caches a span of the class */
+  ck_assert_ptr_nonnull(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  ck_assert_ptr_eq(beskid_gc_current_running(), T);
+  ck_assert(!beskid_gc_in_native(T));
+  beskid_gc_enter_native(T);
+  ck_assert(beskid_gc_in_native(T));
+  ck_assert_ptr_eq(beskid_gc_current(), T);
+  ck_assert_ptr_null(beskid_gc_current_running());
+  ck_assert_ptr_null(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  beskid_gc_leave_native(T);
+  ck_assert(!beskid_gc_in_native(T));
+  ck_assert_ptr_eq(beskid_gc_current_running(), T);
+  ck_assert_ptr_nonnull(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  stop();
+}
+END_TEST
+
+/* The collector's fatal hook: the message must name the misuse; exits with a status the test
+ * expects. */
+static void fatal_native(const char *line, void *context) {
+  (void)context;
+  fprintf(stderr, "%s\n", line);
+  _Exit(strstr(line, "in the native state") != NULL ? 42 : 43);
+}
+
+static void start_with_fatal_hook(void) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
+  config.reserve = UINT64_C(4) << 30;
+  config.fatal = fatal_native;
+  start_config(&config);
+}
+
+START_TEST(test_native_state_alloc_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_alloc(T, &leaf_type);
+}
+END_TEST
+
+START_TEST(test_native_state_collect_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_collect(T);
+}
+END_TEST
+
+START_TEST(test_native_state_safepoint_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_safepoint(T);
+}
+END_TEST
+
+/* A thread may detach in the native state: it leaves that state first (waiting out a pause). */
+static void *detach_in_native(void *arg) {
+  leaf **out = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  *out = beskid_gc_alloc(t, &leaf_type);
+  beskid_gc_enter_native(t);
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_detach_in_native_state) {
+  start(0);
+  leaf *made = NULL;
+  beskid_os_thread_t th;
+  beskid_gc_enter_native(T);
+  ck_assert_int_eq(beskid_os_thread_create(&th, detach_in_native, &made, "native"), BESKID_OK);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  ck_assert_ptr_nonnull(made);
+  beskid_gc_collect(T);
+  ck_assert(!allocated(made)); /* unreachable once its thread is gone */
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.threads, 1);
   stop();
 }
 END_TEST
@@ -1639,11 +1819,18 @@ int main(void) {
   tcase_add_test(tc, test_gogc_goal_and_setters);
   tcase_add_test(tc, test_background_collector_paces_heap);
   tcase_add_test(tc, test_debug_modes_stw_checkmark_verify);
+  tcase_add_test(tc, test_stats_consistent_during_stw_cycles);
+  tcase_add_test(tc, test_stats_consistent_during_concurrent_cycles);
   suite_add_tcase(suite, tc);
 
   tc = tcase_create("threads");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_native_thread_does_not_block_pause);
+  tcase_add_test(tc, test_native_state_is_visible);
+  tcase_add_exit_test(tc, test_native_state_alloc_is_fatal, 42);
+  tcase_add_exit_test(tc, test_native_state_collect_is_fatal, 42);
+  tcase_add_exit_test(tc, test_native_state_safepoint_is_fatal, 42);
+  tcase_add_test(tc, test_detach_in_native_state);
   tcase_add_test(tc, test_thread_exit_detaches);
   tcase_add_test(tc, test_two_thread_soak);
   tcase_add_test(tc, test_shutdown_refused_while_others_attached);

@@ -68,6 +68,11 @@ const beskid_elem_type_t beskid_obj_pointer_elem_type = {8, 8, pointer_elem_map,
 
 static bool power_of_two(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
+/* Whether `p` is aligned for an object of alignment `align`. A descriptor or pointer map at a
+ * misaligned address is refused before any field is read: reading it would be a misaligned
+ * load (undefined behaviour, a fault on strict-alignment targets). */
+static bool aligned(const void *p, size_t align) { return (uintptr_t)p % align == 0; }
+
 /* Checks `count` offsets of `map` against an extent of `extent` bytes whose first `first` bytes
  * may not hold pointers. The caller has bounded `count` by the extent already. */
 static beskid_obj_error check_map(const uint64_t *map, uint64_t count, uint64_t first,
@@ -84,6 +89,7 @@ static beskid_obj_error check_map(const uint64_t *map, uint64_t count, uint64_t 
 
 beskid_obj_error beskid_obj_validate_type(const beskid_type_t *type) {
   if (type == NULL) return BESKID_OBJ_NULL_DESCRIPTOR;
+  if (!aligned(type, _Alignof(beskid_type_t))) return BESKID_OBJ_MISALIGNED_DESCRIPTOR;
   if (type->reserved != 0 || type->flags > BESKID_TYPE_ARRAY) return BESKID_OBJ_BAD_FLAGS;
   if (type->flags == BESKID_TYPE_ARRAY &&
       (type->size != BESKID_ARRAY_DATA_OFFSET || type->pointer_count != 0)) {
@@ -98,11 +104,15 @@ beskid_obj_error beskid_obj_validate_type(const beskid_type_t *type) {
     return BESKID_OBJ_TOO_MANY_POINTERS;
   }
   if (type->pointer_count != 0 && type->pointer_map == NULL) return BESKID_OBJ_NULL_POINTER_MAP;
+  if (type->pointer_count != 0 && !aligned(type->pointer_map, _Alignof(uint64_t))) {
+    return BESKID_OBJ_MISALIGNED_DESCRIPTOR;
+  }
   return check_map(type->pointer_map, type->pointer_count, BESKID_HEADER_SIZE, type->size);
 }
 
 beskid_obj_error beskid_obj_validate_elem_type(const beskid_elem_type_t *elem) {
   if (elem == NULL) return BESKID_OBJ_NULL_DESCRIPTOR;
+  if (!aligned(elem, _Alignof(beskid_elem_type_t))) return BESKID_OBJ_MISALIGNED_DESCRIPTOR;
   if (elem->stride == 0) return BESKID_OBJ_SIZE_TOO_SMALL;
   if (elem->stride > BESKID_ELEM_STRIDE_MAX) return BESKID_OBJ_SIZE_TOO_LARGE;
   if (!power_of_two(elem->align) || elem->align > BESKID_ELEM_ALIGN_MAX) {
@@ -112,6 +122,9 @@ beskid_obj_error beskid_obj_validate_elem_type(const beskid_elem_type_t *elem) {
   if (elem->pointer_count != 0 && elem->align < 8) return BESKID_OBJ_UNALIGNED_POINTERS;
   if (elem->pointer_count > elem->stride / 8) return BESKID_OBJ_TOO_MANY_POINTERS;
   if (elem->pointer_count != 0 && elem->pointer_map == NULL) return BESKID_OBJ_NULL_POINTER_MAP;
+  if (elem->pointer_count != 0 && !aligned(elem->pointer_map, _Alignof(uint64_t))) {
+    return BESKID_OBJ_MISALIGNED_DESCRIPTOR;
+  }
   return check_map(elem->pointer_map, elem->pointer_count, 0, elem->stride);
 }
 
@@ -145,6 +158,8 @@ const char *beskid_obj_error_message(beskid_obj_error error) {
     return "unknown flags, non-zero reserved field or malformed array type";
   case BESKID_OBJ_UNALIGNED_POINTERS:
     return "an element with pointers aligned to less than 8";
+  case BESKID_OBJ_MISALIGNED_DESCRIPTOR:
+    return "the descriptor or its pointer map is not at an 8-byte aligned address";
   }
   return "unknown validation result";
 }

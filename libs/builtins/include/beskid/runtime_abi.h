@@ -26,6 +26,14 @@
  * **Barrier.** Before storing a managed pointer into a heap object or a global:
  * `if (beskid_gc_barrier_on) beskid_rt_write_barrier(slot, value);` then the store.
  *
+ * **Native state.** Between beskid_rt_enter_native() and beskid_rt_leave_native() the collector
+ * counts the thread as stopped and works on its roots while it runs, so the thread must not touch
+ * the heap: every entry point that handles managed pointers (allocation, strings, arrays, roots,
+ * globals, handles, both barriers, safepoints, collection, verification, entering native again)
+ * traps unreachable_or_isle_invariant when called in that state. Queries (gc_bytes_allocated(),
+ * gc_object_count(), gc_phase(), str_len()), beskid_rt_thread(), panics and traps stay allowed,
+ * and a thread may detach or exit in the native state.
+ *
  * **Traps.** Every runtime fault writes one line to stderr,
  * `beskid runtime trap v5: <name> (<code>): <message>`, and ends the process with status
  * #BESKID_TRAP_EXIT_STATUS. Nothing unwinds. The codes are ::beskid_trap_code.
@@ -95,7 +103,10 @@ typedef struct beskid_rt_config_t {
   bool trace;               /**< One line per collection on stderr (like Go's gctrace=1). */
 } beskid_rt_config_t;
 
-/** @brief Fills `config` with the defaults (GOGC 100, no limits, no debugging). */
+/**
+ * @brief Fills `config` with the defaults (GOGC 100, no limits, no debugging).
+ * Traps: null_reference when `config` is NULL.
+ */
 BESKID_RT_API void beskid_rt_config_default(beskid_rt_config_t *config);
 
 /**
@@ -109,6 +120,7 @@ BESKID_RT_API void beskid_rt_config_default(beskid_rt_config_t *config);
  * @param error receives a one-line description of the first bad value; may be NULL.
  * @param error_cap capacity of `error`.
  * @return true when every set variable was valid.
+ * Traps: null_reference when `config` is NULL.
  */
 BESKID_RT_API bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error,
                                              size_t error_cap);
@@ -116,7 +128,10 @@ BESKID_RT_API bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *e
 /**
  * @brief Parses a byte count: decimal digits with an optional `K`, `M` or `G` suffix (powers of
  *        1024, upper or lower case). No sign, no spaces, no overflow.
+ * @param text the text; NULL is not a byte count (false).
+ * @param bytes receives the count; left alone on failure.
  * @return true with `*bytes` set, or false for anything else.
+ * Traps: null_reference when `bytes` is NULL.
  */
 BESKID_RT_API bool beskid_rt_parse_bytes(const char *text, uint64_t *bytes);
 
@@ -292,10 +307,17 @@ BESKID_RT_API void gc_write_barrier(void *parent, void *child);
 /** @brief The slow path of a poll (`t->poll` non-zero). Safepoint. */
 BESKID_RT_API void beskid_rt_safepoint(void);
 
-/** @brief Before a blocking call: the collector will not wait for this thread. */
+/**
+ * @brief Before a blocking call: the collector will not wait for this thread, which must not
+ *        touch the heap until beskid_rt_leave_native() (see "Native state" above).
+ * Traps: unreachable_or_isle_invariant when the thread is already in the native state.
+ */
 BESKID_RT_API void beskid_rt_enter_native(void);
 
-/** @brief After a blocking call: waits if the world is stopped. Safepoint. */
+/**
+ * @brief After a blocking call: waits if the world is stopped. Safepoint.
+ * Traps: unreachable_or_isle_invariant when the thread is not in the native state.
+ */
 BESKID_RT_API void beskid_rt_leave_native(void);
 
 /** @} */

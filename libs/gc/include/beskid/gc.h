@@ -206,6 +206,23 @@ BESKID_GC_API void beskid_gc_set_detach_hook(beskid_gc_detach_hook hook);
 BESKID_GC_API beskid_gc_thread_t *beskid_gc_current(void);
 
 /**
+ * @brief The calling thread's context when it may touch the heap: attached and not in the
+ *        native state (between beskid_gc_enter_native() and beskid_gc_leave_native()).
+ *
+ * Costs what beskid_gc_current() costs, so an entry point can refuse both an unattached thread
+ * and a thread in the native state with the one NULL test it makes anyway.
+ * @return the context, or NULL when the thread is not attached or is in the native state.
+ */
+BESKID_GC_API beskid_gc_thread_t *beskid_gc_current_running(void);
+
+/**
+ * @brief Whether thread `t` is in the native state (it called beskid_gc_enter_native() and has
+ *        not called beskid_gc_leave_native() since).
+ * @param t the calling thread's context.
+ */
+BESKID_GC_API bool beskid_gc_in_native(const beskid_gc_thread_t *t);
+
+/**
  * @brief The slow path of a poll: lets the collector stop or signal this thread.
  *        Call when `t->poll` is non-zero; calling it at other times is harmless.
  * @param t the calling thread's context.
@@ -216,6 +233,13 @@ BESKID_GC_API void beskid_gc_safepoint(beskid_gc_thread_t *t);
  * @brief Declares that the calling thread leaves managed code to block or run native code:
  *        until beskid_gc_leave_native() it must not touch the heap, and pauses do not wait for
  *        it. Its roots stay roots.
+ *
+ * A pause counts a native thread as stopped and works on its roots and allocation caches, so
+ * the thread may not allocate, store managed pointers, change its roots or collect until it
+ * leaves. beskid_gc_alloc_fast() returns NULL for it; allocation, beskid_gc_safepoint() and
+ * beskid_gc_collect() report the misuse through beskid_gc_config_t::fatal (libs/builtins traps
+ * every such call earlier, with unreachable_or_isle_invariant). A thread that detaches or exits
+ * in the native state leaves it first.
  */
 BESKID_GC_API void beskid_gc_enter_native(beskid_gc_thread_t *t);
 
@@ -260,8 +284,9 @@ BESKID_GC_API beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *t,
  *        found through thread-local storage, and `type` must already have passed
  *        beskid_gc_type_check() on this thread with `size == type->size`.
  * @return a zeroed object with its header written, or NULL when the fast path cannot serve the
- *         request (not attached, descriptor not checked yet, size mismatch, a large object, a
- *         pending safepoint, no free slot cached, stress mode); then call beskid_gc_alloc().
+ *         request (not attached, in the native state, descriptor not checked yet, size mismatch,
+ *         a large object, a pending safepoint, no free slot cached, stress mode); then call
+ *         beskid_gc_alloc().
  */
 BESKID_GC_API void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size);
 
@@ -468,8 +493,8 @@ BESKID_GC_API bool beskid_gc_set_trace(bool on);
 typedef struct beskid_gc_stats_t {
   uint64_t cycles;              /**< Completed collection cycles. */
   uint64_t forced_cycles;       /**< Of those, cycles asked for by beskid_gc_collect() or stress. */
-  uint64_t live_bytes;          /**< Bytes marked by the last cycle. */
-  uint64_t live_objects;        /**< Objects marked by the last cycle. */
+  uint64_t live_bytes;          /**< Bytes marked by the last completed cycle. */
+  uint64_t live_objects;        /**< Objects marked by the last completed cycle. */
   uint64_t heap_goal;           /**< Heap size at which the next cycle should finish. */
   uint64_t heap_trigger;        /**< Heap size at which the next cycle starts. */
   uint64_t heap_bytes;          /**< Bytes in allocated objects now (live and not yet swept). */
@@ -496,7 +521,15 @@ typedef struct beskid_gc_stats_t {
   int32_t gogc;       /**< The GOGC setting. */
 } beskid_gc_stats_t;
 
-/** @brief Copies the current statistics. Cheap; does not stop the world. */
+/**
+ * @brief Copies the current statistics. Cheap; does not stop the world.
+ *
+ * One read is consistent: the figures of cycles (cycles, forced_cycles, live_bytes,
+ * live_objects, the pause counts, durations, histogram and percentiles, times to safepoint,
+ * mark_ns, sweep_ns, gc_cpu_ns) describe the same set of completed cycles; a cycle in progress
+ * shows up, pauses included, when it completes. The heap figures (heap_bytes, heap_objects,
+ * committed_bytes, the totals, heap_goal, heap_trigger, threads) are as of the call.
+ */
 BESKID_GC_API void beskid_gc_read_stats(beskid_gc_stats_t *stats);
 
 /** @} */

@@ -200,14 +200,17 @@ typedef enum beskid_obj_error {
   BESKID_OBJ_OFFSET_IN_HEADER,     /**< an offset points into the object header. */
   BESKID_OBJ_OFFSET_OUT_OF_BOUNDS, /**< offset + 8 > size (or stride). */
   BESKID_OBJ_OFFSET_NOT_ASCENDING, /**< offsets repeat or are out of order. */
-  BESKID_OBJ_BAD_FLAGS,         /**< unknown flags, non-zero reserved, or a malformed array type. */
-  BESKID_OBJ_UNALIGNED_POINTERS /**< an element with pointers aligned to less than 8. */
+  BESKID_OBJ_BAD_FLAGS, /**< unknown flags, non-zero reserved, or a malformed array type. */
+  BESKID_OBJ_UNALIGNED_POINTERS,   /**< an element with pointers aligned to less than 8. */
+  BESKID_OBJ_MISALIGNED_DESCRIPTOR /**< the descriptor or its pointer map is at an address not
+                                        aligned to 8 (refused before any field is read). */
 } beskid_obj_error;
 
 /**
  * @brief Checks a type descriptor against every rule of ::beskid_type_t.
  *
- * Never reads past `pointer_count` map entries and never overflows, whatever the input.
+ * Never reads past `pointer_count` map entries, never overflows and never makes a misaligned
+ * load, whatever the input (a misaligned descriptor or map is refused unread).
  * @param type the descriptor; may be NULL (refused).
  * @return ::BESKID_OBJ_VALID or the first rule broken.
  */
