@@ -526,31 +526,27 @@ beskid_status beskid_os_terminal_size(int fd, uint32_t *cols, uint32_t *rows) {
 /* ------------------------------------------------------------------------------------------ */
 /* Environment */
 
-static pthread_rwlock_t env_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t args_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Around a fork, the environment and argument locks are held by the forking thread, so no other
  * thread is inside setenv (whose own lock the C library does not reset in the child) or half-way
- * through replacing the arguments; the child gets them new (a read-write lock cannot be unlocked
- * there: it remembers its writer by a thread id the child's thread no longer has). */
+ * through replacing the arguments; both processes then release them, as pthread_atfork intends.
+ * Plain mutexes, not a read-write lock: the child's only thread can unlock a mutex its forking
+ * thread took, while a read-write lock remembers its writer by a thread id the child no longer
+ * has (and reinitialising it behind the thread sanitizer's back leaves it "held" there). */
 static void process_locks_prepare(void) {
-  pthread_rwlock_wrlock(&env_lock);
+  pthread_mutex_lock(&env_lock);
   pthread_mutex_lock(&args_lock);
 }
-static void process_locks_parent(void) {
+static void process_locks_release(void) {
   pthread_mutex_unlock(&args_lock);
-  pthread_rwlock_unlock(&env_lock);
-}
-static void process_locks_child(void) {
-  pthread_rwlock_t fresh_env = PTHREAD_RWLOCK_INITIALIZER;
-  pthread_mutex_t fresh_args = PTHREAD_MUTEX_INITIALIZER;
-  env_lock = fresh_env;
-  args_lock = fresh_args;
+  pthread_mutex_unlock(&env_lock);
 }
 
 static pthread_once_t process_locks_once = PTHREAD_ONCE_INIT;
 static void process_locks_register(void) {
-  pthread_atfork(process_locks_prepare, process_locks_parent, process_locks_child);
+  pthread_atfork(process_locks_prepare, process_locks_release, process_locks_release);
 }
 /* Registers the fork handlers of the platform's own locks: the first time they are used, and in
  * any case before the first handler registered with beskid_os_atfork(), so that they prepare last
@@ -565,7 +561,7 @@ static bool env_name_ok(const char *name) {
 beskid_status beskid_os_env_get(const char *name, char *buf, size_t cap, size_t *len) {
   if (!env_name_ok(name)) return BESKID_INVALID_INPUT;
   process_locks_ready();
-  pthread_rwlock_rdlock(&env_lock);
+  pthread_mutex_lock(&env_lock);
   const char *value = getenv(name);
   beskid_status st = BESKID_OK;
   if (value == NULL) {
@@ -578,16 +574,16 @@ beskid_status beskid_os_env_get(const char *name, char *buf, size_t cap, size_t 
     else
       memcpy(buf, value, n + 1);
   }
-  pthread_rwlock_unlock(&env_lock);
+  pthread_mutex_unlock(&env_lock);
   return st;
 }
 
 beskid_status beskid_os_env_set(const char *name, const char *value) {
   if (!env_name_ok(name)) return BESKID_INVALID_INPUT;
   process_locks_ready();
-  pthread_rwlock_wrlock(&env_lock);
+  pthread_mutex_lock(&env_lock);
   int r = value != NULL ? setenv(name, value, 1) : unsetenv(name);
-  pthread_rwlock_unlock(&env_lock);
+  pthread_mutex_unlock(&env_lock);
   return r == 0 ? BESKID_OK : from_errno();
 }
 

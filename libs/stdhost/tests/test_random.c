@@ -180,6 +180,7 @@ END_TEST
 int main(void) {
   Suite *suite = suite_create("stdhost_random");
   TCase *tc = tcase_create("generator");
+  tcase_set_timeout(tc, 60); /* 100,000 draws with checks: slow under the thread sanitizer */
   tcase_add_test(tc, test_reference_sequences);
   tcase_add_test(tc, test_same_seed_same_sequence);
   tcase_add_test(tc, test_below_range_and_uniform);
