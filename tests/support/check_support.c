@@ -1,9 +1,13 @@
-/* check_support.c — shared runner, version test and seeded RNG for the Beskid Check suites. */
+/* check_support.c — shared runner, version test, seeded RNG and death tests for the Beskid Check
+ * suites. */
+#define _POSIX_C_SOURCE 200809L
 #include "check_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 int beskid_test_run(Suite *suite) {
   SRunner *runner = srunner_create(suite);
@@ -71,4 +75,39 @@ unsigned long long beskid_test_rng_next(beskid_test_rng *rng) {
 
 unsigned long long beskid_test_rng_below(beskid_test_rng *rng, unsigned long long bound) {
   return beskid_test_rng_next(rng) % bound;
+}
+
+void beskid_test_expect_exit(void (*fn)(void), int status, const char *const *needles) {
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], 2);
+    fn();
+    _exit(0);
+  }
+  close(fds[1]);
+  char out[8192], rest[512];
+  size_t got = 0;
+  ssize_t n;
+  /* Read to the end, keeping the first bytes: a child blocked on a full pipe never exits. */
+  while ((n = got + 1 < sizeof out ? read(fds[0], out + got, sizeof out - 1 - got)
+                                   : read(fds[0], rest, sizeof rest)) > 0) {
+    if (got + 1 < sizeof out) got += (size_t)n;
+  }
+  out[got] = '\0';
+  close(fds[0]);
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert_msg(WIFEXITED(ws), "child did not exit normally; stderr: %s", out);
+  ck_assert_msg(WEXITSTATUS(ws) == status, "exit %d, want %d; stderr: %s", WEXITSTATUS(ws), status,
+                out);
+  ck_assert_msg(got > 0 && out[got - 1] == '\n' && strchr(out, '\n') == out + got - 1,
+                "want one line on stderr, got: '%s'", out);
+  for (const char *const *s = needles; *s != NULL; s++) {
+    ck_assert_msg(strstr(out, *s) != NULL, "stderr lacks '%s': %s", *s, out);
+  }
 }

@@ -1,5 +1,6 @@
 /* check_support.h — what every Beskid Check suite shares: one way to run a suite (so CTest and CI
- * read the same summary line everywhere) and the version test every library carries. */
+ * read the same summary line everywhere), the version test every library carries, seeded random
+ * numbers and death tests (a child that must end with a given status and one line on stderr). */
 #ifndef BESKID_CHECK_SUPPORT_H
 #define BESKID_CHECK_SUPPORT_H
 
@@ -22,5 +23,21 @@ void beskid_test_rng_seed(beskid_test_rng *rng, unsigned long long seed);
 unsigned long long beskid_test_rng_next(beskid_test_rng *rng);
 /* A number in [0, bound); bound must be > 0. */
 unsigned long long beskid_test_rng_below(beskid_test_rng *rng, unsigned long long bound);
+
+/* Runs fn in a forked child whose stderr is captured (the child exits 0 if fn returns); asserts
+ * that the child exited with `status` and wrote exactly one line on stderr containing every
+ * string of `needles` (a NULL-terminated list). */
+void beskid_test_expect_exit(void (*fn)(void), int status, const char *const *needles);
+
+/* The runtime's trap exit status (BESKID_TRAP_EXIT_STATUS of beskid/runtime_abi.h, which this
+ * library-neutral header does not include). */
+#define BESKID_TEST_TRAP_STATUS 101
+
+/* Asserts that fn traps: exit status 101 and one trap line containing each string given. */
+#define BESKID_TEST_EXPECT_TRAP(fn, ...)                                                           \
+  do {                                                                                             \
+    const char *needles_[] = {"beskid runtime trap v5: ", __VA_ARGS__, NULL};                      \
+    beskid_test_expect_exit(fn, BESKID_TEST_TRAP_STATUS, needles_);                                \
+  } while (0)
 
 #endif

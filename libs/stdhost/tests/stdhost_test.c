@@ -22,38 +22,6 @@ bool std_test_str_is(beskid_str_t s, const char *text) {
   return s.len == (int64_t)n && (n == 0 || (s.ptr != NULL && memcmp(s.ptr, text, n) == 0));
 }
 
-void std_test_expect_trap(void (*fn)(void), const char *const *needles) {
-  int fds[2];
-  ck_assert_int_eq(pipe(fds), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 2);
-    fn();
-    _exit(0);
-  }
-  close(fds[1]);
-  char out[4096];
-  size_t got = 0;
-  ssize_t n;
-  while ((n = read(fds[0], out + got, sizeof out - 1 - got)) > 0) got += (size_t)n;
-  out[got] = '\0';
-  close(fds[0]);
-  int ws;
-  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
-  ck_assert_msg(WIFEXITED(ws), "child did not exit normally; stderr: %s", out);
-  ck_assert_msg(WEXITSTATUS(ws) == BESKID_TRAP_EXIT_STATUS, "exit %d, want 101; stderr: %s",
-                WEXITSTATUS(ws), out);
-  ck_assert_msg(got > 0 && out[got - 1] == '\n' && strchr(out, '\n') == out + got - 1,
-                "want one line on stderr, got: '%s'", out);
-  ck_assert_msg(strstr(out, "beskid runtime trap v5: ") != NULL, "not a trap line: %s", out);
-  for (const char *const *s = needles; *s != NULL; s++) {
-    ck_assert_msg(strstr(out, *s) != NULL, "stderr lacks '%s': %s", *s, out);
-  }
-}
-
 const char *std_test_temp_dir(void) {
   static char dir[256];
   snprintf(dir, sizeof dir, "/tmp/beskid-stdhost-XXXXXX");

@@ -22,15 +22,9 @@ static inline beskid_str_t std_test_str(const char *text) {
 /* Whether `s` holds exactly `text`. */
 bool std_test_str_is(beskid_str_t s, const char *text);
 
-/* Runs fn in a child with stderr captured and asserts the trap: exit status 101 and one stderr
- * line holding "beskid runtime trap v5: " and every string of `needles` (NULL-terminated). */
-void std_test_expect_trap(void (*fn)(void), const char *const *needles);
-
-#define STD_EXPECT_TRAP(fn, ...)                                                                   \
-  do {                                                                                             \
-    const char *needles_[] = {__VA_ARGS__, NULL};                                                  \
-    std_test_expect_trap(fn, needles_);                                                            \
-  } while (0)
+/* Asserts that fn traps (tests/support): exit status 101 and one stderr line holding
+ * "beskid runtime trap v5: " and every string given. */
+#define STD_EXPECT_TRAP BESKID_TEST_EXPECT_TRAP
 
 /* Makes a fresh directory under /tmp and returns its path (valid until the next call). */
 const char *std_test_temp_dir(void);

@@ -57,40 +57,7 @@ static bool is(beskid_str_t s, const char *text) {
                   s_.ptr ? (const char *)s_.ptr : "", (long long)s_.len, text);                    \
   } while (0)
 
-static void expect_death(void (*fn)(void), const char *const *needles) {
-  int fds[2];
-  ck_assert_int_eq(pipe(fds), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 2);
-    fn();
-    _exit(0);
-  }
-  close(fds[1]);
-  char out[4096];
-  size_t got = 0;
-  ssize_t n;
-  while ((n = read(fds[0], out + got, sizeof out - 1 - got)) > 0) got += (size_t)n;
-  out[got] = '\0';
-  close(fds[0]);
-  int ws;
-  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
-  ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == BESKID_TRAP_EXIT_STATUS,
-                "want exit 101; stderr: %s", out);
-  ck_assert_msg(got > 0 && strchr(out, '\n') == out + got - 1, "want one line, got: '%s'", out);
-  for (const char *const *s = needles; *s != NULL; s++) {
-    ck_assert_msg(strstr(out, *s) != NULL, "stderr lacks '%s': %s", *s, out);
-  }
-}
-
-#define DEATH(fn, ...)                                                                             \
-  do {                                                                                             \
-    const char *needles_[] = {"beskid runtime trap v5: ", __VA_ARGS__, NULL};                      \
-    expect_death(fn, needles_);                                                                    \
-  } while (0)
+#define DEATH BESKID_TEST_EXPECT_TRAP
 
 /* A byte array holding `n` bytes of `bytes`. */
 static beskid_array_t B(const void *bytes, int64_t n) {

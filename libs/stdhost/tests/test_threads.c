@@ -150,44 +150,7 @@ static void native_sleep_ms(uint64_t ms) {
 /* ------------------------------------------------------------------------------------------ */
 /* Death tests */
 
-/* Runs fn in a child with stderr captured; asserts exit status 101 and exactly one line on
- * stderr containing every string of `needles` (NULL-terminated). */
-static void expect_death(void (*fn)(void), const char *const *needles) {
-  int fds[2];
-  ck_assert_int_eq(pipe(fds), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 2);
-    fn();
-    _exit(0);
-  }
-  close(fds[1]);
-  char out[4096];
-  size_t got = 0;
-  ssize_t n;
-  while ((n = read(fds[0], out + got, sizeof out - 1 - got)) > 0) got += (size_t)n;
-  out[got] = '\0';
-  close(fds[0]);
-  int ws;
-  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
-  ck_assert_msg(WIFEXITED(ws), "child did not exit normally; stderr: %s", out);
-  ck_assert_msg(WEXITSTATUS(ws) == BESKID_TRAP_EXIT_STATUS, "exit %d, want 101; stderr: %s",
-                WEXITSTATUS(ws), out);
-  ck_assert_msg(got > 0 && out[got - 1] == '\n' && strchr(out, '\n') == out + got - 1,
-                "want one line on stderr, got: '%s'", out);
-  for (const char *const *s = needles; *s != NULL; s++) {
-    ck_assert_msg(strstr(out, *s) != NULL, "stderr lacks '%s': %s", *s, out);
-  }
-}
-
-#define DEATH(fn, ...)                                                                             \
-  do {                                                                                             \
-    const char *needles_[] = {"beskid runtime trap v5: ", __VA_ARGS__, NULL};                      \
-    expect_death(fn, needles_);                                                                    \
-  } while (0)
+#define DEATH BESKID_TEST_EXPECT_TRAP
 
 #define DEADLOCK "scheduler_deadlock (7): "
 
