@@ -11,7 +11,8 @@
  * concurrently (GOGC 5) with checkmark on, so a missed mark is fatal inside the runtime.
  *
  * A thread operation starts a thread that attaches, builds a chain of nodes, publishes its head
- * through a registered global slot, may run a collection itself, and detaches; meanwhile the
+ * through a registered global slot, may run a collection itself, and detaches or just exits
+ * attached (the runtime then detaches it); meanwhile the
  * main thread waits in the native state (a stop-the-world never waits for it).
  *
  * Invariant: only the root frame and the global slot keep nodes alive; both are emptied after
@@ -134,6 +135,7 @@ typedef struct chain_job {
   int32_t first_id;
   int32_t length;
   bool collect;
+  bool exit_attached;
 } chain_job;
 
 static void *chain_main(void *arg) {
@@ -151,12 +153,12 @@ static void *chain_main(void *arg) {
   }
   store(&global_slot[0], local[0]);
   beskid_gc_pop_frame(beskid_rt_thread(), &f);
-  beskid_rt_thread_detach();
+  if (!job->exit_attached) beskid_rt_thread_detach(); /* else detached as it ends */
   return NULL;
 }
 
 static void run_thread(int r, uint8_t arg) {
-  chain_job job = {model_count, 1 + arg % 8, (arg & 0x80) != 0};
+  chain_job job = {model_count, 1 + arg % 8, (arg & 0x80) != 0, (arg & 0x20) != 0};
   if (model_count + job.length > NODES_MAX) return;
   for (int32_t i = 0; i < job.length; i++) {
     int32_t id = new_model_node((arg & 0x40) != 0 && i == 0);
