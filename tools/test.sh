@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — run every test: each library's Check suite and the cross-library tests, in the dev
 # (warnings as errors), asan (Address + UndefinedBehavior) and tsan presets; then the API
-# reference build (Doxygen warnings are errors) and the clang-format check.
+# reference build (Doxygen warnings are errors) and the clang-format check. The reliability
+# tests run inside the presets (tests/faults, and tests/soak for 20 s each); the libFuzzer
+# harnesses then run a few seconds each (tools/fuzz.sh; FUZZ_SECONDS, 0 skips them).
 #
 #   tools/test.sh                 everything
 #   tools/test.sh dev asan        only these presets (docs and format still run)
@@ -17,6 +19,9 @@ for p in "${presets[@]}"; do
   cmake --build --preset "$p"
   ctest --preset "$p"
 done
+echo "=== fuzz"
+fuzz_seconds=${FUZZ_SECONDS:-8}
+if [ "$fuzz_seconds" != 0 ]; then bash tools/fuzz.sh all "$fuzz_seconds"; fi
 echo "=== docs"
 cmake --preset dev >/dev/null
 cmake --build --preset dev --target docs

@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 
+#include "beskid/builtins.h"
 #include "beskid/runtime_abi.h"
 
 /* Lifecycle: UNINIT -> ACTIVE -> STOPPING -> UNINIT (again after shutdown). */

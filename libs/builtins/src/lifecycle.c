@@ -102,8 +102,17 @@ static bool parse_int(const char *text, int64_t max, int64_t *out) {
   return true;
 }
 
+/* The message quotes the value with every control byte shown as '?', so it stays one line. */
 static bool fail(char *error, size_t cap, const char *name, const char *value, const char *why) {
-  if (error != NULL && cap > 0) snprintf(error, cap, "%s=%s: %s", name, value, why);
+  if (error == NULL || cap == 0) return false;
+  char shown[256];
+  size_t n = 0;
+  for (; value[n] != '\0' && n < sizeof shown - 1; n++) {
+    unsigned char c = (unsigned char)value[n];
+    shown[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+  }
+  shown[n] = '\0';
+  snprintf(error, cap, "%s=%s: %s", name, shown, why);
   return false;
 }
 

@@ -125,6 +125,12 @@ void beskid_rt_trap_out_of_memory(uint64_t requested) {
   beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
 }
 
+void beskid_rt_trap_own_out_of_memory(uint64_t requested) {
+  if (requested == 0) beskid_rt_trap_internal_out_of_memory();
+  beskid_gc_report_failure(requested);
+  beskid_rt_trap_out_of_memory(requested);
+}
+
 void beskid_rt_trap_internal_out_of_memory(void) {
   beskid_gc_failure_t f;
   beskid_gc_last_failure(&f);

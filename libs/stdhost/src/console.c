@@ -192,7 +192,7 @@ int32_t beskid_std_console_read_line(int64_t fd, beskid_str_t *out) {
   int os_fd = std_fd(fd);
   if (os_fd < 0) return BESKID_INVALID_INPUT;
   fd_state *s = state_get(os_fd);
-  if (s == NULL) beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, "read_line: no memory for a buffer");
+  if (s == NULL) beskid_rt_trap_own_out_of_memory(sizeof *s);
 
   beskid_gc_thread_t *t = std_native_enter();
   state_lock(s);
@@ -213,7 +213,7 @@ int32_t beskid_std_console_read_line(int64_t fd, beskid_str_t *out) {
     if (!state_make_room(s)) {
       state_unlock(s);
       std_native_leave(t);
-      beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, "read_line: no memory for a long line");
+      beskid_rt_trap_own_out_of_memory(s->cap * 2); /* what growing the buffer asked for */
     }
     scanned = s->start + scanned_len; /* the buffer may have moved its contents to the front */
     size_t got = 0;

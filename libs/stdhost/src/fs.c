@@ -380,8 +380,8 @@ static beskid_status list_native(const char *cpath, listing *l) {
       break;
     }
     if (!listing_add(l, name, len)) {
-      st = BESKID_IO_ERROR;
-      break;
+      beskid_os_dir_close(&dir);
+      beskid_rt_trap_own_out_of_memory(len + sizeof *l->entries);
     }
   }
   beskid_os_dir_close(&dir);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "beskid/builtins.h"
 #include "beskid/gc.h"
 #include "beskid/stdhost.h"
 

@@ -88,7 +88,7 @@ int32_t beskid_std_env_set(const beskid_str_t *name, const beskid_str_t *value) 
   if (len > 0 && memchr(value->ptr, '\0', len) != NULL) return BESKID_INVALID_INPUT;
   char small[256];
   char *cvalue = len < sizeof small ? small : beskid_os_mem_alloc(len + 1, 1);
-  if (cvalue == NULL) beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, "env_set: no memory for a copy");
+  if (cvalue == NULL) beskid_rt_trap_own_out_of_memory(len + 1);
   if (len > 0) memcpy(cvalue, value->ptr, len);
   cvalue[len] = '\0';
   st = beskid_os_env_set(cname, cvalue);

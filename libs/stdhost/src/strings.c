@@ -37,15 +37,7 @@ uint8_t *beskid_std_alloc_bytes(beskid_gc_thread_t *t, int64_t len) {
     beskid_rt_trap_arithmetic_overflow();
   }
   beskid_array_buffer_t *b = beskid_gc_alloc_array(t, &beskid_obj_byte_elem_type, (uint64_t)len);
-  if (b == NULL) {
-    beskid_gc_failure_t f;
-    beskid_gc_last_failure(&f);
-    char msg[160];
-    snprintf(msg, sizeof msg, "req=%llu live=%llu committed=%llu cap=%llu",
-             (unsigned long long)size, (unsigned long long)f.live, (unsigned long long)f.committed,
-             (unsigned long long)f.cap);
-    beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
-  }
+  if (b == NULL) beskid_rt_trap_own_out_of_memory(0); /* the collector recorded the figures */
   return beskid_obj_array_data(b);
 }
 

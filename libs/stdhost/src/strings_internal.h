@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "beskid/builtins.h"
 #include "beskid/stdhost.h"
 
 /* Traps with `fn: what` for the trap `code`. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "beskid/builtins.h"
 #include "beskid/platform.h"
 #include "beskid/stdhost.h"
 

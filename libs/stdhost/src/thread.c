@@ -160,14 +160,9 @@ void *beskid_std_thread_spawn(beskid_std_thread_fn fn, void *arg) {
   beskid_gc_store(t, &th->arg, slots[0]);
   /* No safepoint from here on: `th` needs no root until the handle holds it. */
   beskid_handle_t handle = beskid_gc_handle_new(th);
-  if (handle == 0) {
-    beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, "no memory left for the handle of a new thread");
-  }
+  if (handle == 0) beskid_rt_trap_own_out_of_memory(0); /* the handle table could not grow */
   thread_start *start = beskid_os_mem_alloc(1, sizeof *start);
-  if (start == NULL) {
-    beskid_gc_handle_release(handle);
-    return NULL;
-  }
+  if (start == NULL) beskid_rt_trap_own_out_of_memory(sizeof *start);
   start->handle = handle;
   reap_finished(t); /* the threads that ended before this one */
   beskid_std_sched_spawn_begin();
