@@ -30,17 +30,6 @@ static void tracer_out_of_memory(const char *when, const char *what, size_t coun
   beskid_gc_fatal("%s", line);
 }
 
-void beskid_gc_fatal(const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (gc.config.fatal != NULL) gc.config.fatal(line, gc.config.log_context);
-  beskid_gc_log("%s", line);
-  beskid_os_abort();
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* The independent tracer */
 

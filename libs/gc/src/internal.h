@@ -246,6 +246,24 @@ typedef struct gc_global_range {
 } gc_global_range;
 
 /* ------------------------------------------------------------------------------------------ */
+/* The cycle in progress (collector.c writes it, stats.c publishes it)                        */
+
+#define GC_CYCLE_PAUSES 16u /* a cycle's pauses kept for the percentile ring (more are rare) */
+
+/* Per-cycle figures for the trace and statistics, written only by the cycle's driver (under
+ * gc.cycle_lock) and published into gc.stats (stats.c) when the cycle completes. */
+typedef struct gc_cycle_record {
+  uint64_t start_ns, stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
+  uint64_t heap_before, heap_after_mark, live, live_objects, goal;
+  uint64_t cpu_start_ns;
+  bool forced;
+  /* This cycle's pauses so far. */
+  uint64_t pause_count, pause_total_ns, pause_max_ns, ttsp_total_ns, ttsp_max_ns;
+  uint64_t pause_histogram[BESKID_GC_PAUSE_BUCKETS];
+  uint64_t pauses[GC_CYCLE_PAUSES];
+} gc_cycle_record;
+
+/* ------------------------------------------------------------------------------------------ */
 /* The collector's global state (one per process)                                             */
 
 typedef struct gc_global {
@@ -345,6 +363,7 @@ typedef struct gc_global {
   _Atomic uint64_t total_freed_objects;
   _Atomic uint64_t assist_ns;
   uint64_t start_ns;
+  gc_cycle_record cycle; /* the cycle in progress (its driver only) */
 } gc_global;
 
 extern gc_global beskid_gc;
@@ -396,6 +415,7 @@ static inline gc_thread *beskid_gc_thread_self(void) { return beskid_gc_current_
 /* Reports (beskid_gc_fatal) a heap operation `what` made by `t` in the native state. */
 void beskid_gc_require_running(gc_thread *t, const char *what);
 void beskid_gc_threads_init(void);
+void beskid_gc_threads_shutdown(void);
 void beskid_gc_stop_world(uint64_t *ttsp_ns);
 void beskid_gc_start_world(void);
 void beskid_gc_detach_thread(gc_thread *t, bool exiting);
@@ -414,12 +434,14 @@ void beskid_gc_marker_flush(gc_marker *m);
 void beskid_gc_shade(gc_marker *m, void *ptr);
 bool beskid_gc_drain(gc_marker *m, uint64_t budget);
 bool beskid_gc_work_available(void);
-void beskid_gc_flush_barrier_buffer(gc_thread *t);
 void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t);
 void beskid_gc_scan_global_roots(gc_marker *m);
 /* With the world stopped: if grey entries were dropped (gc.mark_overflow), rescans every marked
  * object so that what they pointed to is grey again; returns whether it did. */
 bool beskid_gc_mark_recover_overflow(gc_marker *m);
+
+/* barrier.c */
+void beskid_gc_flush_barrier_buffer(gc_thread *t);
 
 /* sweep.c */
 bool beskid_gc_sweep_one(void);
@@ -436,12 +458,24 @@ uint64_t beskid_gc_verify_stopped(const char *when);
 uint64_t beskid_gc_verify_heap(const char *when);
 void beskid_gc_verify_or_die(const char *when, bool world_stopped);
 void beskid_gc_checkmark_stopped(void);
-void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* collector.c */
+/* pacer.c */
 void beskid_gc_maybe_trigger(gc_thread *t);
 void beskid_gc_assist(gc_thread *t, uint64_t bytes);
+/* Sets the heap goal and trigger for a heap with `live` bytes live. */
+void beskid_gc_pacer_set_goal(uint64_t live);
+
+/* stats.c */
 void beskid_gc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void beskid_gc_stats_init(void);
+/* Records one stop-the-world pause of the cycle in progress (the cycle's driver only). */
+void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns);
+/* Adds the completed cycle gc.cycle to the statistics, all at once. */
+void beskid_gc_publish_cycle(uint64_t cpu_ns);
+void beskid_gc_trace_cycle(void);
+
+/* collector.c */
 void beskid_gc_collect_for_oom(gc_thread *t);
 /* The process-wide lock that serialises init, shutdown, attach and fork. */
 void beskid_gc_lifecycle_lock(void);

@@ -223,6 +223,12 @@ void beskid_gc_threads_init(void) {
   beskid_os_cond_init(&gc.threads_cond);
 }
 
+/* Releases what beskid_gc_threads_init() made; no thread is attached. */
+void beskid_gc_threads_shutdown(void) {
+  beskid_os_cond_destroy(&gc.threads_cond);
+  beskid_os_mutex_destroy(&gc.threads_lock);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Safepoints and native state */
 
@@ -306,4 +312,10 @@ void beskid_gc_start_world(void) {
   }
   beskid_os_cond_broadcast(&gc.threads_cond);
   beskid_os_mutex_unlock(&gc.threads_lock);
+}
+
+uint64_t beskid_gc_set_stress_interval(uint64_t interval) {
+  uint64_t old = atomic_exchange(&gc.stress_interval, interval);
+  if (gc.initialized) beskid_gc_threads_set_idle_poll();
+  return old;
 }

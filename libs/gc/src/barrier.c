@@ -1,0 +1,74 @@
+/* barrier.c — the write barriers: the value barrier (beskid_gc_write_barrier and its range
+ * form), the object barrier, the per-thread buffers they fill and the modes they run in.
+ *
+ * Moved out of collector.c (beskid_gc_barrier_on) and mark.c unchanged. */
+#include "internal.h"
+
+/* Compiled code and beskid_gc_store() read this byte before every store of a managed pointer. */
+uint8_t beskid_gc_barrier_on;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Write barrier */
+
+void beskid_gc_flush_barrier_buffer(gc_thread *t) {
+  if (t->wb_count == 0) return;
+  gc_marker m;
+  beskid_gc_marker_init(&m);
+  for (uint32_t i = 0; i < t->wb_count; i++) beskid_gc_shade(&m, t->wb[i]);
+  t->wb_count = 0;
+  beskid_gc_marker_flush(&m);
+}
+
+static inline void buffer_shade(gc_thread *t, void *p) {
+  if (p == NULL) return;
+  if (t->wb_count == GC_WB_ENTRIES) beskid_gc_flush_barrier_buffer(t);
+  t->wb[t->wb_count++] = p;
+}
+
+/* The barrier is Go's hybrid: shade the overwritten value (Yuasa) and, while the storing
+ * thread's roots are grey, the stored value (Dijkstra). Mark start takes every thread's roots in
+ * its pause, so no thread's roots are grey while the world runs: objects reachable at that
+ * moment stay reachable for the marker through the deletion half, objects allocated later are
+ * black, and the insertion half has nothing to add. Dropping it halves the barrier's work in
+ * code that links new objects (every store of a fresh object during marking) — measured in
+ * bench/binary_trees.
+ *
+ * The object barrier (upstream's gc_write_barrier(parent, child)) cannot see overwritten values,
+ * so it breaks the snapshot. Once any thread has used it, every later cycle runs incremental
+ * update instead: the value barrier shades stored values again, the object barrier shades the
+ * child, and mark termination rescans every thread's roots (a pointer deleted from the heap may
+ * live on only in some root). The cycle in which the object barrier is first used started
+ * without the insertion half, so its marks cannot be trusted: its sweep frees nothing. */
+void beskid_gc_write_barrier(beskid_gc_thread_t *pt, void **slot, void *value) {
+  if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
+  gc_thread *t = gc_thread_of(pt);
+  buffer_shade(t, __atomic_load_n(slot, __ATOMIC_RELAXED));
+  /* Relaxed: set with the world stopped before the barrier was turned on for this cycle. */
+  if (atomic_load_explicit(&gc.insertion_barrier, memory_order_relaxed)) buffer_shade(t, value);
+}
+
+/* Sets a sticky flag, writing its cache line only the first time. Relaxed: the flags are read
+ * with the world stopped (mark start, mark termination), which orders these stores. */
+static inline void raise_flag(_Atomic bool *flag) {
+  if (!atomic_load_explicit(flag, memory_order_relaxed)) {
+    atomic_store_explicit(flag, true, memory_order_relaxed);
+  }
+}
+
+void beskid_gc_write_barrier_object(beskid_gc_thread_t *pt, void *parent, void *child) {
+  (void)parent;
+  raise_flag(&gc.object_barrier_used);
+  if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
+  gc_thread *t = gc_thread_of(pt);
+  buffer_shade(t, child);
+  raise_flag(&gc.rescan_roots);
+  if (!atomic_load_explicit(&gc.insertion_barrier, memory_order_relaxed)) {
+    raise_flag(&gc.marks_incomplete);
+  }
+}
+
+void beskid_gc_write_barrier_range(beskid_gc_thread_t *pt, void **slots, size_t count) {
+  if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
+  gc_thread *t = gc_thread_of(pt);
+  for (size_t i = 0; i < count; i++) buffer_shade(t, __atomic_load_n(&slots[i], __ATOMIC_RELAXED));
+}
