@@ -258,7 +258,7 @@ static void cache_install(gc_thread *t, gc_alloc_cache *c, gc_span *s) {
 
 /* Whether `bytes` more may be allocated under the hard cap. */
 static bool under_cap(uint64_t bytes) {
-  uint64_t cap = atomic_load_explicit(&gc.heap_max, memory_order_relaxed);
+  uint64_t cap = atomic_load_explicit(&gc.pacer.heap_max, memory_order_relaxed);
   return cap == 0 || atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) + bytes <= cap;
 }
 
@@ -269,7 +269,7 @@ void beskid_gc_record_failure(uint64_t requested) {
   beskid_os_mutex_lock(&gc.heap_lock);
   f.committed = gc.committed_bytes;
   beskid_os_mutex_unlock(&gc.heap_lock);
-  f.cap = atomic_load(&gc.heap_max);
+  f.cap = atomic_load(&gc.pacer.heap_max);
   beskid_os_mutex_lock(&gc.failure_lock);
   gc.failure = f;
   beskid_os_mutex_unlock(&gc.failure_lock);

@@ -103,7 +103,7 @@ static void step_mark_start(bool forced) {
   gc.cycle.start_ns = beskid_os_monotonic_ns();
   gc.cycle.cpu_start_ns = beskid_os_thread_cpu_ns();
   beskid_gc_finish_sweep();
-  gc.cycle.heap_before = atomic_load(&gc.heap_bytes);
+  gc.cycle.heap_before = beskid_gc_pacer_cycle_begin();
 
   uint64_t ttsp;
   beskid_gc_stop_world(&ttsp);
@@ -112,8 +112,7 @@ static void step_mark_start(bool forced) {
   if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark start", true);
   atomic_store(&gc.marked_bytes, 0);
   atomic_store(&gc.marked_objects, 0);
-  atomic_store(&gc.scan_done, 0);
-  atomic_store(&gc.assist_credit, 0);
+  beskid_gc_pacer_mark_start();
   atomic_store(&gc.phase, BESKID_GC_PHASE_MARKING);
   /* Relaxed: the threads that will read the flag are stopped, and the restart orders this store
    * before anything they do next. */
@@ -215,17 +214,14 @@ static void step_mark_done(void) {
     gc.live_bytes = atomic_load(&gc.marked_bytes) + black_bytes;
     gc.live_objects = atomic_load(&gc.marked_objects) + black_objects;
   }
-  gc.mark_alloc = gc.cycle.heap_after_mark > gc.cycle.heap_before
-                      ? gc.cycle.heap_after_mark - gc.cycle.heap_before
-                      : 0;
-  gc.last_scan_work = atomic_load(&gc.scan_done);
+  beskid_gc_pacer_mark_done(gc.cycle.heap_after_mark);
   gc.cycle.live = gc.live_bytes;
   gc.cycle.live_objects = gc.live_objects;
   atomic_store(&gc.sweep_cursor, 0);
   atomic_fetch_add(&gc.sweepgen, 2);
   atomic_store(&gc.phase, BESKID_GC_PHASE_SWEEPING);
   beskid_gc_pacer_set_goal(gc.live_bytes);
-  gc.cycle.goal = atomic_load(&gc.goal);
+  gc.cycle.goal = atomic_load(&gc.pacer.goal);
   uint64_t pause = beskid_os_monotonic_ns() - t0;
   if (stw_mode()) {
     beskid_gc_finish_sweep();
@@ -247,7 +243,7 @@ static void step_sweep(void) {
   atomic_store(&gc.phase, BESKID_GC_PHASE_IDLE);
   /* Keep the pages the next cycle will want (the goal, plus room for cached spans and a margin
    * against churning chunks through mimalloc); give the rest back. */
-  uint64_t goal = atomic_load(&gc.goal);
+  uint64_t goal = atomic_load(&gc.pacer.goal);
   uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 2 + (UINT64_C(4) << 20);
   beskid_gc_heap_scavenge(keep);
   gc.cycles_done++;
@@ -336,7 +332,7 @@ static void *collector_main(void *arg) {
     /* A request can be raised between the wake-up and the mark start (the phase is still IDLE
      * then); after the cycle it is stale, so the trigger is checked again against the swept
      * heap. */
-    if (atomic_load(&gc.heap_bytes) >= atomic_load(&gc.trigger)) {
+    if (atomic_load(&gc.heap_bytes) >= atomic_load(&gc.pacer.trigger)) {
       advance(NULL, BESKID_GC_STEP_SWEPT, true, false);
     }
     beskid_os_mutex_lock(&gc.wake_lock);
@@ -456,9 +452,9 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   beskid_os_mutex_init(&gc.wake_lock);
   beskid_os_cond_init(&gc.wake_cond);
   atomic_store(&gc.sweepgen, 4); /* so that gen-2 never wraps below 0 */
-  atomic_store(&gc.gogc, config->gogc);
-  atomic_store(&gc.memory_limit, config->memory_limit);
-  atomic_store(&gc.heap_max, config->heap_max);
+  atomic_store(&gc.pacer.gogc, config->gogc);
+  atomic_store(&gc.pacer.memory_limit, config->memory_limit);
+  atomic_store(&gc.pacer.heap_max, config->heap_max);
   atomic_store(&gc.stress_interval, config->stress_interval);
   atomic_store(&gc.trace, config->trace);
   beskid_gc_pacer_set_goal(0);

@@ -246,6 +246,26 @@ typedef struct gc_global_range {
 } gc_global_range;
 
 /* ------------------------------------------------------------------------------------------ */
+/* The pacer's state (pacer.c), in the spirit of Go's gcControllerState: its settings, its
+ * outputs (goal, trigger) and what it learns from each cycle. All in bytes but gogc.          */
+
+typedef struct gc_pacer {
+  /* Settings: written by init and the setters, read by set_goal (any thread). */
+  _Atomic int32_t gogc;          /* percent, or BESKID_GC_GOGC_OFF */
+  _Atomic uint64_t memory_limit; /* soft limit; 0: none */
+  _Atomic uint64_t heap_max;     /* hard cap; 0: none */
+  /* Outputs. */
+  _Atomic uint64_t trigger; /* start a cycle when heap_bytes reaches this */
+  _Atomic uint64_t goal;
+  /* Inputs from the cycles (the driver writes them; assists read them while marking). */
+  uint64_t heap_at_mark_start;    /* heap_bytes when the cycle in progress began */
+  uint64_t mark_alloc;            /* bytes allocated during the last mark */
+  uint64_t last_scan_work;        /* bytes the last cycle scanned in all */
+  _Atomic uint64_t scan_done;     /* bytes scanned so far this cycle, published as marking goes */
+  _Atomic uint64_t assist_credit; /* scan work collector-side markers did that no assist took */
+} gc_pacer;
+
+/* ------------------------------------------------------------------------------------------ */
 /* The cycle in progress (collector.c writes it, stats.c publishes it)                        */
 
 #define GC_CYCLE_PAUSES 16u /* a cycle's pauses kept for the percentile ring (more are rare) */
@@ -317,15 +337,12 @@ typedef struct gc_global {
   _Atomic uint64_t marked_bytes;
   _Atomic uint64_t marked_objects;
   _Atomic uint32_t assists_active; /* mutators inside an assist (they may hold grey work) */
-  _Atomic uint64_t scan_done;      /* bytes scanned so far this cycle, published as marking goes */
-  _Atomic uint64_t assist_credit;  /* scan work collector-side markers did that no assist took */
   /* Barrier modes (see mark.c, "Write barrier"). */
   _Atomic bool object_barrier_used; /* ever, by any thread: later cycles shade stored values */
   _Atomic bool insertion_barrier;   /* this cycle's value barrier also shades the stored value */
   _Atomic bool rescan_roots;        /* the object barrier ran this cycle: rescan all roots */
   _Atomic bool marks_incomplete;    /* ...in a cycle without the insertion half: its sweep frees
                                        nothing (stable from termination to the next mark start) */
-  uint64_t last_scan_work;          /* bytes the last cycle scanned in all (pacer input) */
   _Atomic bool mark_overflow;       /* a grey entry was dropped for want of a work block */
   uint64_t mark_overflow_rescans;   /* recoveries (heap rescans) since init; for tests */
 
@@ -336,15 +353,12 @@ typedef struct gc_global {
   size_t global_ranges;   /* entries used */
   size_t global_capacity; /* entries allocated */
 
-  /* Pacing and accounting (collector.c). All in bytes. */
+  /* Pacing (pacer.c). */
+  gc_pacer pacer;
+
+  /* Accounting (alloc.c, sweep.c). All in bytes. */
   _Atomic uint64_t heap_bytes; /* bytes in allocated, unswept objects */
   _Atomic uint64_t heap_objects;
-  _Atomic uint64_t trigger; /* start a cycle when heap_bytes reaches this */
-  _Atomic uint64_t goal;
-  uint64_t mark_alloc; /* bytes allocated during the last mark (pacer input) */
-  _Atomic int32_t gogc;
-  _Atomic uint64_t memory_limit;
-  _Atomic uint64_t heap_max;
   _Atomic uint64_t stress_interval;
   _Atomic bool trace;
   uint64_t live_bytes; /* marked by the last cycle */
@@ -464,6 +478,12 @@ void beskid_gc_maybe_trigger(gc_thread *t);
 void beskid_gc_assist(gc_thread *t, uint64_t bytes);
 /* Sets the heap goal and trigger for a heap with `live` bytes live. */
 void beskid_gc_pacer_set_goal(uint64_t live);
+/* A cycle begins (before its first pause): returns the heap's bytes, which assists measure from. */
+uint64_t beskid_gc_pacer_cycle_begin(void);
+/* In the first pause: this cycle's scan work and background credit start from zero. */
+void beskid_gc_pacer_mark_start(void);
+/* In mark termination: learns this cycle's allocation during marking and its scan work. */
+void beskid_gc_pacer_mark_done(uint64_t heap_after_mark);
 
 /* stats.c */
 void beskid_gc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

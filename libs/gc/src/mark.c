@@ -253,8 +253,9 @@ static void share_work(gc_marker *m) {
 
 /* Relaxed: both counters are pacing estimates; nothing is published through them. */
 static void publish_progress(gc_marker *m, uint64_t bytes) {
-  atomic_fetch_add_explicit(&gc.scan_done, bytes, memory_order_relaxed);
-  if (m->credits_assists) atomic_fetch_add_explicit(&gc.assist_credit, bytes, memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.pacer.scan_done, bytes, memory_order_relaxed);
+  if (m->credits_assists)
+    atomic_fetch_add_explicit(&gc.pacer.assist_credit, bytes, memory_order_relaxed);
 }
 
 bool beskid_gc_drain(gc_marker *m, uint64_t budget) {

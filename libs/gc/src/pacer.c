@@ -16,7 +16,7 @@
  */
 #include "internal.h"
 
-#define GC_HEAP_MIN            (UINT64_C(1) << 20)  /* smallest goal at GOGC=100 */
+#define GC_HEAP_MIN            (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
 #define GC_ASSIST_MIN_DEBT     (UINT64_C(64) << 10)
 #define GC_ASSIST_MAX_WORK     (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
 #define GC_TRIGGER_MIN_PERCENT 70u /* marking starts at least this far from live to goal */
@@ -25,9 +25,9 @@
 /* Pacing */
 
 void beskid_gc_pacer_set_goal(uint64_t live) {
-  int32_t gogc = atomic_load(&gc.gogc);
-  uint64_t limit = atomic_load(&gc.memory_limit);
-  uint64_t cap = atomic_load(&gc.heap_max);
+  int32_t gogc = atomic_load(&gc.pacer.gogc);
+  uint64_t limit = atomic_load(&gc.pacer.memory_limit);
+  uint64_t cap = atomic_load(&gc.pacer.heap_max);
   uint64_t goal = UINT64_MAX;
   if (gogc != BESKID_GC_GOGC_OFF) {
     /* Saturating: a huge GOGC on a huge heap means "no goal", never a wrapped tiny one. */
@@ -57,14 +57,30 @@ void beskid_gc_pacer_set_goal(uint64_t live) {
   uint64_t trigger = UINT64_MAX;
   if (goal != UINT64_MAX) {
     uint64_t runway = goal - live;
-    uint64_t expected = gc.mark_alloc + gc.mark_alloc / 8;
+    uint64_t expected = gc.pacer.mark_alloc + gc.pacer.mark_alloc / 8;
     uint64_t longest = runway / 100 * (100 - GC_TRIGGER_MIN_PERCENT);
     uint64_t lead = expected < longest ? expected : longest;
     if (lead < runway / 20) lead = runway / 20;
     trigger = goal - lead;
   }
-  atomic_store(&gc.goal, goal);
-  atomic_store(&gc.trigger, trigger);
+  atomic_store(&gc.pacer.goal, goal);
+  atomic_store(&gc.pacer.trigger, trigger);
+}
+
+uint64_t beskid_gc_pacer_cycle_begin(void) {
+  gc.pacer.heap_at_mark_start = atomic_load(&gc.heap_bytes);
+  return gc.pacer.heap_at_mark_start;
+}
+
+void beskid_gc_pacer_mark_start(void) {
+  atomic_store(&gc.pacer.scan_done, 0);
+  atomic_store(&gc.pacer.assist_credit, 0);
+}
+
+void beskid_gc_pacer_mark_done(uint64_t heap_after_mark) {
+  uint64_t before = gc.pacer.heap_at_mark_start;
+  gc.pacer.mark_alloc = heap_after_mark > before ? heap_after_mark - before : 0;
+  gc.pacer.last_scan_work = atomic_load(&gc.pacer.scan_done);
 }
 
 /* Called from allocation slow paths: wakes the background collector when the heap crosses the
@@ -72,7 +88,7 @@ void beskid_gc_pacer_set_goal(uint64_t live) {
 void beskid_gc_maybe_trigger(gc_thread *t) {
   (void)t;
   if (atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) <
-      atomic_load_explicit(&gc.trigger, memory_order_relaxed)) {
+      atomic_load_explicit(&gc.pacer.trigger, memory_order_relaxed)) {
     return;
   }
   if (!gc.collector_running || atomic_load(&gc.phase) != BESKID_GC_PHASE_IDLE) return;
@@ -95,12 +111,13 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
    * the estimate was low: assume the worst (all of the heap at mark start is live and scannable)
    * and let the heap run 10% past its goal (Go's hard goal), so assists bound the overshoot
    * instead of stopping. */
-  uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.goal);
-  uint64_t expected = gc.last_scan_work > GC_HEAP_MIN ? gc.last_scan_work : GC_HEAP_MIN;
-  uint64_t scanned = atomic_load_explicit(&gc.scan_done, memory_order_relaxed);
+  uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.pacer.goal);
+  uint64_t expected = gc.pacer.last_scan_work > GC_HEAP_MIN ? gc.pacer.last_scan_work : GC_HEAP_MIN;
+  uint64_t scanned = atomic_load_explicit(&gc.pacer.scan_done, memory_order_relaxed);
   if (scanned >= expected) {
-    expected = gc.cycle.heap_before > scanned + GC_ASSIST_MIN_DEBT ? gc.cycle.heap_before
-                                                              : scanned + GC_ASSIST_MIN_DEBT;
+    expected = gc.pacer.heap_at_mark_start > scanned + GC_ASSIST_MIN_DEBT
+                   ? gc.pacer.heap_at_mark_start
+                   : scanned + GC_ASSIST_MIN_DEBT;
     goal += goal / 10;
   }
   uint64_t runway = goal > heap + GC_ASSIST_MIN_DEBT ? goal - heap : GC_ASSIST_MIN_DEBT;
@@ -113,11 +130,11 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
   /* Work the background marker has done beyond what earlier assists took pays first: while it
    * keeps ahead of the allocation rate, mutators do not mark at all (Go's background credit).
    * Relaxed: the credit is a counter; the CAS only keeps two assists from taking the same. */
-  uint64_t credit = atomic_load_explicit(&gc.assist_credit, memory_order_relaxed);
+  uint64_t credit = atomic_load_explicit(&gc.pacer.assist_credit, memory_order_relaxed);
   for (;;) {
     uint64_t take = credit < budget ? credit : budget;
     if (take == 0) break;
-    if (atomic_compare_exchange_weak_explicit(&gc.assist_credit, &credit, credit - take,
+    if (atomic_compare_exchange_weak_explicit(&gc.pacer.assist_credit, &credit, credit - take,
                                               memory_order_relaxed, memory_order_relaxed)) {
       budget -= take;
       break;
@@ -136,19 +153,19 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
 
 int32_t beskid_gc_set_gogc(int32_t gogc) {
   if (gogc < BESKID_GC_GOGC_OFF) gogc = BESKID_GC_GOGC_OFF;
-  int32_t old = atomic_exchange(&gc.gogc, gogc);
+  int32_t old = atomic_exchange(&gc.pacer.gogc, gogc);
   if (gc.initialized) beskid_gc_pacer_set_goal(gc.live_bytes);
   return old;
 }
 
 uint64_t beskid_gc_set_memory_limit(uint64_t bytes) {
-  uint64_t old = atomic_exchange(&gc.memory_limit, bytes);
+  uint64_t old = atomic_exchange(&gc.pacer.memory_limit, bytes);
   if (gc.initialized) beskid_gc_pacer_set_goal(gc.live_bytes);
   return old;
 }
 
 uint64_t beskid_gc_set_heap_max(uint64_t bytes) {
-  uint64_t old = atomic_exchange(&gc.heap_max, bytes);
+  uint64_t old = atomic_exchange(&gc.pacer.heap_max, bytes);
   if (gc.initialized) beskid_gc_pacer_set_goal(gc.live_bytes);
   return old;
 }

@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-#define GC_PAUSE_RING          4096u
+#define GC_PAUSE_RING 4096u
 
 static uint64_t pause_ring[GC_PAUSE_RING]; /* recent pauses, for exact percentiles */
 static uint64_t pause_ring_next;
@@ -48,9 +48,9 @@ void beskid_gc_log(const char *fmt, ...) {
 /* CONSISTENCY. Every per-cycle figure of beskid_gc_stats_t (cycles, forced cycles, live bytes
  * and objects, the pauses, their histogram and percentiles, times to safepoint, mark, sweep and
  * CPU time) is gathered in `gc.cycle` while the cycle runs and added to gc.stats in one critical
- * section of gc.stats_lock when the cycle completes (beskid_gc_publish_cycle). A reader copies gc.stats
- * under the same lock, so it sees whole cycles only: never a cycle's pause without the cycle
- * (a reader between the last pause and the end of the sweep once saw pause_count 7 with
+ * section of gc.stats_lock when the cycle completes (beskid_gc_publish_cycle). A reader copies
+ * gc.stats under the same lock, so it sees whole cycles only: never a cycle's pause without the
+ * cycle (a reader between the last pause and the end of the sweep once saw pause_count 7 with
  * cycles 6 in stop-the-world mode, where each cycle has exactly one pause). The running
  * counters (heap bytes and objects, totals allocated and freed, committed bytes, goal,
  * trigger) are read as they are at the moment of the call. */
@@ -85,7 +85,8 @@ void beskid_gc_publish_cycle(uint64_t cpu_ns) {
   st->ttsp_total_ns += gc.cycle.ttsp_total_ns;
   if (gc.cycle.ttsp_max_ns > st->ttsp_max_ns) st->ttsp_max_ns = gc.cycle.ttsp_max_ns;
   uint64_t kept = gc.cycle.pause_count < GC_CYCLE_PAUSES ? gc.cycle.pause_count : GC_CYCLE_PAUSES;
-  for (uint64_t i = 0; i < kept; i++) pause_ring[pause_ring_next++ % GC_PAUSE_RING] = gc.cycle.pauses[i];
+  for (uint64_t i = 0; i < kept; i++)
+    pause_ring[pause_ring_next++ % GC_PAUSE_RING] = gc.cycle.pauses[i];
   st->mark_ns += gc.cycle.mark_ns;
   st->sweep_ns += gc.cycle.sweep_ns;
   st->gc_cpu_ns += cpu_ns;
@@ -111,8 +112,8 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
     out->pause_p99_ns = sorted[(n * 99 + 99) / 100 - 1];
   }
   beskid_os_mutex_unlock(&gc.stats_lock);
-  out->heap_goal = atomic_load(&gc.goal);
-  out->heap_trigger = atomic_load(&gc.trigger);
+  out->heap_goal = atomic_load(&gc.pacer.goal);
+  out->heap_trigger = atomic_load(&gc.pacer.trigger);
   out->heap_bytes = atomic_load(&gc.heap_bytes);
   out->heap_objects = atomic_load(&gc.heap_objects);
   beskid_os_mutex_lock(&gc.heap_lock);
@@ -126,7 +127,7 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
   beskid_os_mutex_lock(&gc.threads_lock);
   out->threads = gc.thread_count;
   beskid_os_mutex_unlock(&gc.threads_lock);
-  out->gogc = atomic_load(&gc.gogc);
+  out->gogc = atomic_load(&gc.pacer.gogc);
 }
 
 /* Logs the completed cycle's trace line (BESKID_GCTRACE) when tracing is on. */
@@ -137,10 +138,11 @@ void beskid_gc_trace_cycle(void) {
     beskid_gc_log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
                   "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads%s",
                   (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
-                  (double)gc.cycle.stw1_ns / 1e6, (double)gc.cycle.mark_ns / 1e6, (double)gc.cycle.stw2_ns / 1e6,
-                  (double)gc.cycle.ttsp_ns / 1e6, (double)gc.cycle.sweep_ns / 1e6,
-                  (double)gc.cycle.heap_before / mb, (double)gc.cycle.heap_after_mark / mb,
-                  (double)gc.cycle.live / mb, gc.cycle.goal == UINT64_MAX ? 0.0 : (double)gc.cycle.goal / mb,
+                  (double)gc.cycle.stw1_ns / 1e6, (double)gc.cycle.mark_ns / 1e6,
+                  (double)gc.cycle.stw2_ns / 1e6, (double)gc.cycle.ttsp_ns / 1e6,
+                  (double)gc.cycle.sweep_ns / 1e6, (double)gc.cycle.heap_before / mb,
+                  (double)gc.cycle.heap_after_mark / mb, (double)gc.cycle.live / mb,
+                  gc.cycle.goal == UINT64_MAX ? 0.0 : (double)gc.cycle.goal / mb,
                   __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED),
                   gc.cycle.forced ? " (forced)" : "");
   }
