@@ -346,7 +346,7 @@ static void *collector_main(void *arg) {
 
 void beskid_gc_config_default(beskid_gc_config_t *config) {
   memset(config, 0, sizeof *config);
-  config->gogc = 100;
+  config->gogc = BESKID_GC_GOGC_DEFAULT;
 }
 
 bool beskid_gc_is_initialized(void) { return gc.initialized; }
@@ -404,6 +404,20 @@ static void teardown(void) {
   beskid_gc_threads_shutdown();
 }
 
+/* The one copy of the caller's settings into the places they live (internal.h, "Settings"). */
+static void settings_from_config(const beskid_gc_config_t *config) {
+  gc.config.debug_flags = config->debug_flags;
+  gc.config.log = config->log;
+  gc.config.log_context = config->log_context;
+  gc.config.fatal = config->fatal;
+  gc.config.out_of_memory = config->out_of_memory;
+  atomic_store(&gc.pacer.gogc, config->gogc);
+  atomic_store(&gc.pacer.memory_limit, config->memory_limit);
+  atomic_store(&gc.pacer.heap_max, config->heap_max);
+  atomic_store(&gc.stress_interval, config->stress_interval);
+  atomic_store(&gc.trace, config->trace);
+}
+
 beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   beskid_gc_config_t defaults;
   if (config == NULL) {
@@ -417,7 +431,7 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
     return BESKID_GC_BAD_STATE;
   }
   memset(&gc, 0, sizeof gc);
-  gc.config = *config;
+  settings_from_config(config);
   /* An explicit reserve is taken as asked or refused. Otherwise: twice the cap plus slack (room
    * for fragmentation and dedicated chunks), saturating, at most what any machine could give;
    * if that much cannot be had the reservation halves until it fits, so a cap above what the
@@ -452,11 +466,6 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   beskid_os_mutex_init(&gc.wake_lock);
   beskid_os_cond_init(&gc.wake_cond);
   atomic_store(&gc.sweepgen, 4); /* so that gen-2 never wraps below 0 */
-  atomic_store(&gc.pacer.gogc, config->gogc);
-  atomic_store(&gc.pacer.memory_limit, config->memory_limit);
-  atomic_store(&gc.pacer.heap_max, config->heap_max);
-  atomic_store(&gc.stress_interval, config->stress_interval);
-  atomic_store(&gc.trace, config->trace);
   beskid_gc_pacer_set_goal(0);
   gc.start_ns = beskid_os_monotonic_ns();
   beskid_gc_stats_init();

@@ -246,6 +246,20 @@ typedef struct gc_global_range {
 } gc_global_range;
 
 /* ------------------------------------------------------------------------------------------ */
+/* Settings. Each lives in one place: those that stay as beskid_gc_init() was given them here
+ * (gc.config), those a setter can change as atomics where they are used: GOGC and the limits in
+ * gc.pacer, the stress interval and the trace switch in gc_global. beskid_gc_init() copies the
+ * caller's beskid_gc_config_t into them once (collector.c, settings_from_config). */
+
+typedef struct gc_fixed_config {
+  uint32_t debug_flags; /* beskid_gc_debug_flags */
+  beskid_gc_log_fn log;
+  void *log_context;
+  beskid_gc_log_fn fatal;
+  beskid_gc_log_fn out_of_memory;
+} gc_fixed_config;
+
+/* ------------------------------------------------------------------------------------------ */
 /* The pacer's state (pacer.c), in the spirit of Go's gcControllerState: its settings, its
  * outputs (goal, trigger) and what it learns from each cycle. All in bytes but gogc.          */
 
@@ -288,7 +302,7 @@ typedef struct gc_cycle_record {
 
 typedef struct gc_global {
   bool initialized;
-  beskid_gc_config_t config;
+  gc_fixed_config config; /* the settings that never change after init */
 
   /* The arena: one reserved range all GC memory comes from, so a flat page table covers it. */
   int arena_id;

@@ -68,6 +68,9 @@ typedef enum beskid_gc_status {
 /** Value of beskid_gc_config_t::gogc that turns proportional pacing off (Go's `GOGC=off`). */
 #define BESKID_GC_GOGC_OFF (-1)
 
+/** GOGC's default: the heap may grow by 100% of the live heap before the next cycle. */
+#define BESKID_GC_GOGC_DEFAULT 100
+
 /** @brief Debug and diagnostic switches (beskid_gc_config_t::debug_flags). */
 enum beskid_gc_debug_flags {
   BESKID_GC_DEBUG_STW = 1u << 0,       /**< Mark and sweep with the world stopped. */
@@ -88,8 +91,9 @@ typedef void (*beskid_gc_log_fn)(const char *line, void *context);
 
 /** @brief How the heap is set up by beskid_gc_init(); start from beskid_gc_config_default(). */
 typedef struct beskid_gc_config_t {
-  /** Heap growth allowed per cycle, in percent of the live heap (Go's GOGC); default 100;
-   *  #BESKID_GC_GOGC_OFF disables proportional pacing (then only limits trigger cycles). */
+  /** Heap growth allowed per cycle, in percent of the live heap (Go's GOGC); default
+   * #BESKID_GC_GOGC_DEFAULT; #BESKID_GC_GOGC_OFF disables proportional pacing (then only limits
+   * trigger cycles). */
   int32_t gogc;
   /** Soft memory limit in bytes: cycles run more often to stay under it; 0 means none. */
   uint64_t memory_limit;
@@ -120,7 +124,8 @@ typedef struct beskid_gc_config_t {
   beskid_gc_log_fn out_of_memory;
 } beskid_gc_config_t;
 
-/** @brief Fills `config` with the defaults: GOGC 100, no limits, no debug modes, no trace. */
+/** @brief Fills `config` with the defaults: GOGC #BESKID_GC_GOGC_DEFAULT, no limits, no debug
+ * modes, no trace. */
 BESKID_GC_API void beskid_gc_config_default(beskid_gc_config_t *config);
 
 /**
