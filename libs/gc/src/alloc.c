@@ -151,14 +151,9 @@ static void central_put(gc_span *s) {
     beskid_gc_fatal("gc: cached span %p has sweepgen %u (global %u)", (void *)s,
                     atomic_load(&s->sweepgen), sg);
   }
-  uint32_t set = (sg / 2) % 2;
+  uint32_t set = gc_swept_set(sg);
   beskid_os_mutex_lock(&ctr->lock);
-  if (s->alloc_count < s->nelems) {
-    beskid_gc_list_push(&ctr->partial[set], s,
-                        (uint8_t)(set ? GC_LIST_PARTIAL_1 : GC_LIST_PARTIAL_0));
-  } else {
-    beskid_gc_list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
-  }
+  gc_central_file(ctr, s, set, s->alloc_count < s->nelems);
   beskid_os_mutex_unlock(&ctr->lock);
 }
 
@@ -209,7 +204,7 @@ static gc_span *central_take(gc_thread *t, uint32_t span_class) {
   gc_central *ctr = &gc.central[span_class];
   for (int budget = GC_SWEEP_BUDGET;; budget--) {
     uint32_t sg = atomic_load(&gc.sweepgen);
-    uint32_t swept = (sg / 2) % 2, unswept = 1 - swept;
+    uint32_t swept = gc_swept_set(sg), unswept = gc_unswept_set(sg);
     beskid_os_mutex_lock(&ctr->lock);
     gc_span *s = ctr->partial[swept].head;
     if (s != NULL) {
@@ -323,9 +318,9 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
   atomic_fetch_add_explicit(&gc.heap_objects, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&gc.total_alloc_bytes, bytes, memory_order_relaxed);
   atomic_fetch_add_explicit(&gc.total_alloc_objects, 1, memory_order_relaxed);
-  uint32_t set = (atomic_load(&gc.sweepgen) / 2) % 2;
+  uint32_t set = gc_swept_set(atomic_load(&gc.sweepgen));
   beskid_os_mutex_lock(&gc.large.lock);
-  beskid_gc_list_push(&gc.large.full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
+  gc_central_file(&gc.large, s, set, false);
   beskid_os_mutex_unlock(&gc.large.lock);
   beskid_gc_assist(t, bytes);
   return p;

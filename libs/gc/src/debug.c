@@ -222,7 +222,7 @@ static void check_span(gc_span *s, void *context) {
     }
   }
   uint32_t sg = atomic_load(&s->sweepgen);
-  if (sg != sc->sweepgen && sg != sc->sweepgen - 2) {
+  if (sg != sc->sweepgen && sg != gc_sweepgen_unswept(sc->sweepgen)) {
     problem(tr, "span %p has sweepgen %u at global %u", (void *)s, sg, sc->sweepgen);
   }
   uint64_t slot_bytes;

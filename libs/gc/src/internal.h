@@ -522,4 +522,26 @@ bool beskid_gc_collector_start(void);
 /* Registers the collector's fork handlers with the platform (once per process). */
 void beskid_gc_fork_register(void);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Sweep generations: the one statement of the rules (see gc_span and gc_span_list above).   */
+
+/* A span's sweepgen relative to the global `sg`: sg - 2 unswept, sg - 1 being swept, sg swept. */
+static inline uint32_t gc_sweepgen_unswept(uint32_t sg) { return sg - 2; }
+static inline uint32_t gc_sweepgen_sweeping(uint32_t sg) { return sg - 1; }
+
+/* Which list set of a central holds swept spans at global `sg`, and which unswept ones. */
+static inline uint32_t gc_swept_set(uint32_t sg) { return (sg / 2) % 2; }
+static inline uint32_t gc_unswept_set(uint32_t sg) { return 1 - gc_swept_set(sg); }
+
+/* Files the swept span `s` in the swept set `set` of `ctr` (the caller holds ctr->lock): in the
+ * partial list when it has a free slot, else in the full list. */
+static inline void gc_central_file(gc_central *ctr, gc_span *s, uint32_t set, bool has_free) {
+  if (has_free) {
+    beskid_gc_list_push(&ctr->partial[set], s,
+                        (uint8_t)(set ? GC_LIST_PARTIAL_1 : GC_LIST_PARTIAL_0));
+  } else {
+    beskid_gc_list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
+  }
+}
+
 #endif /* BESKID_GC_INTERNAL_H */

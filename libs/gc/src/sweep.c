@@ -18,8 +18,8 @@
  * an unswept list always has sweepgen == gc.sweepgen - 2, so anything else is corruption. */
 void beskid_gc_span_sweep_claim(gc_span *s) {
   uint32_t sg = atomic_load(&gc.sweepgen);
-  uint32_t expected = sg - 2;
-  if (!atomic_compare_exchange_strong(&s->sweepgen, &expected, sg - 1)) {
+  uint32_t expected = gc_sweepgen_unswept(sg);
+  if (!atomic_compare_exchange_strong(&s->sweepgen, &expected, gc_sweepgen_sweeping(sg))) {
     beskid_gc_fatal("gc: span %p in an unswept list has sweepgen %u (global %u)", (void *)s,
                     expected, sg);
   }
@@ -70,15 +70,10 @@ void beskid_gc_sweep_span(gc_span *s) {
     return;
   }
   atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
-  uint32_t set = (sg / 2) % 2;
+  uint32_t set = gc_swept_set(sg);
   gc_central *ctr = s->state == GC_SPAN_LARGE ? &gc.large : &gc.central[s->span_class];
   beskid_os_mutex_lock(&ctr->lock);
-  if (s->state == GC_SPAN_SMALL && live < s->nelems) {
-    beskid_gc_list_push(&ctr->partial[set], s,
-                        (uint8_t)(set ? GC_LIST_PARTIAL_1 : GC_LIST_PARTIAL_0));
-  } else {
-    beskid_gc_list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
-  }
+  gc_central_file(ctr, s, set, s->state == GC_SPAN_SMALL && live < s->nelems);
   beskid_os_mutex_unlock(&ctr->lock);
 }
 
@@ -96,7 +91,7 @@ static gc_span *take_unswept(gc_central *ctr, uint32_t unswept) {
  * visited in order through gc.sweep_cursor (reset at mark termination): no span becomes unswept
  * during a sweep phase, so a class found empty stays empty until the next cycle. */
 bool beskid_gc_sweep_one(void) {
-  uint32_t unswept = 1 - (atomic_load(&gc.sweepgen) / 2) % 2;
+  uint32_t unswept = gc_unswept_set(atomic_load(&gc.sweepgen));
   uint32_t c = atomic_load(&gc.sweep_cursor);
   while (c < GC_SPAN_CLASSES) {
     gc_central *ctr = c < 2 ? &gc.large : &gc.central[c];
