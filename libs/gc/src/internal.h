@@ -16,6 +16,7 @@
 #include "beskid/gc.h"
 #include "beskid/objmodel.h"
 #include "beskid/platform.h"
+#include "beskid_test_hooks.h" /* tests/support: the step hooks this library defines */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Heap geometry                                                                              */

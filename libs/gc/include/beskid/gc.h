@@ -79,7 +79,8 @@ enum beskid_gc_debug_flags {
   BESKID_GC_DEBUG_VERIFY = 1u << 3,    /**< Verify the whole heap at each phase boundary; a
                                             problem is logged and then fatal (`fatal`). */
   BESKID_GC_DEBUG_MANUAL = 1u << 4     /**< No background collector: cycles run only when asked
-                                            (beskid_gc_collect(), beskid_gc_step()); for tests. */
+                                            (beskid_gc_collect(), or a test's step
+                                            hook); for tests. */
 };
 
 /**
@@ -539,7 +540,7 @@ BESKID_GC_API void beskid_gc_read_stats(beskid_gc_stats_t *stats);
 
 /** @} */
 /* ------------------------------------------------------------------------------------------ */
-/** @name Debugging and testing */
+/** @name Debugging */
 /** @{ */
 
 /**
@@ -549,38 +550,6 @@ BESKID_GC_API void beskid_gc_read_stats(beskid_gc_stats_t *stats);
  * @return the number of problems found (0 when the heap is sound).
  */
 BESKID_GC_API uint64_t beskid_gc_verify(beskid_gc_thread_t *t);
-
-/**
- * @brief Test oracle: with the world stopped, traces from the roots without changing any mark
- *        and reports which of `objects` are reachable.
- * @param t the calling thread's context.
- * @param objects pointers to test (interior pointers allowed).
- * @param count number of pointers (≤ 64).
- * @return bit i set when objects[i] is reachable.
- */
-BESKID_GC_API uint64_t beskid_gc_reachable(beskid_gc_thread_t *t, void *const *objects,
-                                           size_t count);
-
-/** @brief Points in a cycle that beskid_gc_step() can stop at. */
-typedef enum beskid_gc_step_t {
-  BESKID_GC_STEP_MARK_STARTED = 1, /**< After the first pause: marking, barrier on, roots taken. */
-  BESKID_GC_STEP_MARK_DONE = 2,    /**< After mark termination: barrier off, sweeping may start. */
-  BESKID_GC_STEP_SWEPT = 3         /**< After sweeping: the cycle is complete. */
-} beskid_gc_step_t;
-
-/**
- * @brief Advances the collector to `target` on the calling thread (use with
- *        #BESKID_GC_DEBUG_MANUAL for deterministic tests). From idle, MARK_STARTED runs the
- *        first pause only, so the test can mutate the heap while the barrier is on; MARK_DONE
- *        drains marking and terminates; SWEPT sweeps everything.
- */
-BESKID_GC_API void beskid_gc_step(beskid_gc_thread_t *t, beskid_gc_step_t target);
-
-/**
- * @brief Does up to `budget` objects' worth of marking on the calling thread (manual mode).
- * @return true when marking work remains.
- */
-BESKID_GC_API bool beskid_gc_mark_some(beskid_gc_thread_t *t, size_t budget);
 
 /** @} */
 
