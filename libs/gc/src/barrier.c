@@ -10,18 +10,18 @@ uint8_t beskid_gc_barrier_on;
 /* ------------------------------------------------------------------------------------------ */
 /* Write barrier */
 
-void beskid_gc_flush_barrier_buffer(gc_thread *t) {
+void beskid_gc__flush_barrier_buffer(gc_thread *t) {
   if (t->wb_count == 0) return;
   gc_marker m;
-  beskid_gc_marker_init(&m);
-  for (uint32_t i = 0; i < t->wb_count; i++) beskid_gc_shade(&m, t->wb[i]);
+  beskid_gc__marker_init(&m);
+  for (uint32_t i = 0; i < t->wb_count; i++) beskid_gc__shade(&m, t->wb[i]);
   t->wb_count = 0;
-  beskid_gc_marker_flush(&m);
+  beskid_gc__marker_flush(&m);
 }
 
 static inline void buffer_shade(gc_thread *t, void *p) {
   if (p == NULL) return;
-  if (t->wb_count == GC_WB_ENTRIES) beskid_gc_flush_barrier_buffer(t);
+  if (t->wb_count == GC_WB_ENTRIES) beskid_gc__flush_barrier_buffer(t);
   t->wb[t->wb_count++] = p;
 }
 

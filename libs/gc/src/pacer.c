@@ -24,7 +24,7 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Pacing */
 
-void beskid_gc_pacer_set_goal(uint64_t live) {
+void beskid_gc__pacer_set_goal(uint64_t live) {
   int32_t gogc = atomic_load(&gc.pacer.gogc);
   uint64_t limit = atomic_load(&gc.pacer.memory_limit);
   uint64_t cap = atomic_load(&gc.pacer.heap_max);
@@ -67,17 +67,17 @@ void beskid_gc_pacer_set_goal(uint64_t live) {
   atomic_store(&gc.pacer.trigger, trigger);
 }
 
-uint64_t beskid_gc_pacer_cycle_begin(void) {
+uint64_t beskid_gc__pacer_cycle_begin(void) {
   gc.pacer.heap_at_mark_start = atomic_load(&gc.heap_bytes);
   return gc.pacer.heap_at_mark_start;
 }
 
-void beskid_gc_pacer_mark_start(void) {
+void beskid_gc__pacer_mark_start(void) {
   atomic_store(&gc.pacer.scan_done, 0);
   atomic_store(&gc.pacer.assist_credit, 0);
 }
 
-void beskid_gc_pacer_mark_done(uint64_t heap_after_mark) {
+void beskid_gc__pacer_mark_done(uint64_t heap_after_mark) {
   uint64_t before = gc.pacer.heap_at_mark_start;
   gc.pacer.mark_alloc = heap_after_mark > before ? heap_after_mark - before : 0;
   gc.pacer.last_scan_work = atomic_load(&gc.pacer.scan_done);
@@ -85,7 +85,7 @@ void beskid_gc_pacer_mark_done(uint64_t heap_after_mark) {
 
 /* Called from allocation slow paths: wakes the background collector when the heap crosses the
  * trigger. */
-void beskid_gc_maybe_trigger(gc_thread *t) {
+void beskid_gc__maybe_trigger(gc_thread *t) {
   (void)t;
   if (atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) <
       atomic_load_explicit(&gc.pacer.trigger, memory_order_relaxed)) {
@@ -102,7 +102,7 @@ void beskid_gc_maybe_trigger(gc_thread *t) {
 
 /* Mark assist: a thread that allocated `bytes` during marking scans objects in proportion, so
  * that marking finishes before the heap outgrows its goal. */
-void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
+void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   if (atomic_load_explicit(&gc.phase, memory_order_relaxed) != BESKID_GC_PHASE_MARKING) return;
   if (gc.config.debug_flags & (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_STW)) return;
   t->assist_debt += (int64_t)bytes;
@@ -144,9 +144,9 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
   uint64_t start = beskid_os_monotonic_ns();
   atomic_fetch_add(&gc.assists_active, 1);
   gc_marker m;
-  beskid_gc_marker_init(&m);
-  beskid_gc_drain(&m, budget);
-  beskid_gc_marker_flush(&m);
+  beskid_gc__marker_init(&m);
+  beskid_gc__drain(&m, budget);
+  beskid_gc__marker_flush(&m);
   atomic_fetch_sub(&gc.assists_active, 1);
   atomic_fetch_add(&gc.assist_ns, beskid_os_monotonic_ns() - start);
 }
@@ -154,18 +154,18 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
 int32_t beskid_gc_set_gogc(int32_t gogc) {
   if (gogc < BESKID_GC_GOGC_OFF) gogc = BESKID_GC_GOGC_OFF;
   int32_t old = atomic_exchange(&gc.pacer.gogc, gogc);
-  if (gc.initialized) beskid_gc_pacer_set_goal(gc.live_bytes);
+  if (gc.initialized) beskid_gc__pacer_set_goal(gc.live_bytes);
   return old;
 }
 
 uint64_t beskid_gc_set_memory_limit(uint64_t bytes) {
   uint64_t old = atomic_exchange(&gc.pacer.memory_limit, bytes);
-  if (gc.initialized) beskid_gc_pacer_set_goal(gc.live_bytes);
+  if (gc.initialized) beskid_gc__pacer_set_goal(gc.live_bytes);
   return old;
 }
 
 uint64_t beskid_gc_set_heap_max(uint64_t bytes) {
   uint64_t old = atomic_exchange(&gc.pacer.heap_max, bytes);
-  if (gc.initialized) beskid_gc_pacer_set_goal(gc.live_bytes);
+  if (gc.initialized) beskid_gc__pacer_set_goal(gc.live_bytes);
   return old;
 }

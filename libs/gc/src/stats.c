@@ -15,23 +15,23 @@
 static uint64_t pause_ring[GC_PAUSE_RING]; /* recent pauses, for exact percentiles */
 static uint64_t pause_ring_next;
 
-void beskid_gc_stats_init(void) { pause_ring_next = 0; }
+void beskid_gc__stats_init(void) { pause_ring_next = 0; }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Logging */
 
-void beskid_gc_fatal(const char *fmt, ...) {
+void beskid_gc__fatal(const char *fmt, ...) {
   char line[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   if (gc.config.fatal != NULL) gc.config.fatal(line, gc.config.log_context);
-  beskid_gc_log("%s", line);
+  beskid_gc__log("%s", line);
   beskid_os_abort();
 }
 
-void beskid_gc_log(const char *fmt, ...) {
+void beskid_gc__log(const char *fmt, ...) {
   beskid_gc_log_fn log = gc.config.log;
   if (log == NULL) return;
   char line[512];
@@ -48,7 +48,7 @@ void beskid_gc_log(const char *fmt, ...) {
 /* CONSISTENCY. Every per-cycle figure of beskid_gc_stats_t (cycles, forced cycles, live bytes
  * and objects, the pauses, their histogram and percentiles, times to safepoint, mark, sweep and
  * CPU time) is gathered in `gc.cycle` while the cycle runs and added to gc.stats in one critical
- * section of gc.stats_lock when the cycle completes (beskid_gc_publish_cycle). A reader copies
+ * section of gc.stats_lock when the cycle completes (beskid_gc__publish_cycle). A reader copies
  * gc.stats under the same lock, so it sees whole cycles only: never a cycle's pause without the
  * cycle (a reader between the last pause and the end of the sweep once saw pause_count 7 with
  * cycles 6 in stop-the-world mode, where each cycle has exactly one pause). The running
@@ -56,7 +56,7 @@ void beskid_gc_log(const char *fmt, ...) {
  * trigger) are read as they are at the moment of the call. */
 
 /* Records one stop-the-world pause of the cycle in progress (the cycle's driver only). */
-void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns) {
+void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns) {
   if (gc.cycle.pause_count < GC_CYCLE_PAUSES) gc.cycle.pauses[gc.cycle.pause_count] = ns;
   gc.cycle.pause_count++;
   gc.cycle.pause_total_ns += ns;
@@ -69,7 +69,7 @@ void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns) {
 }
 
 /* Adds the completed cycle `gc.cycle` to the statistics, all at once (see CONSISTENCY). */
-void beskid_gc_publish_cycle(uint64_t cpu_ns) {
+void beskid_gc__publish_cycle(uint64_t cpu_ns) {
   beskid_os_mutex_lock(&gc.stats_lock);
   beskid_gc_stats_t *st = &gc.stats;
   st->cycles++;
@@ -131,20 +131,20 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
 }
 
 /* Logs the completed cycle's trace line (BESKID_GCTRACE) when tracing is on. */
-void beskid_gc_trace_cycle(void) {
+void beskid_gc__trace_cycle(void) {
   if (atomic_load(&gc.trace)) {
     uint64_t now = beskid_os_monotonic_ns();
     const double mb = 1024.0 * 1024.0;
-    beskid_gc_log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
-                  "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads%s",
-                  (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
-                  (double)gc.cycle.stw1_ns / 1e6, (double)gc.cycle.mark_ns / 1e6,
-                  (double)gc.cycle.stw2_ns / 1e6, (double)gc.cycle.ttsp_ns / 1e6,
-                  (double)gc.cycle.sweep_ns / 1e6, (double)gc.cycle.heap_before / mb,
-                  (double)gc.cycle.heap_after_mark / mb, (double)gc.cycle.live / mb,
-                  gc.cycle.goal == UINT64_MAX ? 0.0 : (double)gc.cycle.goal / mb,
-                  __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED),
-                  gc.cycle.forced ? " (forced)" : "");
+    beskid_gc__log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
+                   "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads%s",
+                   (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
+                   (double)gc.cycle.stw1_ns / 1e6, (double)gc.cycle.mark_ns / 1e6,
+                   (double)gc.cycle.stw2_ns / 1e6, (double)gc.cycle.ttsp_ns / 1e6,
+                   (double)gc.cycle.sweep_ns / 1e6, (double)gc.cycle.heap_before / mb,
+                   (double)gc.cycle.heap_after_mark / mb, (double)gc.cycle.live / mb,
+                   gc.cycle.goal == UINT64_MAX ? 0.0 : (double)gc.cycle.goal / mb,
+                   __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED),
+                   gc.cycle.forced ? " (forced)" : "");
   }
 }
 
