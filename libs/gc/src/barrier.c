@@ -1,7 +1,37 @@
-/* barrier.c — the write barriers: the value barrier (beskid_gc_write_barrier and its range
- * form), the object barrier, the per-thread buffers they fill and the modes they run in.
+/* barrier.c — the write barriers: the value barrier (beskid_gc_write_barrier() and its range
+ * form), the object barrier, the per-thread buffers they fill and the modes they run in. This
+ * is the one place that explains them; collector.c, mark.c and gc.h refer here.
  *
- * Moved out of collector.c (beskid_gc_barrier_on) and mark.c unchanged. */
+ * THE VALUE BARRIER
+ * The barrier is Go's hybrid: shade the overwritten value (Yuasa) and, while the storing
+ * thread's roots are grey, the stored value (Dijkstra). Mark start takes every thread's roots in
+ * its pause, so no thread's roots are grey while the world runs: objects reachable at that
+ * moment stay reachable for the marker through the deletion half, objects allocated later are
+ * black, and the insertion half has nothing to add. Dropping it halves the barrier's work in
+ * code that links new objects (every store of a fresh object during marking) — measured in
+ * bench/binary_trees.
+ *
+ * THE OBJECT BARRIER AND THE MODES
+ * The object barrier (upstream's gc_write_barrier(parent, child)) cannot see overwritten values,
+ * so it breaks the snapshot. Once any thread has used it, every later cycle runs incremental
+ * update instead: the value barrier shades stored values again, the object barrier shades the
+ * child, and mark termination rescans every thread's roots (a pointer deleted from the heap may
+ * live on only in some root). The cycle in which the object barrier is first used started
+ * without the insertion half, so its marks cannot be trusted: its sweep frees nothing.
+ *
+ * MODES (gc_global, set or read with the world stopped unless said otherwise)
+ * - beskid_gc_barrier_on: on from mark start to mark termination; compiled code tests it.
+ * - object_barrier_used: sticky, raised by the first object barrier of the process.
+ * - insertion_barrier: this cycle's value barrier shades the stored value too (copied from
+ *   object_barrier_used at mark start).
+ * - rescan_roots: the object barrier ran this cycle; mark termination rescans every thread's roots.
+ * - marks_incomplete: the object barrier ran in a cycle without the insertion half; its sweep
+ *   frees nothing.
+ *
+ * BUFFERS
+ * Each thread queues the pointers it shades in its own buffer (GC_WB_ENTRIES): no lock and no
+ * shared write on the barrier's path. A full buffer is shaded by its thread; mark termination
+ * flushes every thread's buffer with the world stopped. */
 #include "internal.h"
 
 /* Compiled code and beskid_gc_store() read this byte before every store of a managed pointer. */
@@ -25,20 +55,6 @@ static inline void buffer_shade(gc_thread *t, void *p) {
   t->wb[t->wb_count++] = p;
 }
 
-/* The barrier is Go's hybrid: shade the overwritten value (Yuasa) and, while the storing
- * thread's roots are grey, the stored value (Dijkstra). Mark start takes every thread's roots in
- * its pause, so no thread's roots are grey while the world runs: objects reachable at that
- * moment stay reachable for the marker through the deletion half, objects allocated later are
- * black, and the insertion half has nothing to add. Dropping it halves the barrier's work in
- * code that links new objects (every store of a fresh object during marking) — measured in
- * bench/binary_trees.
- *
- * The object barrier (upstream's gc_write_barrier(parent, child)) cannot see overwritten values,
- * so it breaks the snapshot. Once any thread has used it, every later cycle runs incremental
- * update instead: the value barrier shades stored values again, the object barrier shades the
- * child, and mark termination rescans every thread's roots (a pointer deleted from the heap may
- * live on only in some root). The cycle in which the object barrier is first used started
- * without the insertion half, so its marks cannot be trusted: its sweep frees nothing. */
 void beskid_gc_write_barrier(beskid_gc_thread_t *pt, void **slot, void *value) {
   if (!__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
   gc_thread *t = gc_thread_of(pt);

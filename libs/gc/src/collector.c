@@ -1,4 +1,6 @@
-/* collector.c — the garbage collector: its algorithm, its cycle, its pacing and its statistics.
+/* collector.c — the garbage collector: its design, the steps of a cycle, the driver that runs
+ * them (a background thread or the caller), and init and shutdown. Pacing is in pacer.c, the
+ * barriers in barrier.c, statistics and the trace line in stats.c.
  *
  * ALGORITHM
  *
@@ -32,8 +34,8 @@
  *     overwrites (Yuasa: nothing reachable at mark start can hide by moving from the heap into
  *     a root), so roots never need a rescan; the stored value needs shading only while the
  *     storing thread's roots are grey, which they never are after this pause (Go's hybrid
- *     barrier; mark.c explains the one exception). Objects allocated during marking are marked
- *     at once.
+ *     barrier; barrier.c explains it and the one exception). Objects allocated during marking are
+ * marked at once.
  *
  *  3. Mark termination — STOP THE WORLD #2. With the world stopped, each thread's barrier buffer
  *     is flushed (and in a cycle where the parent/child barrier ran, which cannot see the values
@@ -65,7 +67,8 @@
  * WHY SPANS ON MIMALLOC CHUNKS (and not one mimalloc block per object)
  * The design brief's first choice was one mimalloc block per object with a side table of
  * colours, swept by calling mi_free on each dead object. On this machine kind a cross-thread
- * mi_free costs 11.8 ns a block (research/gc-design.md §3.3, measured), so sweeping binary-trees'
+ * mi_free costs 11.8 ns a block (measured while designing the collector; the research notes
+ * are not part of this repository), so sweeping binary-trees'
  * ~5 million dead objects per cycle would cost ~60 ms of collector time a cycle — more than the
  * mutator's own allocation time — and the collector would fall behind. Bitmap sweeping of spans
  * measures ~20 ms a cycle for the same objects (BESKID_GCTRACE, binary-trees 21) and never
@@ -100,7 +103,6 @@ static bool stw_mode(void) { return (gc.config.debug_flags & BESKID_GC_DEBUG_STW
 static void step_mark_start(bool forced) {
   memset(&gc.cycle, 0, sizeof gc.cycle);
   gc.cycle.forced = forced;
-  gc.cycle.start_ns = beskid_os_monotonic_ns();
   gc.cycle.cpu_start_ns = beskid_os_thread_cpu_ns();
   beskid_gc__finish_sweep();
   gc.cycle.heap_before = beskid_gc__pacer_cycle_begin();
@@ -130,7 +132,6 @@ static void step_mark_start(bool forced) {
   }
   beskid_gc__scan_global_roots(&m);
   beskid_gc__marker_flush(&m);
-  gc.cycles_started++;
   uint64_t pause = beskid_os_monotonic_ns() - t0;
   gc.cycle.stw1_ns = pause;
   gc.cycle.ttsp_ns = ttsp;

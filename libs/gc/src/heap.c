@@ -5,7 +5,8 @@
  * the machine will not grant the size asked for, the largest half, quarter, ... of it), so
  * every byte of the GC heap lies in [arena_base, arena_base + arena_size) and a flat page table
  * maps each 8 KiB page of it to the span using it. Spans need pages; pages come in chunks of
- * 1 MiB, allocated (zeroed) from the calling thread's mimalloc heap in that arena and aligned
+ * 1 MiB, allocated from the calling thread's mimalloc heap in that arena (zeroed only for a
+ * dedicated chunk; a shared chunk's pages start dirty, see chunk_new) and aligned
  * to a page inside the block. A large object whose span would not fit half a chunk gets a
  * dedicated chunk of its own size, given back to mimalloc when the object dies. Shared chunks
  * whose pages are all free are kept for reuse until beskid_gc__heap_scavenge() finds the heap
@@ -45,20 +46,25 @@ void __tsan_release(void *addr);
 #define tsan_release(p) ((void)(p))
 #endif
 
+/* Most pages a shared chunk uses: mimalloc may return more than the GC_CHUNK_PAGES asked for (its
+ * usable size is rounded up to a size class of its own), and a chunk keeps up to 1.5 MiB of it,
+ * three 64-bit words of page bitmap. */
+#define GC_CHUNK_MAX_PAGES 192u
+
 struct gc_chunk {
   gc_chunk *next; /* gc.chunks: every chunk */
   gc_chunk *prev;
   gc_chunk *avail_next; /* gc.avail_chunks: shared chunks with free pages */
   gc_chunk *avail_prev;
   bool in_avail;
-  void *block;           /* what mimalloc returned: given back with mi_free */
-  uint64_t block_size;   /* its usable size */
-  uintptr_t base;        /* first page */
-  uint32_t npages;       /* pages in the chunk */
-  uint32_t free_pages;   /* pages in free_map */
-  bool dedicated;        /* holds one large span and goes away with it */
-  uint64_t free_map[3];  /* bit p: page p is free (chunks have ≤ 192 pages) */
-  uint64_t dirty_map[3]; /* bit p: page p has held objects */
+  void *block;                                 /* what mimalloc returned: given back with mi_free */
+  uint64_t block_size;                         /* its usable size */
+  uintptr_t base;                              /* first page */
+  uint32_t npages;                             /* pages in the chunk */
+  uint32_t free_pages;                         /* pages in free_map */
+  bool dedicated;                              /* holds one large span and goes away with it */
+  uint64_t free_map[GC_CHUNK_MAX_PAGES / 64];  /* bit p: page p is free */
+  uint64_t dirty_map[GC_CHUNK_MAX_PAGES / 64]; /* bit p: page p has held objects */
 };
 
 gc_global beskid_gc__state;
@@ -224,8 +230,8 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   uint64_t pages = ((uintptr_t)block + usable - base) >> GC_PAGE_SHIFT;
   if (dedicated)
     pages = npages;
-  else if (pages > 192)
-    pages = 192;
+  else if (pages > GC_CHUNK_MAX_PAGES)
+    pages = GC_CHUNK_MAX_PAGES;
   c->block = block;
   c->block_size = usable;
   c->base = base;
@@ -297,7 +303,8 @@ static gc_span *span_struct_new(void) {
 }
 
 /* A span of `npages` pages, its structure zeroed but for the pages, chunk and needzero; not yet
- * in the page table (the caller initialises it, then beskid_gc__span_publish()). NULL when
+ * in the page table (the caller initialises it with beskid_gc__span_init_small() or
+ * beskid_gc__span_init_large(), which map its pages). NULL when
  * mimalloc has no memory left in the arena. */
 gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
   beskid_os_mutex_lock(&gc.heap_lock);

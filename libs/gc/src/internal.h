@@ -209,7 +209,6 @@ typedef struct gc_thread {
   uint32_t wb_count;
   bool in_collect;      /* running a cycle step on this thread (no nested cycles) */
   gc_root_block *roots; /* registered root slots, newest block first */
-  uint64_t root_count;
   gc_type_entry type_cache[GC_TYPE_CACHE]; /* validated descriptors (beskid_gc_type_check) */
   uint64_t stress_countdown;               /* allocations left before a stress collection */
   int64_t assist_debt;  /* bytes allocated during marking not yet paid for by work */
@@ -291,7 +290,7 @@ typedef struct gc_pacer {
 /* Per-cycle figures for the trace and statistics, written only by the cycle's driver (under
  * gc.cycle_lock) and published into gc.stats (stats.c) when the cycle completes. */
 typedef struct gc_cycle_record {
-  uint64_t start_ns, stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
+  uint64_t stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
   uint64_t heap_before, heap_after_mark, live, live_objects, goal;
   uint64_t cpu_start_ns;
   bool forced;
@@ -342,7 +341,6 @@ typedef struct gc_global {
   beskid_os_cond_t wake_cond;
   bool cycle_wanted;
   bool stopping;
-  uint64_t cycles_started;
   uint64_t cycles_done;
   beskid_os_thread_t collector;
   bool collector_running;
@@ -355,7 +353,7 @@ typedef struct gc_global {
   _Atomic uint64_t marked_bytes;
   _Atomic uint64_t marked_objects;
   _Atomic uint32_t assists_active; /* mutators inside an assist (they may hold grey work) */
-  /* Barrier modes (see mark.c, "Write barrier"). */
+  /* Barrier modes (barrier.c explains them). */
   _Atomic bool object_barrier_used; /* ever, by any thread: later cycles shade stored values */
   _Atomic bool insertion_barrier;   /* this cycle's value barrier also shades the stored value */
   _Atomic bool rescan_roots;        /* the object barrier ran this cycle: rescan all roots */

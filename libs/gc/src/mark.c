@@ -28,7 +28,7 @@
  * - while marking, the barrier shades the overwritten pointer before the store (deletion half),
  *   so every object reachable when the roots were taken gets marked (snapshot at the beginning);
  *   the stored pointer is shaded too (insertion half) only in the cycles that need it (see
- *   "Write barrier" below).
+ *   barrier.c).
  */
 #include <string.h>
 

@@ -38,7 +38,6 @@ beskid_gc_status beskid_gc_register_root(beskid_gc_thread_t *pt, void **slot) {
     t->roots = b = nb;
   }
   b->slots[b->used++] = slot;
-  t->root_count++;
   return BESKID_GC_OK;
 }
 
@@ -65,7 +64,6 @@ beskid_gc_status beskid_gc_unregister_root(beskid_gc_thread_t *pt, void **slot) 
     t->roots = top->prev;
     beskid_os_mem_free(top);
   }
-  t->root_count--;
   return BESKID_GC_OK;
 }
 

@@ -2,7 +2,7 @@
  * record, the statistics (with the ring of recent pauses their percentiles come from) and the
  * trace line.
  *
- * Moved out of collector.c and debug.c unchanged (see CONSISTENCY below for the invariant). */
+ * Invariant: a reader of the statistics sees whole cycles only (CONSISTENCY below). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* test_gc_alloc.c — allocation: zeroed objects with headers, size classes, refused descriptors and array sizes (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_alloc.c — allocation: zeroed objects with headers, size classes, refused descriptors and
+ * array sizes (the gc suite; fixture in gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

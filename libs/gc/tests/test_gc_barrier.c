@@ -1,4 +1,5 @@
-/* test_gc_barrier.c — the classic lost-object races, forced with the step hooks in the exact phase each needs (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_barrier.c — the classic lost-object races, forced with the step hooks in the exact phase
+ * each needs (the gc suite; fixture in gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

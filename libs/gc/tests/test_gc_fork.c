@@ -1,4 +1,5 @@
-/* test_gc_fork.c — fork(): the child keeps the forking thread and can allocate and collect (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_fork.c — fork(): the child keeps the forking thread and can allocate and collect (the gc
+ * suite; fixture in gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

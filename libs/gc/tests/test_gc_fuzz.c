@@ -1,4 +1,5 @@
-/* test_gc_fuzz.c — seeded random object graphs checked against a reference model (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_fuzz.c — seeded random object graphs checked against a reference model (the gc suite;
+ * fixture in gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* test_gc_lifecycle.c — starting and stopping the collector, attach rules, the ABI offsets, the thread count and the detach hook (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_lifecycle.c — starting and stopping the collector, attach rules, the ABI offsets, the
+ * thread count and the detach hook (the gc suite; fixture in gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* test_gc_objects.c — interior pointers, arrays and large objects (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_objects.c — interior pointers, arrays and large objects (the gc suite; fixture in
+ * gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* test_gc_pacing.c — pacing, statistics and the trace line (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_pacing.c — pacing, statistics and the trace line (the gc suite; fixture in gc_fixture.h).
+ */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

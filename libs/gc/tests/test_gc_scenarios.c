@@ -1,4 +1,5 @@
-/* test_gc_scenarios.c — the upstream scenarios: rooted objects survive, garbage is reclaimed, roots of every kind (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_scenarios.c — the upstream scenarios: rooted objects survive, garbage is reclaimed, roots
+ * of every kind (the gc suite; fixture in gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* test_gc_threads.c — threads: the native state, detaching, exits, shutdown refusal and a two-thread soak (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_threads.c — threads: the native state, detaching, exits, shutdown refusal and a
+ * two-thread soak (the gc suite; fixture in gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */

@@ -22,7 +22,8 @@
  *
  * **Write barrier.** While #beskid_gc_barrier_on is non-zero, every store of a managed pointer
  * into the heap or a global must go through beskid_gc_write_barrier() *before* the store
- * (beskid_gc_store() does both). Stores into root-frame slots need no barrier.
+ * (beskid_gc_store() does both). Stores into root-frame slots need no barrier. (How the
+ * barriers work: libs/gc/src/barrier.c.)
  *
  * **fork().** The collector survives a fork of the process (handlers registered through
  * libs/platform when the collector is first used): the fork waits for a cycle step in progress and
@@ -513,8 +514,9 @@ typedef struct beskid_gc_stats_t {
   uint64_t pause_count;         /**< Stop-the-world pauses. */
   uint64_t pause_total_ns;      /**< Sum of the pauses. */
   uint64_t pause_max_ns;        /**< Longest pause. */
-  uint64_t pause_p50_ns;        /**< Median pause (from the histogram: an upper bound). */
-  uint64_t pause_p99_ns;        /**< 99th percentile pause (from the histogram: an upper bound). */
+  uint64_t
+      pause_p50_ns; /**< Median of the most recent pauses (exact, from a ring of the last 4096). */
+  uint64_t pause_p99_ns;  /**< 99th percentile of the same recent pauses (exact). */
   uint64_t ttsp_max_ns;   /**< Longest time from a stop request to the last thread stopping. */
   uint64_t ttsp_total_ns; /**< Sum of the times to safepoint. */
   /** Pauses by duration: bucket i counts pauses in [2^i, 2^(i+1)) ns (0 also holds < 1 ns). */
@@ -522,7 +524,8 @@ typedef struct beskid_gc_stats_t {
   uint64_t mark_ns;   /**< Wall time spent in the concurrent mark phase. */
   uint64_t sweep_ns;  /**< Wall time spent in the concurrent sweep phase. */
   uint64_t gc_cpu_ns; /**< CPU time of the collector's threads plus assists. */
-  uint64_t assist_ns; /**< Time mutators spent assisting marking or sweeping. */
+  uint64_t assist_ns; /**< Time mutators spent in mark assists (sweeping on allocation is not
+                         counted). */
   uint32_t threads;   /**< Attached threads now. */
   int32_t gogc;       /**< The GOGC setting. */
 } beskid_gc_stats_t;
