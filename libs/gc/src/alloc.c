@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "mimalloc.h"
 
 static inline uint32_t bitmap_words(const gc_span *s) { return (s->nelems + 63) / 64; }
 

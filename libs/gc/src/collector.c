@@ -82,13 +82,9 @@
  * BESKID_GC_DEBUG_MANUAL there is no background thread and tests advance cycles step by step.
  * A driver that is itself an attached thread stays in the native state while it drives, so the
  * pauses it requests do not wait for it and its own roots are scanned like anyone else's. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-#include "mimalloc.h"
 
 #define GC_DEFAULT_RESERVE (UINT64_C(64) << 30) /* address space when there is no cap */
 #define GC_RESERVE_SLACK   (UINT64_C(512) << 20)

@@ -11,7 +11,6 @@
  * - the oracle tells tests which objects are reachable without collecting anything. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "internal.h"
 

@@ -30,7 +30,6 @@
  * The handlers are registered once per process, when the lifecycle lock is first used (the first
  * beskid_gc_init() or attach); they do nothing while the collector is not initialised but hold the
  * lifecycle lock across the fork, so no init races it. */
-#include <stdlib.h>
 
 #include "internal.h"
 

@@ -16,7 +16,6 @@
  * Anything that becomes a root while marking is shaded at once, so the snapshot the mark started
  * from never misses it. Every table here comes from beskid_os_mem_*; a failure to grow one is
  * recorded (beskid_gc_last_failure) and returned, never half-applied. */
-#include <string.h>
 
 #include "internal.h"
 

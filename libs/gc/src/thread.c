@@ -28,7 +28,6 @@
  * While the world is stopped, threads_lock is free: stopped threads wait on threads_cond. The
  * thread list changes only under threads_lock and only while no stop is requested (attach and
  * detach wait for the restart), so the driver of a pause can walk it without the lock. */
-#include <string.h>
 
 #include "internal.h"
 #include "mimalloc.h"
