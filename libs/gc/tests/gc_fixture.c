@@ -17,15 +17,17 @@ void log_to_stderr(const char *line, void *context) {
   fprintf(stderr, "%s\n", line);
 }
 
+void test_config(beskid_gc_config_t *config, uint32_t debug_flags) {
+  beskid_gc_config_default(config);
+  config->log = log_to_stderr;
+  config->debug_flags = debug_flags;
+  config->reserve = UINT64_C(4) << 30;
+}
+
 void start(uint32_t debug_flags) {
   beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.log = log_to_stderr;
-  config.debug_flags = debug_flags;
-  config.reserve = UINT64_C(4) << 30;
-  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
-  T = beskid_gc_attach();
-  ck_assert_ptr_nonnull(T);
+  test_config(&config, debug_flags);
+  start_config(&config);
 }
 
 void start_config(beskid_gc_config_t *config) {
@@ -60,8 +62,8 @@ void set_right(node *parent, node *child) { beskid_gc_store(T, (void **)&parent-
 
 bool allocated(const void *p) { return beskid_gc_object_start(p) == p; }
 
-void rooted_start(beskid_root_frame_t *frame, void **slots, uint32_t count) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER);
+void rooted_start(uint32_t debug_flags, beskid_root_frame_t *frame, void **slots, uint32_t count) {
+  start(debug_flags);
   memset(slots, 0, count * sizeof *slots);
   *frame = (beskid_root_frame_t){NULL, slots, count};
   beskid_gc_push_frame(T, frame);
@@ -70,6 +72,12 @@ void rooted_start(beskid_root_frame_t *frame, void **slots, uint32_t count) {
 void rooted_stop(beskid_root_frame_t *frame) {
   beskid_gc_pop_frame(T, frame);
   stop();
+}
+
+void spawn_until_ready(beskid_os_thread_t *thread, beskid_os_thread_fn fn, atomic_int *flag,
+                       const char *name) {
+  ck_assert_int_eq(beskid_os_thread_create(thread, fn, flag, name), BESKID_OK);
+  while (atomic_load(flag) != 1) beskid_os_sleep_ns(100000);
 }
 
 void collect_expect_allocated(const void *object, bool expected) {

@@ -52,7 +52,9 @@ extern beskid_gc_thread_t *T;
 /* The collector's verifier and trace lines, shown in the test output when something fails. */
 void log_to_stderr(const char *line, void *context);
 
-/* Starts a collector with `debug_flags` (4 GiB reserved) and attaches the test thread. */
+/* The defaults with `debug_flags` and 4 GiB of address space: what start() starts with. */
+void test_config(beskid_gc_config_t *config, uint32_t debug_flags);
+/* Starts a collector with test_config(debug_flags) and attaches the test thread. */
 void start(uint32_t debug_flags);
 /* Starts a collector with `config` (its log defaults to stderr) and attaches the test thread. */
 void start_config(beskid_gc_config_t *config);
@@ -68,12 +70,26 @@ void set_right(node *parent, node *child);
 /* Whether `p` is the start of an allocated object. */
 bool allocated(const void *p);
 
-/* A rooted scenario: starts a manual, clobbering collector and pushes `frame` over the `count`
+/* The debug flags of most scenarios: cycles only when asked, freed objects overwritten. */
+#define GC_TEST_MANUAL_CLOBBER (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER)
+
+/* A rooted scenario: starts a collector with `debug_flags` and pushes `frame` over the `count`
  * zeroed `slots`; rooted_stop() pops it and stops. */
-void rooted_start(beskid_root_frame_t *frame, void **slots, uint32_t count);
+void rooted_start(uint32_t debug_flags, beskid_root_frame_t *frame, void **slots, uint32_t count);
 void rooted_stop(beskid_root_frame_t *frame);
+/* Declares `slots` (n of them) and `frame` in the calling test and starts a rooted scenario. */
+#define ROOTED_SCENARIO(n, debug_flags)                                                            \
+  void *slots[n];                                                                                  \
+  beskid_root_frame_t frame;                                                                       \
+  rooted_start((debug_flags), &frame, slots, (n))
+/* The races' flags: manual cycles, clobbering and checkmark after every mark. */
+#define GC_TEST_RACE (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_CHECKMARK)
 /* Collects and asserts whether `object` is still allocated afterwards. */
 void collect_expect_allocated(const void *object, bool expected);
+
+/* Starts `fn(flag)` on a new thread named `name` and waits until the thread sets *flag to 1. */
+void spawn_until_ready(beskid_os_thread_t *thread, beskid_os_thread_fn fn, atomic_int *flag,
+                       const char *name);
 
 /* One registration function per group file (test_gc_<group>.c). */
 void gc_cases_lifecycle(Suite *suite);

@@ -6,10 +6,7 @@
 /* The classic lost-object races, forced with the step API */
 
 START_TEST(test_race_move_heap_pointer_to_root_then_overwrite) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_VERIFY);
-  void *slots[2] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 2};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(2, BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_VERIFY);
   node *a = new_node(1);
   slots[0] = a;
   leaf *b = new_leaf(77);
@@ -30,10 +27,7 @@ START_TEST(test_race_move_heap_pointer_to_root_then_overwrite) {
 END_TEST
 
 START_TEST(test_race_link_into_black_object) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_CHECKMARK);
-  void *slots[2] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 2};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(2, GC_TEST_RACE);
   node *holder = new_node(1);
   slots[0] = holder;
   node *black = new_node(2);
@@ -59,10 +53,7 @@ START_TEST(test_race_link_into_black_object) {
 END_TEST
 
 START_TEST(test_race_object_barrier_rescans_roots) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_CHECKMARK);
-  void *slots[2] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 2};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(2, GC_TEST_RACE);
   node *a = new_node(1);
   slots[0] = a;
   leaf *b = new_leaf(5);
@@ -98,10 +89,7 @@ static leaf *hide_behind_object_barrier(node *a, void **root, int64_t value) {
 }
 
 START_TEST(test_race_object_barrier_after_snapshot_store) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_VERIFY);
-  void *slots[2] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 2};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(2, BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_VERIFY);
   node *a = new_node(1);
   slots[0] = a;
   leaf *garbage = new_leaf(-1);
@@ -157,10 +145,7 @@ static void *hold_in_root(void *arg) {
 }
 
 START_TEST(test_race_object_barrier_rescans_every_thread) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_CHECKMARK);
-  void *slots[1] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 1};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(1, GC_TEST_RACE);
   node *a = new_node(1);
   slots[0] = a;
   beskid_gc_write_barrier_object(T, a, NULL); /* used once: later cycles rescan roots */
@@ -185,10 +170,7 @@ START_TEST(test_race_object_barrier_rescans_every_thread) {
 END_TEST
 
 START_TEST(test_race_allocate_during_mark_linked_from_new) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_CHECKMARK);
-  void *slots[1] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 1};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(1, GC_TEST_RACE);
   for (int i = 0; i < 100; i++) new_node(-1);
   beskid_gc_step(T, BESKID_GC_STEP_MARK_STARTED);
   node *n1 = new_node(10);
@@ -205,10 +187,7 @@ START_TEST(test_race_allocate_during_mark_linked_from_new) {
 END_TEST
 
 START_TEST(test_race_allocate_during_sweep) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_VERIFY);
-  void *slots[2] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 2};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(2, BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_VERIFY);
   for (int i = 0; i < 3000; i++) {
     node *n = new_node(i);
     if (i % 3 == 0) {

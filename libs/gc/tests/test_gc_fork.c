@@ -129,9 +129,7 @@ static void fork_and_check(void **slots, int expected_phase, int round) {
 /* Forks 20 times with a cycle stopped at `step` (MARK_STARTED: marking; MARK_DONE: sweeping) while
  * the helper marks or sweeps; the parent then completes the cycle and goes on. */
 static void fork_in_phase(beskid_gc_step_t step, beskid_gc_phase_t phase) {
-  void *slots[2];
-  beskid_root_frame_t frame;
-  rooted_start(&frame, slots, 2);
+  ROOTED_SCENARIO(2, GC_TEST_MANUAL_CLOBBER);
   build_list(slots);
   beskid_os_thread_t th;
   ck_assert_int_eq(beskid_os_thread_create(&th, fork_helper, NULL, "helper"), BESKID_OK);

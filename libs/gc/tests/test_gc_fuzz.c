@@ -121,7 +121,7 @@ static void fuzz_run(beskid_gc_thread_t *t, unsigned long long seed, int ops, bo
 }
 
 START_TEST(test_fuzz_manual_steps) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_CHECKMARK);
+  start(GC_TEST_RACE);
   const char *env = getenv("BESKID_FUZZ_ROUNDS");
   int rounds = env != NULL ? atoi(env) : 8;
   for (int i = 0; i < rounds; i++) fuzz_run(T, 0x5eed0000ull + (unsigned long long)i, 3000, true);

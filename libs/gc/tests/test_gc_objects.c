@@ -6,9 +6,7 @@
 /* Interior pointers, arrays and large objects */
 
 START_TEST(test_interior_pointers_keep_arrays_alive) {
-  void *slots[3];
-  beskid_root_frame_t frame;
-  rooted_start(&frame, slots, 3);
+  ROOTED_SCENARIO(3, GC_TEST_MANUAL_CLOBBER);
   beskid_array_buffer_t *bytes = beskid_gc_alloc_array(T, &beskid_obj_byte_elem_type, 100);
   ck_assert_ptr_nonnull(bytes);
   uint8_t *data = beskid_obj_array_data(bytes);
@@ -34,9 +32,7 @@ START_TEST(test_interior_pointers_keep_arrays_alive) {
 END_TEST
 
 START_TEST(test_large_objects_and_oblets) {
-  void *slots[2];
-  beskid_root_frame_t frame;
-  rooted_start(&frame, slots, 2);
+  ROOTED_SCENARIO(2, GC_TEST_MANUAL_CLOBBER);
   /* 100 000 pointers (800 KiB): scanned in oblets; every element keeps its leaf. */
   enum { N = 100000 };
   beskid_array_buffer_t *big = beskid_gc_alloc_array(T, &beskid_obj_pointer_elem_type, N);
@@ -54,10 +50,7 @@ START_TEST(test_large_objects_and_oblets) {
 END_TEST
 
 START_TEST(test_one_gib_array) {
-  start(BESKID_GC_DEBUG_MANUAL);
-  void *slots[1] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 1};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(1, BESKID_GC_DEBUG_MANUAL);
   uint64_t n = UINT64_C(1) << 30;
   beskid_array_buffer_t *a = beskid_gc_alloc_array(T, &beskid_obj_byte_elem_type, n);
   ck_assert_ptr_nonnull(a);

@@ -45,10 +45,7 @@ START_TEST(test_trace_line_and_stats) {
 END_TEST
 
 START_TEST(test_gogc_goal_and_setters) {
-  start(BESKID_GC_DEBUG_MANUAL);
-  void *slots[1] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 1};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(1, BESKID_GC_DEBUG_MANUAL);
   slots[0] = beskid_gc_alloc_array(T, &beskid_obj_byte_elem_type, 8u << 20);
   beskid_gc_collect(T);
   beskid_gc_stats_t st;
@@ -72,10 +69,7 @@ START_TEST(test_gogc_goal_and_setters) {
 END_TEST
 
 START_TEST(test_background_collector_paces_heap) {
-  start(0);
-  void *slots[1] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 1};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(1, 0);
   for (int i = 0; i < 20000; i++) { /* ~1 MiB live */
     node *n = new_node(i);
     set_left(n, slots[0]);
@@ -94,11 +88,11 @@ START_TEST(test_background_collector_paces_heap) {
 END_TEST
 
 START_TEST(test_debug_modes_stw_checkmark_verify) {
-  start(BESKID_GC_DEBUG_STW | BESKID_GC_DEBUG_CHECKMARK | BESKID_GC_DEBUG_VERIFY |
-        BESKID_GC_DEBUG_CLOBBER);
-  void *slots[1] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 1};
-  beskid_gc_push_frame(T, &frame);
+  void *slots[1];
+  beskid_root_frame_t frame;
+  rooted_start(BESKID_GC_DEBUG_STW | BESKID_GC_DEBUG_CHECKMARK | BESKID_GC_DEBUG_VERIFY |
+                   BESKID_GC_DEBUG_CLOBBER,
+               &frame, slots, 1);
   for (int i = 0; i < 100000; i++) {
     node *n = new_node(i);
     if (i % 10 == 0) {

@@ -6,9 +6,7 @@
 /* Upstream scenarios */
 
 START_TEST(test_rooted_survives_garbage_unrooted_reclaimed) {
-  void *slots[1];
-  beskid_root_frame_t frame;
-  rooted_start(&frame, slots, 1);
+  ROOTED_SCENARIO(1, GC_TEST_MANUAL_CLOBBER);
   leaf *kept = new_leaf(4242);
   slots[0] = kept;
   for (int i = 0; i < 1000; i++) new_leaf(i);
@@ -28,9 +26,7 @@ START_TEST(test_rooted_survives_garbage_unrooted_reclaimed) {
 END_TEST
 
 START_TEST(test_list_rooted_at_head_keeps_checksum) {
-  void *slots[2];
-  beskid_root_frame_t frame;
-  rooted_start(&frame, slots, 2);
+  ROOTED_SCENARIO(2, GC_TEST_MANUAL_CLOBBER);
   int64_t expected = 0;
   for (int i = 0; i < 100; i++) {
     node *n = new_node(i * 7 + 1);
@@ -58,9 +54,7 @@ START_TEST(test_list_rooted_at_head_keeps_checksum) {
 END_TEST
 
 START_TEST(test_parent_keeps_child_bytes) {
-  void *slots[1];
-  beskid_root_frame_t frame;
-  rooted_start(&frame, slots, 1);
+  ROOTED_SCENARIO(1, GC_TEST_MANUAL_CLOBBER);
   node *parent = new_node(1);
   slots[0] = parent;
   node *child = new_node(2);
@@ -79,9 +73,7 @@ START_TEST(test_parent_keeps_child_bytes) {
 END_TEST
 
 START_TEST(test_roots_fanout_and_cycle) {
-  void *slots[12];
-  beskid_root_frame_t frame;
-  rooted_start(&frame, slots, 12);
+  ROOTED_SCENARIO(12, GC_TEST_MANUAL_CLOBBER);
   void *all[31];
   size_t n = 0;
   for (int i = 0; i < 12; i++) all[n++] = slots[i] = new_node(i);
@@ -132,10 +124,7 @@ START_TEST(test_roots_fanout_and_cycle) {
 END_TEST
 
 START_TEST(test_freed_slots_reused_small_commit) {
-  start(0);
-  void *slots[1] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 1};
-  beskid_gc_push_frame(T, &frame);
+  ROOTED_SCENARIO(1, 0);
   /* ≤ 64 KiB live: a list of 1000 leaves of 48-byte slots. */
   for (int i = 0; i < 1000; i++) {
     node *n = new_node(i);
@@ -177,7 +166,7 @@ static int64_t recurse(int depth) {
 }
 
 START_TEST(test_deep_recursion_rooted_locals) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER);
+  start(GC_TEST_MANUAL_CLOBBER);
   int64_t sum = recurse(6000);
   ck_assert_int_eq(sum, 2 * (6000 * 6001 / 2));
   stop();
@@ -245,7 +234,7 @@ START_TEST(test_heap_cap_fails_allocation) {
 END_TEST
 
 START_TEST(test_handles_grow_release_stale) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER);
+  start(GC_TEST_MANUAL_CLOBBER);
   enum { N = 700 };
   static beskid_handle_t h[N];
   static leaf *obj[N];
@@ -287,7 +276,7 @@ START_TEST(test_handles_grow_release_stale) {
 END_TEST
 
 START_TEST(test_registered_roots_lifo_and_unordered) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER);
+  start(GC_TEST_MANUAL_CLOBBER);
   enum { N = 300 };
   static void *cells[N];
   for (int i = 0; i < N; i++) {
@@ -313,7 +302,7 @@ START_TEST(test_registered_roots_lifo_and_unordered) {
 END_TEST
 
 START_TEST(test_globals_are_roots) {
-  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER);
+  start(GC_TEST_MANUAL_CLOBBER);
   static void *globals[3];
   ck_assert_int_eq(beskid_gc_register_globals(globals, 3), BESKID_GC_OK);
   globals[1] = new_leaf(11);

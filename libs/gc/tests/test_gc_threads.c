@@ -20,8 +20,7 @@ START_TEST(test_native_thread_does_not_block_pause) {
   start(0);
   atomic_int phase = 0;
   beskid_os_thread_t th;
-  ck_assert_int_eq(beskid_os_thread_create(&th, native_sleeper, &phase, "native"), BESKID_OK);
-  while (atomic_load(&phase) != 1) beskid_os_sleep_ns(100000);
+  spawn_until_ready(&th, native_sleeper, &phase, "native");
   for (int i = 0; i < 5; i++) beskid_gc_collect(T); /* would hang if the pause waited */
   atomic_store(&phase, 2);
   beskid_os_thread_join(&th, NULL);
@@ -61,9 +60,7 @@ static void fatal_native(const char *line, void *context) {
 
 static void start_with_fatal_hook(void) {
   beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
-  config.reserve = UINT64_C(4) << 30;
+  test_config(&config, BESKID_GC_DEBUG_MANUAL);
   config.fatal = fatal_native;
   start_config(&config);
 }
@@ -160,8 +157,7 @@ START_TEST(test_shutdown_refused_while_others_attached) {
   start(0);
   atomic_int state = 0;
   beskid_os_thread_t th;
-  ck_assert_int_eq(beskid_os_thread_create(&th, park_then_work, &state, "parked"), BESKID_OK);
-  while (atomic_load(&state) != 1) beskid_os_sleep_ns(100000);
+  spawn_until_ready(&th, park_then_work, &state, "parked");
   ck_assert_int_eq(beskid_gc_shutdown(), BESKID_GC_BAD_STATE);
   ck_assert(beskid_gc_is_initialized());
   ck_assert_ptr_eq(beskid_gc_current(), T); /* the caller stays attached too */
@@ -241,9 +237,7 @@ static void *soak_main(void *p) {
 
 START_TEST(test_two_thread_soak) {
   beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.debug_flags = BESKID_GC_DEBUG_CLOBBER;
-  config.reserve = UINT64_C(4) << 30;
+  test_config(&config, BESKID_GC_DEBUG_CLOBBER);
   start_config(&config);
   static void *shared[16];
   ck_assert_int_eq(beskid_gc_register_globals(shared, 16), BESKID_GC_OK);
