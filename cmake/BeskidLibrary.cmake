@@ -1,4 +1,4 @@
-# beskid_add_library(<lib> PREFIX <symbol prefix> SOURCES ... [DEPS beskid::x ...])
+# beskid_add_library(<lib> SOURCES ... [DEPS beskid::x ...])
 #
 # Declares one runtime library from libs/<lib>: a static archive libbeskid_<lib>.a, the alias
 # target beskid::<lib>, a version header <beskid/<lib>_version.h> generated from libs/<lib>/VERSION

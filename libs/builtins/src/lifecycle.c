@@ -25,7 +25,7 @@ void beskid_rt_config_default(beskid_rt_config_t *config) {
     beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "beskid_rt_config_default: NULL configuration");
   }
   memset(config, 0, sizeof *config);
-  config->gogc = 100;
+  config->gogc = BESKID_GC_GOGC_DEFAULT;
 }
 
 static bool fail(char *error, size_t cap, const char *name, const char *value, const char *why);
@@ -205,6 +205,21 @@ static void collector_out_of_memory(const char *line, void *context) {
   beskid_rt_trap_internal_out_of_memory();
 }
 
+/* The one conversion of the runtime's settings into the collector's, with the collector's
+ * reports routed to stderr and to traps. */
+static void gc_config_from(const beskid_rt_config_t *config, beskid_gc_config_t *gc) {
+  beskid_gc_config_default(gc);
+  gc->gogc = config->gogc;
+  gc->memory_limit = config->memory_limit;
+  gc->heap_max = config->heap_max;
+  gc->stress_interval = config->stress_interval;
+  gc->debug_flags = config->debug_flags;
+  gc->trace = config->trace;
+  gc->log = log_to_stderr;
+  gc->fatal = collector_fatal;
+  gc->out_of_memory = collector_out_of_memory;
+}
+
 int32_t beskid_rt_init(const beskid_rt_config_t *config) {
   beskid_rt_config_t defaults;
   if (config == NULL) {
@@ -216,16 +231,7 @@ int32_t beskid_rt_init(const beskid_rt_config_t *config) {
     return BESKID_GC_BAD_STATE;
   }
   beskid_gc_config_t gc;
-  beskid_gc_config_default(&gc);
-  gc.gogc = config->gogc;
-  gc.memory_limit = config->memory_limit;
-  gc.heap_max = config->heap_max;
-  gc.stress_interval = config->stress_interval;
-  gc.debug_flags = config->debug_flags;
-  gc.trace = config->trace;
-  gc.log = log_to_stderr;
-  gc.fatal = collector_fatal;
-  gc.out_of_memory = collector_out_of_memory;
+  gc_config_from(config, &gc);
   beskid_gc_status st = beskid_gc_init(&gc);
   if (st != BESKID_GC_OK) {
     atomic_store(&beskid_rt_state, BESKID_RT_UNINIT);

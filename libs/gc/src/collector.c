@@ -1,4 +1,6 @@
-/* collector.c — the garbage collector: its algorithm, its cycle, its pacing and its statistics.
+/* collector.c — the garbage collector: its design, the steps of a cycle, the driver that runs
+ * them (a background thread or the caller), and init and shutdown. Pacing is in pacer.c, the
+ * barriers in barrier.c, statistics and the trace line in stats.c.
  *
  * ALGORITHM
  *
@@ -32,8 +34,8 @@
  *     overwrites (Yuasa: nothing reachable at mark start can hide by moving from the heap into
  *     a root), so roots never need a rescan; the stored value needs shading only while the
  *     storing thread's roots are grey, which they never are after this pause (Go's hybrid
- *     barrier; mark.c explains the one exception). Objects allocated during marking are marked
- *     at once.
+ *     barrier; barrier.c explains it and the one exception). Objects allocated during marking are
+ * marked at once.
  *
  *  3. Mark termination — STOP THE WORLD #2. With the world stopped, each thread's barrier buffer
  *     is flushed (and in a cycle where the parent/child barrier ran, which cannot see the values
@@ -59,23 +61,14 @@
  * - Only one cycle runs at a time (gc.cycle_lock); the phase changes only with the world stopped
  *   (IDLE→MARKING, MARKING→SWEEPING) or by the driver once sweeping is complete (→IDLE).
  *
- * PACING (GOGC)
- * After a cycle that found L live bytes, the heap goal is L × (1 + GOGC/100), at least
- * GC_HEAP_MIN × GOGC/100 and at most the soft memory limit (minus 3% headroom); the next cycle
- * is triggered early enough that the allocation the last mark saw would end near the goal, but
- * never before 70% of the way from L to the goal: objects allocated while marking are black and
- * count in the next L, so a long mark inflates every later goal. While marking, allocating
- * threads owe scan work in proportion to what they allocate (the scan work still expected — the
- * last cycle's, or once that is exceeded all of the heap with a goal 10% higher — over the
- * runway left to the goal); work the background marker has done pays that debt first, and only
- * the rest is an assist, a bounded slice at a time.
- * GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the hard cap,
- * allocation runs one emergency collection and then fails (builtins traps).
+ * PACING: see pacer.c.
+ *
  *
  * WHY SPANS ON MIMALLOC CHUNKS (and not one mimalloc block per object)
  * The design brief's first choice was one mimalloc block per object with a side table of
  * colours, swept by calling mi_free on each dead object. On this machine kind a cross-thread
- * mi_free costs 11.8 ns a block (research/gc-design.md §3.3, measured), so sweeping binary-trees'
+ * mi_free costs 11.8 ns a block (measured while designing the collector; the research notes
+ * are not part of this repository), so sweeping binary-trees'
  * ~5 million dead objects per cycle would cost ~60 ms of collector time a cycle — more than the
  * mutator's own allocation time — and the collector would fall behind. Bitmap sweeping of spans
  * measures ~20 ms a cycle for the same objects (BESKID_GCTRACE, binary-trees 21) and never
@@ -89,258 +82,14 @@
  * BESKID_GC_DEBUG_MANUAL there is no background thread and tests advance cycles step by step.
  * A driver that is itself an attached thread stays in the native state while it drives, so the
  * pauses it requests do not wait for it and its own roots are scanned like anyone else's. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-#include "mimalloc.h"
 
-#define GC_HEAP_MIN            (UINT64_C(1) << 20)  /* smallest goal at GOGC=100 */
-#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30) /* address space when there is no cap */
-#define GC_RESERVE_SLACK       (UINT64_C(512) << 20)
-#define GC_ASSIST_MIN_DEBT     (UINT64_C(64) << 10)
-#define GC_ASSIST_MAX_WORK     (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
-#define GC_PAUSE_RING          4096u
-#define GC_TRIGGER_MIN_PERCENT 70u /* marking starts at least this far from live to goal */
+#define GC_DEFAULT_RESERVE (UINT64_C(64) << 30) /* address space when there is no cap */
+#define GC_RESERVE_SLACK   (UINT64_C(512) << 20)
 
-uint8_t beskid_gc_barrier_on;
-
-static uint64_t pause_ring[GC_PAUSE_RING]; /* recent pauses, for exact percentiles */
-static uint64_t pause_ring_next;
-
-#define GC_CYCLE_PAUSES 16u /* a cycle's pauses kept for the percentile ring (more are rare) */
-
-/* Per-cycle figures for the trace and statistics, written only by the cycle's driver (under
- * gc.cycle_lock) and published into gc.stats when the cycle completes. */
-typedef struct cycle_record {
-  uint64_t start_ns, stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
-  uint64_t heap_before, heap_after_mark, live, live_objects, goal;
-  uint64_t cpu_start_ns;
-  bool forced;
-  /* This cycle's pauses so far. */
-  uint64_t pause_count, pause_total_ns, pause_max_ns, ttsp_total_ns, ttsp_max_ns;
-  uint64_t pause_histogram[BESKID_GC_PAUSE_BUCKETS];
-  uint64_t pauses[GC_CYCLE_PAUSES];
-} cycle_record;
-
-static cycle_record cur;
 static uint64_t stw_began_ns; /* when the current pause began (debug STW mode: the whole cycle) */
-
-/* ------------------------------------------------------------------------------------------ */
-/* Logging */
-
-void beskid_gc_log(const char *fmt, ...) {
-  beskid_gc_log_fn log = gc.config.log;
-  if (log == NULL) return;
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  log(line, gc.config.log_context);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Statistics */
-
-/* CONSISTENCY. Every per-cycle figure of beskid_gc_stats_t (cycles, forced cycles, live bytes
- * and objects, the pauses, their histogram and percentiles, times to safepoint, mark, sweep and
- * CPU time) is gathered in `cur` while the cycle runs and added to gc.stats in one critical
- * section of gc.stats_lock when the cycle completes (publish_cycle). A reader copies gc.stats
- * under the same lock, so it sees whole cycles only: never a cycle's pause without the cycle
- * (a reader between the last pause and the end of the sweep once saw pause_count 7 with
- * cycles 6 in stop-the-world mode, where each cycle has exactly one pause). The running
- * counters (heap bytes and objects, totals allocated and freed, committed bytes, goal,
- * trigger) are read as they are at the moment of the call. */
-
-/* Records one stop-the-world pause of the cycle in progress (the cycle's driver only). */
-static void record_pause(uint64_t ns, uint64_t ttsp_ns) {
-  if (cur.pause_count < GC_CYCLE_PAUSES) cur.pauses[cur.pause_count] = ns;
-  cur.pause_count++;
-  cur.pause_total_ns += ns;
-  if (ns > cur.pause_max_ns) cur.pause_max_ns = ns;
-  unsigned bucket = ns == 0 ? 0 : 63u - (unsigned)__builtin_clzll(ns);
-  if (bucket >= BESKID_GC_PAUSE_BUCKETS) bucket = BESKID_GC_PAUSE_BUCKETS - 1;
-  cur.pause_histogram[bucket]++;
-  cur.ttsp_total_ns += ttsp_ns;
-  if (ttsp_ns > cur.ttsp_max_ns) cur.ttsp_max_ns = ttsp_ns;
-}
-
-/* Adds the completed cycle `cur` to the statistics, all at once (see CONSISTENCY). */
-static void publish_cycle(uint64_t cpu_ns) {
-  beskid_os_mutex_lock(&gc.stats_lock);
-  beskid_gc_stats_t *st = &gc.stats;
-  st->cycles++;
-  if (cur.forced) st->forced_cycles++;
-  st->live_bytes = cur.live;
-  st->live_objects = cur.live_objects;
-  st->pause_count += cur.pause_count;
-  st->pause_total_ns += cur.pause_total_ns;
-  if (cur.pause_max_ns > st->pause_max_ns) st->pause_max_ns = cur.pause_max_ns;
-  for (unsigned i = 0; i < BESKID_GC_PAUSE_BUCKETS; i++) {
-    st->pause_histogram[i] += cur.pause_histogram[i];
-  }
-  st->ttsp_total_ns += cur.ttsp_total_ns;
-  if (cur.ttsp_max_ns > st->ttsp_max_ns) st->ttsp_max_ns = cur.ttsp_max_ns;
-  uint64_t kept = cur.pause_count < GC_CYCLE_PAUSES ? cur.pause_count : GC_CYCLE_PAUSES;
-  for (uint64_t i = 0; i < kept; i++) pause_ring[pause_ring_next++ % GC_PAUSE_RING] = cur.pauses[i];
-  st->mark_ns += cur.mark_ns;
-  st->sweep_ns += cur.sweep_ns;
-  st->gc_cpu_ns += cpu_ns;
-  beskid_os_mutex_unlock(&gc.stats_lock);
-}
-
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return (x > y) - (x < y);
-}
-
-void beskid_gc_read_stats(beskid_gc_stats_t *out) {
-  memset(out, 0, sizeof *out);
-  if (!gc.initialized) return;
-  static uint64_t sorted[GC_PAUSE_RING];
-  beskid_os_mutex_lock(&gc.stats_lock);
-  *out = gc.stats;
-  uint64_t n = pause_ring_next < GC_PAUSE_RING ? pause_ring_next : GC_PAUSE_RING;
-  memcpy(sorted, pause_ring, n * sizeof sorted[0]);
-  qsort(sorted, n, sizeof sorted[0], cmp_u64);
-  if (n > 0) {
-    out->pause_p50_ns = sorted[(n - 1) / 2];
-    out->pause_p99_ns = sorted[(n * 99 + 99) / 100 - 1];
-  }
-  beskid_os_mutex_unlock(&gc.stats_lock);
-  out->heap_goal = atomic_load(&gc.goal);
-  out->heap_trigger = atomic_load(&gc.trigger);
-  out->heap_bytes = atomic_load(&gc.heap_bytes);
-  out->heap_objects = atomic_load(&gc.heap_objects);
-  beskid_os_mutex_lock(&gc.heap_lock);
-  out->committed_bytes = gc.committed_bytes;
-  beskid_os_mutex_unlock(&gc.heap_lock);
-  out->total_alloc_bytes = atomic_load(&gc.total_alloc_bytes);
-  out->total_alloc_objects = atomic_load(&gc.total_alloc_objects);
-  out->total_freed_bytes = atomic_load(&gc.total_freed_bytes);
-  out->total_freed_objects = atomic_load(&gc.total_freed_objects);
-  out->assist_ns = atomic_load(&gc.assist_ns);
-  beskid_os_mutex_lock(&gc.threads_lock);
-  out->threads = gc.thread_count;
-  beskid_os_mutex_unlock(&gc.threads_lock);
-  out->gogc = atomic_load(&gc.gogc);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Pacing */
-
-static void pacer_set_goal(uint64_t live) {
-  int32_t gogc = atomic_load(&gc.gogc);
-  uint64_t limit = atomic_load(&gc.memory_limit);
-  uint64_t cap = atomic_load(&gc.heap_max);
-  uint64_t goal = UINT64_MAX;
-  if (gogc != BESKID_GC_GOGC_OFF) {
-    /* Saturating: a huge GOGC on a huge heap means "no goal", never a wrapped tiny one. */
-    uint64_t growth;
-    if (__builtin_mul_overflow(live / 100, (uint64_t)gogc, &growth) ||
-        __builtin_add_overflow(growth, live % 100 * (uint64_t)gogc / 100, &growth) ||
-        __builtin_add_overflow(live, growth, &goal)) {
-      goal = UINT64_MAX;
-    }
-    uint64_t floor = GC_HEAP_MIN / 100 * (uint64_t)gogc;
-    if (goal < floor) goal = floor;
-  }
-  /* The soft limit wins over GOGC, keeping 3% (at least 1 MiB) of headroom, but never asks for a
-   * goal below what is live. */
-  if (limit != 0) {
-    uint64_t headroom = limit / 33 > (UINT64_C(1) << 20) ? limit / 33 : (UINT64_C(1) << 20);
-    uint64_t limit_goal = limit > headroom ? limit - headroom : 0;
-    if (limit_goal < live) limit_goal = live;
-    if (limit_goal < goal) goal = limit_goal;
-  }
-  if (cap != 0 && goal > cap) goal = cap > live ? cap : live;
-  /* Trigger so that the allocation expected during marking (what the last mark saw) ends near
-   * the goal, but no earlier than GC_TRIGGER_MIN_PERCENT of the way from live to goal (and no later
-   * than 95%). Objects allocated while marking are black and count as live for the next goal, so an
-   * early trigger inflates every later goal; starting late and letting assists hold the heap to
-   * the goal (Go's pacer: trigger at 70% or more) bounds that inflation to the last 30%. */
-  uint64_t trigger = UINT64_MAX;
-  if (goal != UINT64_MAX) {
-    uint64_t runway = goal - live;
-    uint64_t expected = gc.mark_alloc + gc.mark_alloc / 8;
-    uint64_t longest = runway / 100 * (100 - GC_TRIGGER_MIN_PERCENT);
-    uint64_t lead = expected < longest ? expected : longest;
-    if (lead < runway / 20) lead = runway / 20;
-    trigger = goal - lead;
-  }
-  atomic_store(&gc.goal, goal);
-  atomic_store(&gc.trigger, trigger);
-}
-
-/* Called from allocation slow paths: wakes the background collector when the heap crosses the
- * trigger. */
-void beskid_gc_maybe_trigger(gc_thread *t) {
-  (void)t;
-  if (atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) <
-      atomic_load_explicit(&gc.trigger, memory_order_relaxed)) {
-    return;
-  }
-  if (!gc.collector_running || atomic_load(&gc.phase) != BESKID_GC_PHASE_IDLE) return;
-  beskid_os_mutex_lock(&gc.wake_lock);
-  if (!gc.cycle_wanted) {
-    gc.cycle_wanted = true;
-    beskid_os_cond_signal(&gc.wake_cond);
-  }
-  beskid_os_mutex_unlock(&gc.wake_lock);
-}
-
-/* Mark assist: a thread that allocated `bytes` during marking scans objects in proportion, so
- * that marking finishes before the heap outgrows its goal. */
-void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
-  if (atomic_load_explicit(&gc.phase, memory_order_relaxed) != BESKID_GC_PHASE_MARKING) return;
-  if (gc.config.debug_flags & (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_STW)) return;
-  t->assist_debt += (int64_t)bytes;
-  if (t->assist_debt < (int64_t)GC_ASSIST_MIN_DEBT) return;
-  /* Scan work expected this cycle: what the last one did. Once marking has done more than that,
-   * the estimate was low: assume the worst (all of the heap at mark start is live and scannable)
-   * and let the heap run 10% past its goal (Go's hard goal), so assists bound the overshoot
-   * instead of stopping. */
-  uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.goal);
-  uint64_t expected = gc.last_scan_work > GC_HEAP_MIN ? gc.last_scan_work : GC_HEAP_MIN;
-  uint64_t scanned = atomic_load_explicit(&gc.scan_done, memory_order_relaxed);
-  if (scanned >= expected) {
-    expected = cur.heap_before > scanned + GC_ASSIST_MIN_DEBT ? cur.heap_before
-                                                              : scanned + GC_ASSIST_MIN_DEBT;
-    goal += goal / 10;
-  }
-  uint64_t runway = goal > heap + GC_ASSIST_MIN_DEBT ? goal - heap : GC_ASSIST_MIN_DEBT;
-  uint64_t remaining = expected - scanned;
-  /* Work per byte allocated = remaining scan work / remaining runway, in 1/256 units. */
-  uint64_t ratio256 = remaining / (runway / 256 + 1) + 1;
-  uint64_t budget = (uint64_t)t->assist_debt / 256 * ratio256;
-  if (budget > GC_ASSIST_MAX_WORK) budget = GC_ASSIST_MAX_WORK;
-  t->assist_debt = 0;
-  /* Work the background marker has done beyond what earlier assists took pays first: while it
-   * keeps ahead of the allocation rate, mutators do not mark at all (Go's background credit).
-   * Relaxed: the credit is a counter; the CAS only keeps two assists from taking the same. */
-  uint64_t credit = atomic_load_explicit(&gc.assist_credit, memory_order_relaxed);
-  for (;;) {
-    uint64_t take = credit < budget ? credit : budget;
-    if (take == 0) break;
-    if (atomic_compare_exchange_weak_explicit(&gc.assist_credit, &credit, credit - take,
-                                              memory_order_relaxed, memory_order_relaxed)) {
-      budget -= take;
-      break;
-    }
-  }
-  if (budget == 0) return;
-  uint64_t start = beskid_os_monotonic_ns();
-  atomic_fetch_add(&gc.assists_active, 1);
-  gc_marker m;
-  beskid_gc_marker_init(&m);
-  beskid_gc_drain(&m, budget);
-  beskid_gc_marker_flush(&m);
-  atomic_fetch_sub(&gc.assists_active, 1);
-  atomic_fetch_add(&gc.assist_ns, beskid_os_monotonic_ns() - start);
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The cycle's steps. The caller holds gc.cycle_lock and, if attached, is NATIVE. */
@@ -348,46 +97,43 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
 static bool stw_mode(void) { return (gc.config.debug_flags & BESKID_GC_DEBUG_STW) != 0; }
 
 static void step_mark_start(bool forced) {
-  memset(&cur, 0, sizeof cur);
-  cur.forced = forced;
-  cur.start_ns = beskid_os_monotonic_ns();
-  cur.cpu_start_ns = beskid_os_thread_cpu_ns();
-  beskid_gc_finish_sweep();
-  cur.heap_before = atomic_load(&gc.heap_bytes);
+  memset(&gc.cycle, 0, sizeof gc.cycle);
+  gc.cycle.forced = forced;
+  gc.cycle.cpu_start_ns = beskid_os_thread_cpu_ns();
+  beskid_gc__finish_sweep();
+  gc.cycle.heap_before = beskid_gc__pacer_cycle_begin();
 
   uint64_t ttsp;
-  beskid_gc_stop_world(&ttsp);
+  beskid_gc__stop_world(&ttsp);
   uint64_t t0 = beskid_os_monotonic_ns();
   stw_began_ns = t0;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark start", true);
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc__verify_or_die("mark start", true);
   atomic_store(&gc.marked_bytes, 0);
   atomic_store(&gc.marked_objects, 0);
-  atomic_store(&gc.scan_done, 0);
-  atomic_store(&gc.assist_credit, 0);
+  beskid_gc__pacer_mark_start();
   atomic_store(&gc.phase, BESKID_GC_PHASE_MARKING);
   /* Relaxed: the threads that will read the flag are stopped, and the restart orders this store
    * before anything they do next. */
   __atomic_store_n(&beskid_gc_barrier_on, 1, __ATOMIC_RELAXED);
   gc_marker m;
-  beskid_gc_marker_init(&m);
+  beskid_gc__marker_init(&m);
   atomic_store(&gc.rescan_roots, false);
   atomic_store(&gc.marks_incomplete, false);
   atomic_store(&gc.insertion_barrier, atomic_load(&gc.object_barrier_used));
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
     t->black_bytes = t->black_objects = 0;
     t->assist_debt = 0;
-    beskid_gc_premark_caches(t); /* allocate-black from the spans already cached */
-    beskid_gc_scan_thread_roots(&m, t);
+    beskid_gc__premark_caches(t); /* allocate-black from the spans already cached */
+    beskid_gc__scan_thread_roots(&m, t);
   }
-  beskid_gc_scan_global_roots(&m);
-  beskid_gc_marker_flush(&m);
-  gc.cycles_started++;
+  beskid_gc__scan_global_roots(&m);
+  beskid_gc__marker_flush(&m);
   uint64_t pause = beskid_os_monotonic_ns() - t0;
-  cur.stw1_ns = pause;
-  cur.ttsp_ns = ttsp;
+  gc.cycle.stw1_ns = pause;
+  gc.cycle.ttsp_ns = ttsp;
   if (!stw_mode()) {
-    record_pause(pause, ttsp);
-    beskid_gc_start_world();
+    beskid_gc__record_pause(pause, ttsp);
+    beskid_gc__start_world();
   }
 }
 
@@ -396,17 +142,17 @@ static void step_mark_start(bool forced) {
 static void flush_threads(gc_marker *m) {
   bool rescan = atomic_load(&gc.rescan_roots);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
-    beskid_gc_flush_barrier_buffer(t);
-    if (rescan) beskid_gc_scan_thread_roots(m, t);
+    beskid_gc__flush_barrier_buffer(t);
+    if (rescan) beskid_gc__scan_thread_roots(m, t);
   }
-  beskid_gc_marker_flush(m);
+  beskid_gc__marker_flush(m);
 }
 
 /* Marks to completion and terminates: returns with the world restarted and the phase SWEEPING. */
 static void step_mark_done(void) {
   uint64_t mark_start = beskid_os_monotonic_ns();
   gc_marker m;
-  beskid_gc_marker_init(&m);
+  beskid_gc__marker_init(&m);
   m.credits_assists = true;
   uint64_t ttsp = 0, t0;
   for (;;) {
@@ -416,105 +162,92 @@ static void step_mark_done(void) {
       /* Drain until the pool is empty and no assist still holds grey work, so that the pause
        * below usually finds nothing left and need not be retried. */
       do {
-        beskid_gc_drain(&m, UINT64_MAX);
-        beskid_gc_marker_flush(&m);
+        beskid_gc__drain(&m, UINT64_MAX);
+        beskid_gc__marker_flush(&m);
         if (atomic_load(&gc.assists_active) != 0) beskid_os_thread_yield();
-      } while (atomic_load(&gc.assists_active) != 0 || beskid_gc_work_available());
-      beskid_gc_stop_world(&ttsp);
+      } while (atomic_load(&gc.assists_active) != 0 || beskid_gc__work_available());
+      beskid_gc__stop_world(&ttsp);
       t0 = beskid_os_monotonic_ns();
     }
     flush_threads(&m);
     /* Grey entries dropped for want of a work block (mark.c) come back through a rescan of the
      * marked heap, with the world stopped; a rescan that drops entries again asks for another. */
-    bool more = beskid_gc_work_available();
-    if (!more && beskid_gc_mark_recover_overflow(&m)) {
-      more = beskid_gc_work_available() || atomic_load(&gc.mark_overflow);
+    bool more = beskid_gc__work_available();
+    if (!more && beskid_gc__mark_recover_overflow(&m)) {
+      more = beskid_gc__work_available() || atomic_load(&gc.mark_overflow);
     }
     if (!more) break;
     if (stw_mode()) {
-      beskid_gc_drain(&m, UINT64_MAX);
-      beskid_gc_marker_flush(&m);
+      beskid_gc__drain(&m, UINT64_MAX);
+      beskid_gc__marker_flush(&m);
       continue;
     }
     /* More grey work turned up: let the world run while it is marked. */
-    record_pause(beskid_os_monotonic_ns() - t0, ttsp);
-    beskid_gc_start_world();
+    beskid_gc__record_pause(beskid_os_monotonic_ns() - t0, ttsp);
+    beskid_gc__start_world();
   }
-  cur.mark_ns = stw_mode() ? 0 : t0 - mark_start;
+  gc.cycle.mark_ns = stw_mode() ? 0 : t0 - mark_start;
   /* The world is stopped and the barrier goes off below: stable until the next mark start. */
   bool keep_all = atomic_load(&gc.marks_incomplete);
   if ((gc.config.debug_flags & BESKID_GC_DEBUG_CHECKMARK) && !keep_all) {
-    beskid_gc_checkmark_stopped();
+    beskid_gc__checkmark_stopped();
   }
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark end", true);
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc__verify_or_die("mark end", true);
 
   /* Mark termination proper. */
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
   uint64_t black_bytes = 0, black_objects = 0;
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
-    beskid_gc_release_caches(t);
+    beskid_gc__release_caches(t);
     black_bytes += t->black_bytes;
     black_objects += t->black_objects;
     t->black_bytes = t->black_objects = 0;
   }
-  cur.heap_after_mark = atomic_load(&gc.heap_bytes);
+  gc.cycle.heap_after_mark = atomic_load(&gc.heap_bytes);
   if (keep_all) { /* every allocated object survives this cycle */
-    gc.live_bytes = cur.heap_after_mark;
+    gc.live_bytes = gc.cycle.heap_after_mark;
     gc.live_objects = atomic_load(&gc.heap_objects);
   } else {
     gc.live_bytes = atomic_load(&gc.marked_bytes) + black_bytes;
     gc.live_objects = atomic_load(&gc.marked_objects) + black_objects;
   }
-  gc.mark_alloc = cur.heap_after_mark > cur.heap_before ? cur.heap_after_mark - cur.heap_before : 0;
-  gc.last_scan_work = atomic_load(&gc.scan_done);
-  cur.live = gc.live_bytes;
-  cur.live_objects = gc.live_objects;
+  beskid_gc__pacer_mark_done(gc.cycle.heap_after_mark);
+  gc.cycle.live = gc.live_bytes;
+  gc.cycle.live_objects = gc.live_objects;
   atomic_store(&gc.sweep_cursor, 0);
   atomic_fetch_add(&gc.sweepgen, 2);
   atomic_store(&gc.phase, BESKID_GC_PHASE_SWEEPING);
-  pacer_set_goal(gc.live_bytes);
-  cur.goal = atomic_load(&gc.goal);
+  beskid_gc__pacer_set_goal(gc.live_bytes);
+  gc.cycle.goal = atomic_load(&gc.pacer.goal);
   uint64_t pause = beskid_os_monotonic_ns() - t0;
   if (stw_mode()) {
-    beskid_gc_finish_sweep();
+    beskid_gc__finish_sweep();
     pause = beskid_os_monotonic_ns() - t0;
-    cur.stw1_ns = pause;
-    ttsp = cur.ttsp_ns;
+    gc.cycle.stw1_ns = pause;
+    ttsp = gc.cycle.ttsp_ns;
   } else {
-    cur.stw2_ns = pause;
+    gc.cycle.stw2_ns = pause;
   }
-  record_pause(pause, ttsp);
-  beskid_gc_start_world();
+  beskid_gc__record_pause(pause, ttsp);
+  beskid_gc__start_world();
 }
 
 static void step_sweep(void) {
   uint64_t t0 = beskid_os_monotonic_ns();
-  beskid_gc_finish_sweep();
-  cur.sweep_ns = beskid_os_monotonic_ns() - t0;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("sweep end", false);
+  beskid_gc__finish_sweep();
+  gc.cycle.sweep_ns = beskid_os_monotonic_ns() - t0;
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc__verify_or_die("sweep end", false);
   atomic_store(&gc.phase, BESKID_GC_PHASE_IDLE);
   /* Keep the pages the next cycle will want (the goal, plus room for cached spans and a margin
    * against churning chunks through mimalloc); give the rest back. */
-  uint64_t goal = atomic_load(&gc.goal);
+  uint64_t goal = atomic_load(&gc.pacer.goal);
   uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 2 + (UINT64_C(4) << 20);
-  beskid_gc_heap_scavenge(keep);
+  beskid_gc__heap_scavenge(keep);
   gc.cycles_done++;
 
-  publish_cycle(beskid_os_thread_cpu_ns() - cur.cpu_start_ns);
+  beskid_gc__publish_cycle(beskid_os_thread_cpu_ns() - gc.cycle.cpu_start_ns);
 
-  if (atomic_load(&gc.trace)) {
-    uint64_t now = beskid_os_monotonic_ns();
-    const double mb = 1024.0 * 1024.0;
-    beskid_gc_log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
-                  "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads%s",
-                  (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
-                  (double)cur.stw1_ns / 1e6, (double)cur.mark_ns / 1e6, (double)cur.stw2_ns / 1e6,
-                  (double)cur.ttsp_ns / 1e6, (double)cur.sweep_ns / 1e6,
-                  (double)cur.heap_before / mb, (double)cur.heap_after_mark / mb,
-                  (double)cur.live / mb, cur.goal == UINT64_MAX ? 0.0 : (double)cur.goal / mb,
-                  __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED),
-                  cur.forced ? " (forced)" : "");
-  }
+  beskid_gc__trace_cycle();
 }
 
 /* Advances the collector to `target`. If `fresh` is set and a cycle is already past its start,
@@ -550,32 +283,32 @@ static void advance(gc_thread *self, beskid_gc_step_t target, bool fresh, bool f
 
 uint64_t beskid_gc_collect(beskid_gc_thread_t *pt) {
   if (!gc.initialized) return 0;
-  gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self();
+  gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc__thread_self();
   if (self != NULL && self->in_collect) return gc.live_bytes;
-  if (self != NULL) beskid_gc_require_running(self, "collection");
+  if (self != NULL) beskid_gc__require_running(self, "collection");
   if (self != NULL) self->in_collect = true;
   advance(self, BESKID_GC_STEP_SWEPT, true, true);
   if (self != NULL) self->in_collect = false;
   return gc.live_bytes;
 }
 
-void beskid_gc_collect_for_oom(gc_thread *t) { beskid_gc_collect(&t->pub); }
+void beskid_gc__collect_for_oom(gc_thread *t) { beskid_gc_collect(&t->pub); }
 
 void beskid_gc_step(beskid_gc_thread_t *pt, beskid_gc_step_t target) {
   if (!gc.initialized) return;
-  advance(pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self(), target, false, true);
+  advance(pt != NULL ? gc_thread_of(pt) : beskid_gc__thread_self(), target, false, true);
 }
 
 bool beskid_gc_mark_some(beskid_gc_thread_t *pt, size_t budget) {
   (void)pt;
   if (!gc.initialized || atomic_load(&gc.phase) != BESKID_GC_PHASE_MARKING) return false;
   gc_marker m;
-  beskid_gc_marker_init(&m);
+  beskid_gc__marker_init(&m);
   for (size_t i = 0; i < budget; i++) {
-    if (!beskid_gc_drain(&m, 1)) break;
+    if (!beskid_gc__drain(&m, 1)) break;
   }
-  beskid_gc_marker_flush(&m);
-  return beskid_gc_work_available();
+  beskid_gc__marker_flush(&m);
+  return beskid_gc__work_available();
 }
 
 beskid_gc_phase_t beskid_gc_phase(void) {
@@ -596,7 +329,7 @@ static void *collector_main(void *arg) {
     /* A request can be raised between the wake-up and the mark start (the phase is still IDLE
      * then); after the cycle it is stale, so the trigger is checked again against the swept
      * heap. */
-    if (atomic_load(&gc.heap_bytes) >= atomic_load(&gc.trigger)) {
+    if (atomic_load(&gc.heap_bytes) >= atomic_load(&gc.pacer.trigger)) {
       advance(NULL, BESKID_GC_STEP_SWEPT, true, false);
     }
     beskid_os_mutex_lock(&gc.wake_lock);
@@ -610,7 +343,7 @@ static void *collector_main(void *arg) {
 
 void beskid_gc_config_default(beskid_gc_config_t *config) {
   memset(config, 0, sizeof *config);
-  config->gogc = 100;
+  config->gogc = BESKID_GC_GOGC_DEFAULT;
 }
 
 bool beskid_gc_is_initialized(void) { return gc.initialized; }
@@ -621,16 +354,16 @@ static beskid_os_mutex_t lifecycle_lock;
 static beskid_os_once_t lifecycle_once = BESKID_OS_ONCE_INIT;
 static void lifecycle_lock_init(void) {
   beskid_os_mutex_init(&lifecycle_lock);
-  beskid_gc_fork_register();
+  beskid_gc__fork_register();
 }
-void beskid_gc_lifecycle_lock(void) {
+void beskid_gc__lifecycle_lock(void) {
   beskid_os_once(&lifecycle_once, lifecycle_lock_init);
   beskid_os_mutex_lock(&lifecycle_lock);
 }
-void beskid_gc_lifecycle_unlock(void) { beskid_os_mutex_unlock(&lifecycle_lock); }
+void beskid_gc__lifecycle_unlock(void) { beskid_os_mutex_unlock(&lifecycle_lock); }
 
 /* Starts the background collector (not in manual mode). */
-bool beskid_gc_collector_start(void) {
+bool beskid_gc__collector_start(void) {
   if (gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL) return true;
   gc.stopping = false;
   gc.cycle_wanted = false;
@@ -656,17 +389,30 @@ static void teardown(void) {
   collector_stop();
   gc.initialized = false;
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
-  beskid_gc_roots_shutdown();
-  beskid_gc_mark_shutdown();
-  beskid_gc_heap_shutdown();
+  beskid_gc__roots_shutdown();
+  beskid_gc__mark_shutdown();
+  beskid_gc__heap_shutdown();
   beskid_os_cond_destroy(&gc.wake_cond);
   beskid_os_mutex_destroy(&gc.wake_lock);
   beskid_os_mutex_destroy(&gc.cycle_lock);
   beskid_os_mutex_destroy(&gc.failure_lock);
   beskid_os_mutex_destroy(&gc.stats_lock);
   beskid_os_mutex_destroy(&gc.roots_lock);
-  beskid_os_cond_destroy(&gc.threads_cond);
-  beskid_os_mutex_destroy(&gc.threads_lock);
+  beskid_gc__threads_shutdown();
+}
+
+/* The one copy of the caller's settings into the places they live (internal.h, "Settings"). */
+static void settings_from_config(const beskid_gc_config_t *config) {
+  gc.config.debug_flags = config->debug_flags;
+  gc.config.log = config->log;
+  gc.config.log_context = config->log_context;
+  gc.config.fatal = config->fatal;
+  gc.config.out_of_memory = config->out_of_memory;
+  atomic_store(&gc.pacer.gogc, config->gogc);
+  atomic_store(&gc.pacer.memory_limit, config->memory_limit);
+  atomic_store(&gc.pacer.heap_max, config->heap_max);
+  atomic_store(&gc.stress_interval, config->stress_interval);
+  atomic_store(&gc.trace, config->trace);
 }
 
 beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
@@ -676,13 +422,13 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
     config = &defaults;
   }
   if (config->gogc < BESKID_GC_GOGC_OFF) return BESKID_GC_INVALID;
-  beskid_gc_lifecycle_lock();
+  beskid_gc__lifecycle_lock();
   if (gc.initialized) {
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return BESKID_GC_BAD_STATE;
   }
   memset(&gc, 0, sizeof gc);
-  gc.config = *config;
+  settings_from_config(config);
   /* An explicit reserve is taken as asked or refused. Otherwise: twice the cap plus slack (room
    * for fragmentation and dedicated chunks), saturating, at most what any machine could give;
    * if that much cannot be had the reservation halves until it fits, so a cap above what the
@@ -690,7 +436,7 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   uint64_t reserve = config->reserve, floor = config->reserve;
   if (reserve != 0) {
     if (reserve > GC_RESERVE_MAX) {
-      beskid_gc_lifecycle_unlock();
+      beskid_gc__lifecycle_unlock();
       return BESKID_GC_INVALID;
     }
   } else {
@@ -703,13 +449,13 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
       reserve = cap * 2 + GC_RESERVE_SLACK;
     floor = GC_RESERVE_MIN;
   }
-  beskid_gc_status st = beskid_gc_heap_init(reserve, floor);
+  beskid_gc_status st = beskid_gc__heap_init(reserve, floor);
   if (st != BESKID_GC_OK) {
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return st;
   }
-  beskid_gc_threads_init();
-  beskid_gc_mark_init();
+  beskid_gc__threads_init();
+  beskid_gc__mark_init();
   beskid_os_mutex_init(&gc.roots_lock);
   beskid_os_mutex_init(&gc.stats_lock);
   beskid_os_mutex_init(&gc.failure_lock);
@@ -717,32 +463,27 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   beskid_os_mutex_init(&gc.wake_lock);
   beskid_os_cond_init(&gc.wake_cond);
   atomic_store(&gc.sweepgen, 4); /* so that gen-2 never wraps below 0 */
-  atomic_store(&gc.gogc, config->gogc);
-  atomic_store(&gc.memory_limit, config->memory_limit);
-  atomic_store(&gc.heap_max, config->heap_max);
-  atomic_store(&gc.stress_interval, config->stress_interval);
-  atomic_store(&gc.trace, config->trace);
-  pacer_set_goal(0);
+  beskid_gc__pacer_set_goal(0);
   gc.start_ns = beskid_os_monotonic_ns();
-  pause_ring_next = 0;
+  beskid_gc__stats_init();
   gc.initialized = true;
-  if (!beskid_gc_collector_start()) {
+  if (!beskid_gc__collector_start()) {
     teardown();
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return BESKID_GC_OUT_OF_MEMORY;
   }
-  beskid_gc_lifecycle_unlock();
+  beskid_gc__lifecycle_unlock();
   return BESKID_GC_OK;
 }
 
 beskid_gc_status beskid_gc_shutdown(void) {
-  gc_thread *self = beskid_gc_thread_self();
+  gc_thread *self = beskid_gc__thread_self();
   /* Native while waiting for the lock: its holder may be attaching a thread, which waits out
    * any pause in progress, and a pause must not wait for us. */
   if (self != NULL) beskid_gc_enter_native(&self->pub);
-  beskid_gc_lifecycle_lock();
+  beskid_gc__lifecycle_lock();
   if (!gc.initialized) {
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return BESKID_GC_OK;
   }
   /* No thread attaches while we hold the lifecycle lock, so the count can only go down. */
@@ -751,7 +492,7 @@ beskid_gc_status beskid_gc_shutdown(void) {
   beskid_os_mutex_unlock(&gc.threads_lock);
   if (others != 0) {
     /* Their contexts, the heap and the locks must outlive them: refuse, change nothing. */
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     if (self != NULL) beskid_gc_leave_native(&self->pub);
     return BESKID_GC_BAD_STATE;
   }
@@ -759,36 +500,9 @@ beskid_gc_status beskid_gc_shutdown(void) {
     beskid_gc_leave_native(&self->pub);
     /* The detach hook does not run: the process is ending its use of the runtime, not a
      * thread. */
-    beskid_gc_detach_quietly();
+    beskid_gc__detach_quietly();
   }
   teardown();
-  beskid_gc_lifecycle_unlock();
+  beskid_gc__lifecycle_unlock();
   return BESKID_GC_OK;
 }
-
-int32_t beskid_gc_set_gogc(int32_t gogc) {
-  if (gogc < BESKID_GC_GOGC_OFF) gogc = BESKID_GC_GOGC_OFF;
-  int32_t old = atomic_exchange(&gc.gogc, gogc);
-  if (gc.initialized) pacer_set_goal(gc.live_bytes);
-  return old;
-}
-
-uint64_t beskid_gc_set_memory_limit(uint64_t bytes) {
-  uint64_t old = atomic_exchange(&gc.memory_limit, bytes);
-  if (gc.initialized) pacer_set_goal(gc.live_bytes);
-  return old;
-}
-
-uint64_t beskid_gc_set_heap_max(uint64_t bytes) {
-  uint64_t old = atomic_exchange(&gc.heap_max, bytes);
-  if (gc.initialized) pacer_set_goal(gc.live_bytes);
-  return old;
-}
-
-uint64_t beskid_gc_set_stress_interval(uint64_t interval) {
-  uint64_t old = atomic_exchange(&gc.stress_interval, interval);
-  if (gc.initialized) beskid_gc_threads_set_idle_poll();
-  return old;
-}
-
-bool beskid_gc_set_trace(bool on) { return atomic_exchange(&gc.trace, on); }

@@ -2,9 +2,12 @@
  * the global collector state and the functions one file offers the others.
  *
  * The algorithm and its invariants are described at the top of collector.c; this header states
- * only what each structure holds and who may touch which field when. Internal functions carry
- * the `beskid_gc_` prefix and hidden visibility (the library is built with -fvisibility=hidden),
- * so they cannot collide with a program's own symbols in a static link. */
+ * only what each structure holds and who may touch which field when. Internal functions and
+ * variables carry the `beskid_gc__` prefix (two underscores; the public API in beskid/gc.h uses
+ * `beskid_gc_`), so the two are told apart at a glance, and hidden visibility (the library is built
+ * with -fvisibility=hidden); the prefix still starts with `beskid_`, so in a static link they
+ * cannot collide with a program's own symbols (nor with the compiler-facing `gc_*` names). Static
+ * inline helpers of this header are `gc_*`: they make no symbol. */
 #ifndef BESKID_GC_INTERNAL_H
 #define BESKID_GC_INTERNAL_H
 
@@ -16,6 +19,7 @@
 #include "beskid/gc.h"
 #include "beskid/objmodel.h"
 #include "beskid/platform.h"
+#include "beskid_test_hooks.h" /* tests/support: the step hooks this library defines */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Heap geometry                                                                              */
@@ -126,10 +130,10 @@ typedef struct gc_size_class {
   uint32_t nelems; /* objects per span */
 } gc_size_class;
 
-extern gc_size_class beskid_gc_size_classes[GC_SIZE_CLASSES];
+extern gc_size_class beskid_gc__size_classes[GC_SIZE_CLASSES];
 
 /* The size class for a small object of `size` bytes (16 ≤ size ≤ GC_SMALL_MAX, multiple of 16). */
-uint32_t beskid_gc_size_to_class(uint64_t size);
+uint32_t beskid_gc__size_to_class(uint64_t size);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Central span lists (heap.c)                                                                */
@@ -205,7 +209,6 @@ typedef struct gc_thread {
   uint32_t wb_count;
   bool in_collect;      /* running a cycle step on this thread (no nested cycles) */
   gc_root_block *roots; /* registered root slots, newest block first */
-  uint64_t root_count;
   gc_type_entry type_cache[GC_TYPE_CACHE]; /* validated descriptors (beskid_gc_type_check) */
   uint64_t stress_countdown;               /* allocations left before a stress collection */
   int64_t assist_debt;  /* bytes allocated during marking not yet paid for by work */
@@ -246,11 +249,63 @@ typedef struct gc_global_range {
 } gc_global_range;
 
 /* ------------------------------------------------------------------------------------------ */
+/* Settings. Each lives in one place: those that stay as beskid_gc_init() was given them here
+ * (gc.config), those a setter can change as atomics where they are used: GOGC and the limits in
+ * gc.pacer, the stress interval and the trace switch in gc_global. beskid_gc_init() copies the
+ * caller's beskid_gc_config_t into them once (collector.c, settings_from_config). */
+
+typedef struct gc_fixed_config {
+  uint32_t debug_flags; /* beskid_gc_debug_flags */
+  beskid_gc_log_fn log;
+  void *log_context;
+  beskid_gc_log_fn fatal;
+  beskid_gc_log_fn out_of_memory;
+} gc_fixed_config;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The pacer's state (pacer.c), in the spirit of Go's gcControllerState: its settings, its
+ * outputs (goal, trigger) and what it learns from each cycle. All in bytes but gogc.          */
+
+typedef struct gc_pacer {
+  /* Settings: written by init and the setters, read by set_goal (any thread). */
+  _Atomic int32_t gogc;          /* percent, or BESKID_GC_GOGC_OFF */
+  _Atomic uint64_t memory_limit; /* soft limit; 0: none */
+  _Atomic uint64_t heap_max;     /* hard cap; 0: none */
+  /* Outputs. */
+  _Atomic uint64_t trigger; /* start a cycle when heap_bytes reaches this */
+  _Atomic uint64_t goal;
+  /* Inputs from the cycles (the driver writes them; assists read them while marking). */
+  uint64_t heap_at_mark_start;    /* heap_bytes when the cycle in progress began */
+  uint64_t mark_alloc;            /* bytes allocated during the last mark */
+  uint64_t last_scan_work;        /* bytes the last cycle scanned in all */
+  _Atomic uint64_t scan_done;     /* bytes scanned so far this cycle, published as marking goes */
+  _Atomic uint64_t assist_credit; /* scan work collector-side markers did that no assist took */
+} gc_pacer;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The cycle in progress (collector.c writes it, stats.c publishes it)                        */
+
+#define GC_CYCLE_PAUSES 16u /* a cycle's pauses kept for the percentile ring (more are rare) */
+
+/* Per-cycle figures for the trace and statistics, written only by the cycle's driver (under
+ * gc.cycle_lock) and published into gc.stats (stats.c) when the cycle completes. */
+typedef struct gc_cycle_record {
+  uint64_t stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
+  uint64_t heap_before, heap_after_mark, live, live_objects, goal;
+  uint64_t cpu_start_ns;
+  bool forced;
+  /* This cycle's pauses so far. */
+  uint64_t pause_count, pause_total_ns, pause_max_ns, ttsp_total_ns, ttsp_max_ns;
+  uint64_t pause_histogram[BESKID_GC_PAUSE_BUCKETS];
+  uint64_t pauses[GC_CYCLE_PAUSES];
+} gc_cycle_record;
+
+/* ------------------------------------------------------------------------------------------ */
 /* The collector's global state (one per process)                                             */
 
 typedef struct gc_global {
   bool initialized;
-  beskid_gc_config_t config;
+  gc_fixed_config config; /* the settings that never change after init */
 
   /* The arena: one reserved range all GC memory comes from, so a flat page table covers it. */
   int arena_id;
@@ -286,7 +341,6 @@ typedef struct gc_global {
   beskid_os_cond_t wake_cond;
   bool cycle_wanted;
   bool stopping;
-  uint64_t cycles_started;
   uint64_t cycles_done;
   beskid_os_thread_t collector;
   bool collector_running;
@@ -299,15 +353,12 @@ typedef struct gc_global {
   _Atomic uint64_t marked_bytes;
   _Atomic uint64_t marked_objects;
   _Atomic uint32_t assists_active; /* mutators inside an assist (they may hold grey work) */
-  _Atomic uint64_t scan_done;      /* bytes scanned so far this cycle, published as marking goes */
-  _Atomic uint64_t assist_credit;  /* scan work collector-side markers did that no assist took */
-  /* Barrier modes (see mark.c, "Write barrier"). */
+  /* Barrier modes (barrier.c explains them). */
   _Atomic bool object_barrier_used; /* ever, by any thread: later cycles shade stored values */
   _Atomic bool insertion_barrier;   /* this cycle's value barrier also shades the stored value */
   _Atomic bool rescan_roots;        /* the object barrier ran this cycle: rescan all roots */
   _Atomic bool marks_incomplete;    /* ...in a cycle without the insertion half: its sweep frees
                                        nothing (stable from termination to the next mark start) */
-  uint64_t last_scan_work;          /* bytes the last cycle scanned in all (pacer input) */
   _Atomic bool mark_overflow;       /* a grey entry was dropped for want of a work block */
   uint64_t mark_overflow_rescans;   /* recoveries (heap rescans) since init; for tests */
 
@@ -318,15 +369,12 @@ typedef struct gc_global {
   size_t global_ranges;   /* entries used */
   size_t global_capacity; /* entries allocated */
 
-  /* Pacing and accounting (collector.c). All in bytes. */
+  /* Pacing (pacer.c). */
+  gc_pacer pacer;
+
+  /* Accounting (alloc.c, sweep.c). All in bytes. */
   _Atomic uint64_t heap_bytes; /* bytes in allocated, unswept objects */
   _Atomic uint64_t heap_objects;
-  _Atomic uint64_t trigger; /* start a cycle when heap_bytes reaches this */
-  _Atomic uint64_t goal;
-  uint64_t mark_alloc; /* bytes allocated during the last mark (pacer input) */
-  _Atomic int32_t gogc;
-  _Atomic uint64_t memory_limit;
-  _Atomic uint64_t heap_max;
   _Atomic uint64_t stress_interval;
   _Atomic bool trace;
   uint64_t live_bytes; /* marked by the last cycle */
@@ -345,10 +393,11 @@ typedef struct gc_global {
   _Atomic uint64_t total_freed_objects;
   _Atomic uint64_t assist_ns;
   uint64_t start_ns;
+  gc_cycle_record cycle; /* the cycle in progress (its driver only) */
 } gc_global;
 
-extern gc_global beskid_gc;
-#define gc beskid_gc
+extern gc_global beskid_gc__state;
+#define gc beskid_gc__state
 
 /* ------------------------------------------------------------------------------------------ */
 /* Functions shared between files                                                             */
@@ -360,98 +409,143 @@ extern gc_global beskid_gc;
 #define GC_RESERVE_MIN (UINT64_C(64) << 20)
 /* Reserves the arena: `reserve` bytes, or failing that the largest half, quarter, ... of it that
  * is at least `floor`. */
-beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor);
-void beskid_gc_heap_shutdown(void);
-gc_span *beskid_gc_span_alloc(gc_thread *t, uint32_t npages);
-void beskid_gc_span_free(gc_span *s);
-void beskid_gc_heap_scavenge(uint64_t keep_bytes);
-void beskid_gc_for_each_span(void (*fn)(gc_span *s, void *context), void *context);
-void beskid_gc_span_init_small(gc_span *s, uint32_t span_class);
-void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan);
-void beskid_gc_list_push(gc_span_list_t *list, gc_span *s, uint8_t which);
-void beskid_gc_list_remove(gc_span_list_t *list, gc_span *s);
+beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor);
+void beskid_gc__heap_shutdown(void);
+gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages);
+void beskid_gc__span_free(gc_span *s);
+void beskid_gc__heap_scavenge(uint64_t keep_bytes);
+void beskid_gc__for_each_span(void (*fn)(gc_span *s, void *context), void *context);
+void beskid_gc__span_init_small(gc_span *s, uint32_t span_class);
+void beskid_gc__span_init_large(gc_span *s, uint64_t size, bool noscan);
+void beskid_gc__list_push(gc_span_list_t *list, gc_span *s, uint8_t which);
+void beskid_gc__list_remove(gc_span_list_t *list, gc_span *s);
 /* The span owning `addr`, or NULL when addr is outside the heap or in free pages. */
-static inline gc_span *beskid_gc_span_of(uintptr_t addr) {
+static inline gc_span *beskid_gc__span_of(uintptr_t addr) {
   uintptr_t off = addr - gc.arena_base;
   if (off >= gc.arena_size) return NULL;
   return atomic_load_explicit(&gc.page_table[off >> GC_PAGE_SHIFT], memory_order_acquire);
 }
 /* The object containing addr and its span and index, or NULL. */
-void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
+void *beskid_gc__find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
 
 /* alloc.c */
 /* Records why an allocation (of the heap or of the collector's own tables) failed: `requested`
  * bytes, with the heap's figures, for beskid_gc_last_failure(). */
-void beskid_gc_record_failure(uint64_t requested);
-void beskid_gc_release_caches(gc_thread *t);
-void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
-void beskid_gc_premark_caches(gc_thread *t);
-void beskid_gc_caches_init(gc_thread *t);
+void beskid_gc__record_failure(uint64_t requested);
+void beskid_gc__release_caches(gc_thread *t);
+void beskid_gc__cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
+void beskid_gc__premark_caches(gc_thread *t);
+void beskid_gc__caches_init(gc_thread *t);
 
 /* thread.c */
-extern __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_current_thread;
+extern
+    __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc__current_thread;
 /* The calling thread's context while it is attached and not in the native state, else NULL. */
-extern __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_running_thread;
-static inline gc_thread *beskid_gc_thread_self(void) { return beskid_gc_current_thread; }
-/* Reports (beskid_gc_fatal) a heap operation `what` made by `t` in the native state. */
-void beskid_gc_require_running(gc_thread *t, const char *what);
-void beskid_gc_threads_init(void);
-void beskid_gc_stop_world(uint64_t *ttsp_ns);
-void beskid_gc_start_world(void);
-void beskid_gc_detach_thread(gc_thread *t, bool exiting);
+extern
+    __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc__running_thread;
+static inline gc_thread *beskid_gc__thread_self(void) { return beskid_gc__current_thread; }
+/* Reports (beskid_gc__fatal) a heap operation `what` made by `t` in the native state. */
+void beskid_gc__require_running(gc_thread *t, const char *what);
+void beskid_gc__threads_init(void);
+void beskid_gc__threads_shutdown(void);
+void beskid_gc__stop_world(uint64_t *ttsp_ns);
+void beskid_gc__start_world(void);
+void beskid_gc__detach_thread(gc_thread *t, bool exiting);
 /* Detaches the calling thread without running the detach hook (shutdown). */
-void beskid_gc_detach_quietly(void);
+void beskid_gc__detach_quietly(void);
 /* Hands over what only `t` holds (barrier buffer, cached spans, black bytes) to the collector;
  * `t` is at rest (its own thread, or stopped, or gone in the child of a fork). */
-void beskid_gc_thread_retire(gc_thread *t);
-void beskid_gc_threads_set_idle_poll(void);
+void beskid_gc__thread_retire(gc_thread *t);
+void beskid_gc__threads_set_idle_poll(void);
 
 /* mark.c */
-void beskid_gc_mark_init(void);
-void beskid_gc_mark_shutdown(void);
-void beskid_gc_marker_init(gc_marker *m);
-void beskid_gc_marker_flush(gc_marker *m);
-void beskid_gc_shade(gc_marker *m, void *ptr);
-bool beskid_gc_drain(gc_marker *m, uint64_t budget);
-bool beskid_gc_work_available(void);
-void beskid_gc_flush_barrier_buffer(gc_thread *t);
-void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t);
-void beskid_gc_scan_global_roots(gc_marker *m);
+void beskid_gc__mark_init(void);
+void beskid_gc__mark_shutdown(void);
+void beskid_gc__marker_init(gc_marker *m);
+void beskid_gc__marker_flush(gc_marker *m);
+void beskid_gc__shade(gc_marker *m, void *ptr);
+bool beskid_gc__drain(gc_marker *m, uint64_t budget);
+bool beskid_gc__work_available(void);
+void beskid_gc__scan_thread_roots(gc_marker *m, gc_thread *t);
+void beskid_gc__scan_global_roots(gc_marker *m);
 /* With the world stopped: if grey entries were dropped (gc.mark_overflow), rescans every marked
  * object so that what they pointed to is grey again; returns whether it did. */
-bool beskid_gc_mark_recover_overflow(gc_marker *m);
+bool beskid_gc__mark_recover_overflow(gc_marker *m);
+
+/* barrier.c */
+void beskid_gc__flush_barrier_buffer(gc_thread *t);
 
 /* sweep.c */
-bool beskid_gc_sweep_one(void);
-void beskid_gc_sweep_span(gc_span *s);
-void beskid_gc_span_sweep_claim(gc_span *s);
-void beskid_gc_finish_sweep(void);
+bool beskid_gc__sweep_one(void);
+void beskid_gc__sweep_span(gc_span *s);
+void beskid_gc__span_sweep_claim(gc_span *s);
+void beskid_gc__finish_sweep(void);
 
 /* roots.c */
-void beskid_gc_roots_shutdown(void);
-void beskid_gc_for_each_handle(void (*fn)(void *object, void *context), void *context);
+void beskid_gc__roots_shutdown(void);
+void beskid_gc__for_each_handle(void (*fn)(void *object, void *context), void *context);
 
 /* debug.c (the world must be stopped for the *_stopped functions) */
-uint64_t beskid_gc_verify_stopped(const char *when);
-uint64_t beskid_gc_verify_heap(const char *when);
-void beskid_gc_verify_or_die(const char *when, bool world_stopped);
-void beskid_gc_checkmark_stopped(void);
-void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+uint64_t beskid_gc__verify_stopped(const char *when);
+uint64_t beskid_gc__verify_heap(const char *when);
+void beskid_gc__verify_or_die(const char *when, bool world_stopped);
+void beskid_gc__checkmark_stopped(void);
+
+/* pacer.c */
+void beskid_gc__maybe_trigger(gc_thread *t);
+void beskid_gc__assist(gc_thread *t, uint64_t bytes);
+/* Sets the heap goal and trigger for a heap with `live` bytes live. */
+void beskid_gc__pacer_set_goal(uint64_t live);
+/* A cycle begins (before its first pause): returns the heap's bytes, which assists measure from. */
+uint64_t beskid_gc__pacer_cycle_begin(void);
+/* In the first pause: this cycle's scan work and background credit start from zero. */
+void beskid_gc__pacer_mark_start(void);
+/* In mark termination: learns this cycle's allocation during marking and its scan work. */
+void beskid_gc__pacer_mark_done(uint64_t heap_after_mark);
+
+/* stats.c */
+void beskid_gc__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void beskid_gc__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void beskid_gc__stats_init(void);
+/* Records one stop-the-world pause of the cycle in progress (the cycle's driver only). */
+void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns);
+/* Adds the completed cycle gc.cycle to the statistics, all at once. */
+void beskid_gc__publish_cycle(uint64_t cpu_ns);
+void beskid_gc__trace_cycle(void);
 
 /* collector.c */
-void beskid_gc_maybe_trigger(gc_thread *t);
-void beskid_gc_assist(gc_thread *t, uint64_t bytes);
-void beskid_gc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void beskid_gc_collect_for_oom(gc_thread *t);
+void beskid_gc__collect_for_oom(gc_thread *t);
 /* The process-wide lock that serialises init, shutdown, attach and fork. */
-void beskid_gc_lifecycle_lock(void);
-void beskid_gc_lifecycle_unlock(void);
+void beskid_gc__lifecycle_lock(void);
+void beskid_gc__lifecycle_unlock(void);
 /* Starts the background collector thread unless the collector runs in manual mode; false when
  * the thread cannot be created. */
-bool beskid_gc_collector_start(void);
+bool beskid_gc__collector_start(void);
 
 /* fork.c */
 /* Registers the collector's fork handlers with the platform (once per process). */
-void beskid_gc_fork_register(void);
+void beskid_gc__fork_register(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sweep generations: the one statement of the rules (see gc_span and gc_span_list above).   */
+
+/* A span's sweepgen relative to the global `sg`: sg - 2 unswept, sg - 1 being swept, sg swept. */
+static inline uint32_t gc_sweepgen_unswept(uint32_t sg) { return sg - 2; }
+static inline uint32_t gc_sweepgen_sweeping(uint32_t sg) { return sg - 1; }
+
+/* Which list set of a central holds swept spans at global `sg`, and which unswept ones. */
+static inline uint32_t gc_swept_set(uint32_t sg) { return (sg / 2) % 2; }
+static inline uint32_t gc_unswept_set(uint32_t sg) { return 1 - gc_swept_set(sg); }
+
+/* Files the swept span `s` in the swept set `set` of `ctr` (the caller holds ctr->lock): in the
+ * partial list when it has a free slot, else in the full list. */
+static inline void gc_central_file(gc_central *ctr, gc_span *s, uint32_t set, bool has_free) {
+  if (has_free) {
+    beskid_gc__list_push(&ctr->partial[set], s,
+                         (uint8_t)(set ? GC_LIST_PARTIAL_1 : GC_LIST_PARTIAL_0));
+  } else {
+    beskid_gc__list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
+  }
+}
 
 #endif /* BESKID_GC_INTERNAL_H */

@@ -6,52 +6,12 @@
  * Linked into test_gc; main() there adds these cases with beskid_gc_robust_cases(). Each test
  * starts its own collector (Check forks a process per test). Internal allocation failures are
  * injected with the runtime's test-only hook (beskid_test_hooks.h), never with a real OOM. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "beskid/gc.h"
-#include "beskid/platform.h"
-#include "beskid_test_hooks.h"
-#include "check_support.h"
-#include "internal.h"
+#include "gc_fixture.h"
 #include "test_gc_robust.h"
-
-static beskid_gc_thread_t *T;
-
-static void log_to_stderr(const char *line, void *context) {
-  (void)context;
-  fprintf(stderr, "%s\n", line);
-}
-
-static void start_with(beskid_gc_config_t *config) {
-  if (config->log == NULL) config->log = log_to_stderr;
-  ck_assert_int_eq(beskid_gc_init(config), BESKID_GC_OK);
-  T = beskid_gc_attach();
-  ck_assert_ptr_nonnull(T);
-}
-
-static void start(uint32_t debug_flags) {
-  beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.debug_flags = debug_flags;
-  config.reserve = UINT64_C(4) << 30;
-  start_with(&config);
-}
-
-static void stop(void) {
-  ck_assert_uint_eq(beskid_gc_verify(T), 0);
-  beskid_gc_detach();
-  beskid_gc_shutdown();
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The verifier after every kind of allocation, in every phase */
 
-/* struct Node { Node *left @16; Node *right @24; i64 value @32 } */
-static const uint64_t node_map[] = {16, 24};
-static const beskid_type_t node_type = {40, 8, node_map, 2, BESKID_TYPE_AGGREGATE, 0};
 /* A large object (64 KiB) with one pointer field. */
 static const uint64_t big_map[] = {16};
 static const beskid_type_t big_type = {65536, 8, big_map, 1, BESKID_TYPE_AGGREGATE, 0};
@@ -323,11 +283,9 @@ static void exit_on_oom(const char *line, void *context) {
 
 START_TEST(test_verifier_out_of_memory_calls_hook) {
   beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
-  config.reserve = UINT64_C(4) << 30;
+  test_config(&config, BESKID_GC_DEBUG_MANUAL);
   config.out_of_memory = exit_on_oom;
-  start_with(&config);
+  start_config(&config);
   void *slots[1] = {alloc_raw(64)};
   beskid_root_frame_t frame = {NULL, slots, 1};
   beskid_gc_push_frame(T, &frame);
@@ -460,7 +418,7 @@ static void init_with_cap(uint64_t heap_max, uint64_t reserve) {
   config.debug_flags = BESKID_GC_DEBUG_MANUAL;
   config.heap_max = heap_max;
   config.reserve = reserve;
-  start_with(&config);
+  start_config(&config);
 }
 
 /* _i picks the cap: 2^64 - 1 (twice it wrapped the reservation to about 512 MiB), 2^62 (twice it

@@ -95,7 +95,8 @@ typedef enum beskid_trap_code {
 
 /** @brief Settings of the runtime; start from beskid_rt_config_default() or the environment. */
 typedef struct beskid_rt_config_t {
-  int32_t gogc;             /**< Heap growth per cycle in percent (100), or #BESKID_GC_GOGC_OFF. */
+  int32_t gogc;             /**< Heap growth per cycle in percent (#BESKID_GC_GOGC_DEFAULT), or
+                               #BESKID_GC_GOGC_OFF. */
   uint64_t memory_limit;    /**< Soft memory limit in bytes; 0 for none. */
   uint64_t heap_max;        /**< Hard cap on heap bytes; 0 for none. Past it: out_of_memory. */
   uint64_t stress_interval; /**< Collect every N allocations (debug); 0 for off. */

@@ -22,7 +22,8 @@
  *
  * **Write barrier.** While #beskid_gc_barrier_on is non-zero, every store of a managed pointer
  * into the heap or a global must go through beskid_gc_write_barrier() *before* the store
- * (beskid_gc_store() does both). Stores into root-frame slots need no barrier.
+ * (beskid_gc_store() does both). Stores into root-frame slots need no barrier. (How the
+ * barriers work: libs/gc/src/barrier.c.)
  *
  * **fork().** The collector survives a fork of the process (handlers registered through
  * libs/platform when the collector is first used): the fork waits for a cycle step in progress and
@@ -68,6 +69,9 @@ typedef enum beskid_gc_status {
 /** Value of beskid_gc_config_t::gogc that turns proportional pacing off (Go's `GOGC=off`). */
 #define BESKID_GC_GOGC_OFF (-1)
 
+/** GOGC's default: the heap may grow by 100% of the live heap before the next cycle. */
+#define BESKID_GC_GOGC_DEFAULT 100
+
 /** @brief Debug and diagnostic switches (beskid_gc_config_t::debug_flags). */
 enum beskid_gc_debug_flags {
   BESKID_GC_DEBUG_STW = 1u << 0,       /**< Mark and sweep with the world stopped. */
@@ -76,7 +80,8 @@ enum beskid_gc_debug_flags {
   BESKID_GC_DEBUG_VERIFY = 1u << 3,    /**< Verify the whole heap at each phase boundary; a
                                             problem is logged and then fatal (`fatal`). */
   BESKID_GC_DEBUG_MANUAL = 1u << 4     /**< No background collector: cycles run only when asked
-                                            (beskid_gc_collect(), beskid_gc_step()); for tests. */
+                                            (beskid_gc_collect(), or a test's step
+                                            hook); for tests. */
 };
 
 /**
@@ -88,8 +93,9 @@ typedef void (*beskid_gc_log_fn)(const char *line, void *context);
 
 /** @brief How the heap is set up by beskid_gc_init(); start from beskid_gc_config_default(). */
 typedef struct beskid_gc_config_t {
-  /** Heap growth allowed per cycle, in percent of the live heap (Go's GOGC); default 100;
-   *  #BESKID_GC_GOGC_OFF disables proportional pacing (then only limits trigger cycles). */
+  /** Heap growth allowed per cycle, in percent of the live heap (Go's GOGC); default
+   * #BESKID_GC_GOGC_DEFAULT; #BESKID_GC_GOGC_OFF disables proportional pacing (then only limits
+   * trigger cycles). */
   int32_t gogc;
   /** Soft memory limit in bytes: cycles run more often to stay under it; 0 means none. */
   uint64_t memory_limit;
@@ -120,7 +126,8 @@ typedef struct beskid_gc_config_t {
   beskid_gc_log_fn out_of_memory;
 } beskid_gc_config_t;
 
-/** @brief Fills `config` with the defaults: GOGC 100, no limits, no debug modes, no trace. */
+/** @brief Fills `config` with the defaults: GOGC #BESKID_GC_GOGC_DEFAULT, no limits, no debug
+ * modes, no trace. */
 BESKID_GC_API void beskid_gc_config_default(beskid_gc_config_t *config);
 
 /**
@@ -507,8 +514,9 @@ typedef struct beskid_gc_stats_t {
   uint64_t pause_count;         /**< Stop-the-world pauses. */
   uint64_t pause_total_ns;      /**< Sum of the pauses. */
   uint64_t pause_max_ns;        /**< Longest pause. */
-  uint64_t pause_p50_ns;        /**< Median pause (from the histogram: an upper bound). */
-  uint64_t pause_p99_ns;        /**< 99th percentile pause (from the histogram: an upper bound). */
+  uint64_t
+      pause_p50_ns; /**< Median of the most recent pauses (exact, from a ring of the last 4096). */
+  uint64_t pause_p99_ns;  /**< 99th percentile of the same recent pauses (exact). */
   uint64_t ttsp_max_ns;   /**< Longest time from a stop request to the last thread stopping. */
   uint64_t ttsp_total_ns; /**< Sum of the times to safepoint. */
   /** Pauses by duration: bucket i counts pauses in [2^i, 2^(i+1)) ns (0 also holds < 1 ns). */
@@ -516,7 +524,8 @@ typedef struct beskid_gc_stats_t {
   uint64_t mark_ns;   /**< Wall time spent in the concurrent mark phase. */
   uint64_t sweep_ns;  /**< Wall time spent in the concurrent sweep phase. */
   uint64_t gc_cpu_ns; /**< CPU time of the collector's threads plus assists. */
-  uint64_t assist_ns; /**< Time mutators spent assisting marking or sweeping. */
+  uint64_t assist_ns; /**< Time mutators spent in mark assists (sweeping on allocation is not
+                         counted). */
   uint32_t threads;   /**< Attached threads now. */
   int32_t gogc;       /**< The GOGC setting. */
 } beskid_gc_stats_t;
@@ -534,7 +543,7 @@ BESKID_GC_API void beskid_gc_read_stats(beskid_gc_stats_t *stats);
 
 /** @} */
 /* ------------------------------------------------------------------------------------------ */
-/** @name Debugging and testing */
+/** @name Debugging */
 /** @{ */
 
 /**
@@ -544,38 +553,6 @@ BESKID_GC_API void beskid_gc_read_stats(beskid_gc_stats_t *stats);
  * @return the number of problems found (0 when the heap is sound).
  */
 BESKID_GC_API uint64_t beskid_gc_verify(beskid_gc_thread_t *t);
-
-/**
- * @brief Test oracle: with the world stopped, traces from the roots without changing any mark
- *        and reports which of `objects` are reachable.
- * @param t the calling thread's context.
- * @param objects pointers to test (interior pointers allowed).
- * @param count number of pointers (≤ 64).
- * @return bit i set when objects[i] is reachable.
- */
-BESKID_GC_API uint64_t beskid_gc_reachable(beskid_gc_thread_t *t, void *const *objects,
-                                           size_t count);
-
-/** @brief Points in a cycle that beskid_gc_step() can stop at. */
-typedef enum beskid_gc_step_t {
-  BESKID_GC_STEP_MARK_STARTED = 1, /**< After the first pause: marking, barrier on, roots taken. */
-  BESKID_GC_STEP_MARK_DONE = 2,    /**< After mark termination: barrier off, sweeping may start. */
-  BESKID_GC_STEP_SWEPT = 3         /**< After sweeping: the cycle is complete. */
-} beskid_gc_step_t;
-
-/**
- * @brief Advances the collector to `target` on the calling thread (use with
- *        #BESKID_GC_DEBUG_MANUAL for deterministic tests). From idle, MARK_STARTED runs the
- *        first pause only, so the test can mutate the heap while the barrier is on; MARK_DONE
- *        drains marking and terminates; SWEPT sweeps everything.
- */
-BESKID_GC_API void beskid_gc_step(beskid_gc_thread_t *t, beskid_gc_step_t target);
-
-/**
- * @brief Does up to `budget` objects' worth of marking on the calling thread (manual mode).
- * @return true when marking work remains.
- */
-BESKID_GC_API bool beskid_gc_mark_some(beskid_gc_thread_t *t, size_t budget);
 
 /** @} */
 

@@ -1,4 +1,4 @@
-/* roots.c — the collector's entry points as compiled code calls them: root registration,
+/* gc_entry_points.c — the collector's entry points as compiled code calls them: root registration,
  * handles, the barrier, polls, native transitions and upstream's gc_* queries. Each finds the
  * calling thread itself (compiled code need not pass it) and turns misuse into a trap. */
 #include <stdio.h>

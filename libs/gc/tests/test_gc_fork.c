@@ -1,0 +1,205 @@
+/* test_gc_fork.c — fork(): the child keeps the forking thread and can allocate and collect (the gc
+ * suite; fixture in gc_fixture.h). */
+#include "gc_fixture.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* fork() */
+
+/* Waits for a forked child at most 60 s: one still running then has deadlocked (killed, -1). */
+static int wait_child(pid_t pid) {
+  int ws = 0;
+  for (int i = 0; i < 60000; i++) {
+    if (waitpid(pid, &ws, WNOHANG) == pid) return ws;
+    beskid_os_sleep_ns(1000000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &ws, 0);
+  return -1;
+}
+
+/* Another thread at work while the main thread forks: it allocates a list in its own root frame
+ * (dropping it every 500 links), helps mark while a cycle marks, and, when asked, forces whole
+ * collections itself. */
+static atomic_int helper_stop;
+static atomic_long helper_rounds;
+static atomic_int helper_collects;
+static void *fork_helper(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(t, &frame);
+  for (int64_t i = 1; !atomic_load(&helper_stop); i++) {
+    node *n = beskid_gc_alloc(t, &node_type);
+    ck_assert_ptr_nonnull(n);
+    n->value = i;
+    beskid_gc_store(t, (void **)&n->left, slots[0]);
+    slots[0] = i % 500 == 0 ? NULL : n;
+    if (beskid_gc_phase() == BESKID_GC_PHASE_MARKING) beskid_gc_mark_some(t, 8);
+    if (atomic_load(&helper_collects) && i % 2000 == 0) beskid_gc_collect(t);
+    atomic_fetch_add(&helper_rounds, 1);
+    beskid_gc_poll(t);
+  }
+  beskid_gc_pop_frame(t, &frame);
+  beskid_gc_detach();
+  return NULL;
+}
+
+/* Lets the helper do `n` more rounds; the main thread waits in native code. */
+static void let_helper_run(long n) {
+  long target = atomic_load(&helper_rounds) + n;
+  beskid_gc_enter_native(T);
+  while (atomic_load(&helper_rounds) < target) beskid_os_sleep_ns(50000);
+  beskid_gc_leave_native(T);
+}
+
+#define FORK_LIST 1000
+
+/* A list of FORK_LIST nodes, values FORK_LIST-1 .. 0 from the head, rooted in slots[0]. */
+static void build_list(void **slots) {
+  for (int64_t i = 0; i < FORK_LIST; i++) {
+    node *n = new_node(i);
+    set_left(n, slots[0]);
+    slots[0] = n;
+  }
+}
+
+static bool list_intact(const node *n) {
+  for (int64_t i = FORK_LIST - 1; i >= 0; i--, n = n->left) {
+    if (n == NULL || n->value != i || !allocated(n)) return false;
+  }
+  return n == NULL;
+}
+
+/* The child's part: the forking thread alone, the phase as the parent left it (unless
+ * `expected_phase` is -1: the background collector moves it); it allocates,
+ * collects and verifies, and the list the parent built is intact. The exit status says what
+ * failed (42: nothing). */
+static int child_checks(void **slots, int expected_phase) {
+  if (expected_phase >= 0 && (int)beskid_gc_phase() != expected_phase) return 10;
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  if (st.threads != 1) return 11;
+  for (int i = 0; i < 20000; i++) {
+    node *n = beskid_gc_alloc(T, &node_type);
+    if (n == NULL) return 12;
+    n->value = i;
+    if (i % 4 == 0) {
+      beskid_gc_store(T, (void **)&n->left, slots[1]);
+      slots[1] = n;
+    }
+  }
+  if ((gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL) == 0) {
+    /* The background collector runs again: garbage alone brings a cycle. */
+    uint64_t deadline = beskid_os_monotonic_ns() + UINT64_C(20000000000);
+    beskid_gc_stats_t now = st;
+    while (now.cycles == st.cycles && beskid_os_monotonic_ns() < deadline) {
+      for (int i = 0; i < 1000; i++) {
+        if (beskid_gc_alloc(T, &node_type) == NULL) return 12;
+      }
+      beskid_gc_read_stats(&now);
+    }
+    if (now.cycles == st.cycles) return 18;
+  }
+  beskid_gc_collect(T);
+  if (beskid_gc_phase() != BESKID_GC_PHASE_IDLE && (gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL))
+    return 13;
+  if (beskid_gc_verify(T) != 0) return 14;
+  if (!list_intact(slots[0])) return 15;
+  int64_t count = 0;
+  for (node *n = slots[1]; n != NULL; n = n->left) count++;
+  if (count != 5000) return 16;
+  beskid_gc_collect(T);
+  if (beskid_gc_verify(T) != 0) return 17;
+  return 42;
+}
+
+/* Forks with the main thread attached and the helper at work; asserts the child's status. */
+static void fork_and_check(void **slots, int expected_phase, int round) {
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) _exit(child_checks(slots, expected_phase));
+  int ws = wait_child(pid);
+  ck_assert_msg(ws != -1, "round %d: the child deadlocked", round);
+  ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 42, "round %d: child status %#x (exit %d)",
+                round, ws, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+}
+
+/* Forks 20 times with a cycle stopped at `step` (MARK_STARTED: marking; MARK_DONE: sweeping) while
+ * the helper marks or sweeps; the parent then completes the cycle and goes on. */
+static void fork_in_phase(beskid_gc_step_t step, beskid_gc_phase_t phase) {
+  ROOTED_SCENARIO(2, GC_TEST_MANUAL_CLOBBER);
+  build_list(slots);
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, fork_helper, NULL, "helper"), BESKID_OK);
+  let_helper_run(1000);
+  for (int round = 0; round < 20; round++) {
+    beskid_gc_step(T, step);
+    ck_assert_int_eq(beskid_gc_phase(), phase);
+    let_helper_run(300); /* marking, or sweeping as it allocates */
+    fork_and_check(slots, (int)phase, round);
+    ck_assert_int_eq(beskid_gc_phase(), phase); /* the parent is where it was */
+    beskid_gc_step(T, BESKID_GC_STEP_SWEPT);
+    ck_assert(list_intact(slots[0]));
+    ck_assert_uint_eq(beskid_gc_verify(T), 0);
+  }
+  atomic_store(&helper_stop, 1);
+  beskid_gc_enter_native(T);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  beskid_gc_collect(T);
+  ck_assert(list_intact(slots[0]));
+  rooted_stop(&frame);
+}
+
+START_TEST(test_fork_during_marking) {
+  fork_in_phase(BESKID_GC_STEP_MARK_STARTED, BESKID_GC_PHASE_MARKING);
+}
+END_TEST
+
+START_TEST(test_fork_during_sweeping) {
+  fork_in_phase(BESKID_GC_STEP_MARK_DONE, BESKID_GC_PHASE_SWEEPING);
+}
+END_TEST
+
+/* The reported deadlock: fork while the background collector and another thread run cycles.
+ * The child's background collector runs again (its allocations trigger cycles). */
+START_TEST(test_fork_while_collecting) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.gogc = 25;
+  config.debug_flags = BESKID_GC_DEBUG_CLOBBER;
+  config.reserve = UINT64_C(4) << 30;
+  start_config(&config);
+  void *slots[2] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 2};
+  beskid_gc_push_frame(T, &frame);
+  build_list(slots);
+  atomic_store(&helper_collects, 1);
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, fork_helper, NULL, "helper"), BESKID_OK);
+  for (int round = 0; round < 20; round++) {
+    let_helper_run(1500);
+    fork_and_check(slots, -1, round);
+    ck_assert(list_intact(slots[0]));
+  }
+  atomic_store(&helper_stop, 1);
+  beskid_gc_enter_native(T);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_ge(st.cycles, 10);
+  rooted_stop(&frame);
+}
+END_TEST
+
+void gc_cases_fork(Suite *suite) {
+  TCase *tc = tcase_create("fork");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_fork_during_marking);
+  tcase_add_test(tc, test_fork_during_sweeping);
+  tcase_add_test(tc, test_fork_while_collecting);
+  suite_add_tcase(suite, tc);
+}

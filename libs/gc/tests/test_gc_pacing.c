@@ -1,0 +1,213 @@
+/* test_gc_pacing.c — pacing, statistics and the trace line (the gc suite; fixture in gc_fixture.h).
+ */
+#include "gc_fixture.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Pacing, statistics, trace */
+
+static char trace_lines[8][512];
+static atomic_int trace_count;
+
+static void capture_log(const char *line, void *context) {
+  (void)context;
+  int i = atomic_fetch_add(&trace_count, 1);
+  if (i < 8) snprintf(trace_lines[i], sizeof trace_lines[i], "%s", line);
+}
+
+START_TEST(test_trace_line_and_stats) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.trace = true;
+  config.log = capture_log;
+  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
+  start_config(&config);
+  for (int i = 0; i < 1000; i++) new_node(i);
+  beskid_gc_collect(T);
+  ck_assert_int_ge(atomic_load(&trace_count), 1);
+  ck_assert_msg(strncmp(trace_lines[0], "gc 1 @", 6) == 0, "trace: %s", trace_lines[0]);
+  ck_assert_ptr_nonnull(strstr(trace_lines[0], "MB goal"));
+  ck_assert_ptr_nonnull(strstr(trace_lines[0], "(forced)"));
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.cycles, 1);
+  ck_assert_uint_eq(st.forced_cycles, 1);
+  ck_assert_uint_eq(st.pause_count, 2);
+  ck_assert_uint_ge(st.pause_max_ns, st.pause_p50_ns);
+  ck_assert_uint_ge(st.total_alloc_objects, 1000);
+  ck_assert_uint_eq(st.threads, 1);
+  ck_assert_int_eq(st.gogc, 100);
+  uint64_t hist = 0;
+  for (int i = 0; i < BESKID_GC_PAUSE_BUCKETS; i++) hist += st.pause_histogram[i];
+  ck_assert_uint_eq(hist, st.pause_count);
+  ck_assert(beskid_gc_set_trace(false)); /* returns the previous setting */
+  stop();
+}
+END_TEST
+
+START_TEST(test_gogc_goal_and_setters) {
+  ROOTED_SCENARIO(1, BESKID_GC_DEBUG_MANUAL);
+  slots[0] = beskid_gc_alloc_array(T, &beskid_obj_byte_elem_type, 8u << 20);
+  beskid_gc_collect(T);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_ge(st.heap_goal, st.live_bytes * 2 - 16);
+  ck_assert_uint_le(st.heap_goal, st.live_bytes * 2 + 16);
+  ck_assert_uint_gt(st.heap_trigger, st.live_bytes);
+  ck_assert_uint_lt(st.heap_trigger, st.heap_goal);
+  ck_assert_int_eq(beskid_gc_set_gogc(50), 100);
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_le(st.heap_goal, st.live_bytes + st.live_bytes / 2 + 16);
+  ck_assert_int_eq(beskid_gc_set_gogc(BESKID_GC_GOGC_OFF), 50);
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.heap_goal, UINT64_MAX);
+  ck_assert_uint_eq(beskid_gc_set_memory_limit(32u << 20), 0);
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_le(st.heap_goal, 32u << 20);
+  ck_assert_uint_eq(beskid_gc_set_heap_max(0), 0);
+  rooted_stop(&frame);
+}
+END_TEST
+
+START_TEST(test_background_collector_paces_heap) {
+  ROOTED_SCENARIO(1, 0);
+  for (int i = 0; i < 20000; i++) { /* ~1 MiB live */
+    node *n = new_node(i);
+    set_left(n, slots[0]);
+    slots[0] = n;
+  }
+  for (int i = 0; i < 2000000; i++) new_node(-i); /* ~96 MiB of garbage */
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_ge(st.cycles, 5);
+  ck_assert_uint_lt(st.committed_bytes, UINT64_C(32) << 20);
+  int64_t count = 0;
+  for (node *n = slots[0]; n != NULL; n = n->left) count++;
+  ck_assert_int_eq(count, 20000);
+  rooted_stop(&frame);
+}
+END_TEST
+
+START_TEST(test_debug_modes_stw_checkmark_verify) {
+  void *slots[1];
+  beskid_root_frame_t frame;
+  rooted_start(BESKID_GC_DEBUG_STW | BESKID_GC_DEBUG_CHECKMARK | BESKID_GC_DEBUG_VERIFY |
+                   BESKID_GC_DEBUG_CLOBBER,
+               &frame, slots, 1);
+  for (int i = 0; i < 100000; i++) {
+    node *n = new_node(i);
+    if (i % 10 == 0) {
+      set_left(n, slots[0]);
+      slots[0] = n;
+    }
+  }
+  beskid_gc_collect(T);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.live_objects, 10000);
+  ck_assert_uint_eq(st.pause_count, st.cycles); /* one pause per cycle */
+  rooted_stop(&frame);
+}
+END_TEST
+
+/* Statistics read while cycles run describe whole cycles: the pauses, the cycle count and the
+ * histogram agree in every read. A thread that is not attached reads them in a loop while the
+ * main thread forces cycles (the background collector runs its own too); the verifier widens
+ * the gap between a cycle's last pause and its end, where a reader used to see one more pause
+ * than cycles. */
+typedef struct stats_reader {
+  atomic_bool stop;
+  bool stop_the_world; /* one pause per cycle; otherwise at least two */
+  uint64_t reads;
+  char problem[256];
+} stats_reader;
+
+static void check_stats_read(stats_reader *r, const beskid_gc_stats_t *st, uint64_t last_cycles,
+                             uint64_t last_pauses) {
+  uint64_t hist = 0;
+  for (int i = 0; i < BESKID_GC_PAUSE_BUCKETS; i++) hist += st->pause_histogram[i];
+  const char *what = NULL;
+  if (r->stop_the_world ? st->pause_count != st->cycles : st->pause_count < 2 * st->cycles)
+    what = "pauses disagree with cycles";
+  else if (hist != st->pause_count)
+    what = "histogram disagrees with pause_count";
+  else if (st->cycles < last_cycles || st->pause_count < last_pauses)
+    what = "a count went back";
+  else if (st->forced_cycles > st->cycles)
+    what = "more forced cycles than cycles";
+  else if (st->pause_max_ns > st->pause_total_ns || st->pause_p50_ns > st->pause_p99_ns ||
+           st->pause_p99_ns > st->pause_max_ns)
+    what = "pause durations disagree";
+  if (what != NULL) {
+    snprintf(r->problem, sizeof r->problem,
+             "%s: cycles %llu forced %llu pause_count %llu histogram %llu (previous read: "
+             "cycles %llu pauses %llu)",
+             what, (unsigned long long)st->cycles, (unsigned long long)st->forced_cycles,
+             (unsigned long long)st->pause_count, (unsigned long long)hist,
+             (unsigned long long)last_cycles, (unsigned long long)last_pauses);
+  }
+}
+
+static void *read_stats_until_stopped(void *arg) {
+  stats_reader *r = arg;
+  uint64_t last_cycles = 0, last_pauses = 0;
+  while (!atomic_load(&r->stop) && r->problem[0] == '\0') {
+    beskid_gc_stats_t st;
+    beskid_gc_read_stats(&st);
+    check_stats_read(r, &st, last_cycles, last_pauses);
+    last_cycles = st.cycles;
+    last_pauses = st.pause_count;
+    r->reads++;
+  }
+  return NULL;
+}
+
+static void stats_stress(uint32_t debug_flags) {
+  start(debug_flags);
+  stats_reader r = {.stop_the_world = (debug_flags & BESKID_GC_DEBUG_STW) != 0};
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, read_stats_until_stopped, &r, "stats"), BESKID_OK);
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(T, &frame);
+  for (int cycle = 0; cycle < 40 && r.problem[0] == '\0'; cycle++) {
+    for (int i = 0; i < 20000; i++) {
+      node *n = new_node(i);
+      if (i % 8 == 0) {
+        set_left(n, slots[0]);
+        slots[0] = n;
+      }
+    }
+    if (cycle % 10 == 9) slots[0] = NULL;
+    beskid_gc_collect(T);
+  }
+  atomic_store(&r.stop, true);
+  beskid_gc_enter_native(T);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  ck_assert_msg(r.problem[0] == '\0', "%s", r.problem);
+  ck_assert_uint_gt(r.reads, 0);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_ge(st.cycles, 40);
+  rooted_stop(&frame);
+}
+
+START_TEST(test_stats_consistent_during_stw_cycles) {
+  stats_stress(BESKID_GC_DEBUG_STW | BESKID_GC_DEBUG_VERIFY);
+}
+END_TEST
+
+START_TEST(test_stats_consistent_during_concurrent_cycles) { stats_stress(BESKID_GC_DEBUG_VERIFY); }
+END_TEST
+
+void gc_cases_pacing(Suite *suite) {
+  TCase *tc = tcase_create("pacing");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_trace_line_and_stats);
+  tcase_add_test(tc, test_gogc_goal_and_setters);
+  tcase_add_test(tc, test_background_collector_paces_heap);
+  tcase_add_test(tc, test_debug_modes_stw_checkmark_verify);
+  tcase_add_test(tc, test_stats_consistent_during_stw_cycles);
+  tcase_add_test(tc, test_stats_consistent_during_concurrent_cycles);
+  suite_add_tcase(suite, tc);
+}

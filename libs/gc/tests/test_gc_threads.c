@@ -1,0 +1,277 @@
+/* test_gc_threads.c — threads: the native state, detaching, exits, shutdown refusal and a
+ * two-thread soak (the gc suite; fixture in gc_fixture.h). */
+#include "gc_fixture.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Threads */
+
+static void *native_sleeper(void *arg) {
+  atomic_int *phase = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  beskid_gc_enter_native(t);
+  atomic_store(phase, 1);
+  while (atomic_load(phase) != 2) beskid_os_sleep_ns(1000000);
+  beskid_gc_leave_native(t);
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_native_thread_does_not_block_pause) {
+  start(0);
+  atomic_int phase = 0;
+  beskid_os_thread_t th;
+  spawn_until_ready(&th, native_sleeper, &phase, "native");
+  for (int i = 0; i < 5; i++) beskid_gc_collect(T); /* would hang if the pause waited */
+  atomic_store(&phase, 2);
+  beskid_os_thread_join(&th, NULL);
+  stop();
+}
+END_TEST
+
+/* In the native state the thread's roots and caches belong to the pauses: the fast path does not
+ * serve it, the running-thread lookup says so, and it comes back in full on leaving. */
+START_TEST(test_native_state_is_visible) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  ck_assert_int_eq(beskid_gc_type_check(T, &leaf_type), BESKID_OBJ_VALID);
+  new_leaf(1); /* caches a span of the class */
+  ck_assert_ptr_nonnull(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  ck_assert_ptr_eq(beskid_gc_current_running(), T);
+  ck_assert(!beskid_gc_in_native(T));
+  beskid_gc_enter_native(T);
+  ck_assert(beskid_gc_in_native(T));
+  ck_assert_ptr_eq(beskid_gc_current(), T);
+  ck_assert_ptr_null(beskid_gc_current_running());
+  ck_assert_ptr_null(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  beskid_gc_leave_native(T);
+  ck_assert(!beskid_gc_in_native(T));
+  ck_assert_ptr_eq(beskid_gc_current_running(), T);
+  ck_assert_ptr_nonnull(beskid_gc_alloc_fast(&leaf_type, leaf_type.size));
+  stop();
+}
+END_TEST
+
+/* The collector's fatal hook: the message must name the misuse; exits with a status the test
+ * expects. */
+static void fatal_native(const char *line, void *context) {
+  (void)context;
+  fprintf(stderr, "%s\n", line);
+  _Exit(strstr(line, "in the native state") != NULL ? 42 : 43);
+}
+
+static void start_with_fatal_hook(void) {
+  beskid_gc_config_t config;
+  test_config(&config, BESKID_GC_DEBUG_MANUAL);
+  config.fatal = fatal_native;
+  start_config(&config);
+}
+
+START_TEST(test_native_state_alloc_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_alloc(T, &leaf_type);
+}
+END_TEST
+
+START_TEST(test_native_state_collect_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_collect(T);
+}
+END_TEST
+
+START_TEST(test_native_state_safepoint_is_fatal) {
+  start_with_fatal_hook();
+  beskid_gc_enter_native(T);
+  beskid_gc_safepoint(T);
+}
+END_TEST
+
+/* A thread may detach in the native state: it leaves that state first (waiting out a pause). */
+static void *detach_in_native(void *arg) {
+  leaf **out = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  *out = beskid_gc_alloc(t, &leaf_type);
+  beskid_gc_enter_native(t);
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_detach_in_native_state) {
+  start(0);
+  leaf *made = NULL;
+  beskid_os_thread_t th;
+  beskid_gc_enter_native(T);
+  ck_assert_int_eq(beskid_os_thread_create(&th, detach_in_native, &made, "native"), BESKID_OK);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  ck_assert_ptr_nonnull(made);
+  beskid_gc_collect(T);
+  ck_assert(!allocated(made)); /* unreachable once its thread is gone */
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.threads, 1);
+  stop();
+}
+END_TEST
+
+static void *attach_and_exit(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(t, &frame);
+  slots[0] = beskid_gc_alloc(t, &leaf_type);
+  return slots[0]; /* exits attached, with a frame still pushed */
+}
+
+START_TEST(test_thread_exit_detaches) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  beskid_os_thread_t th;
+  void *obj = NULL;
+  ck_assert_int_eq(beskid_os_thread_create(&th, attach_and_exit, NULL, "exiter"), BESKID_OK);
+  beskid_os_thread_join(&th, &obj);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.threads, 1);
+  collect_expect_allocated(obj, false);
+  stop();
+}
+END_TEST
+
+/* Shutdown is refused while another thread is attached (here one parked in native code), and
+ * nothing changes: the thread comes back, allocates and detaches; then shutdown succeeds. */
+static void *park_then_work(void *arg) {
+  atomic_int *state = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  beskid_gc_enter_native(t);
+  atomic_store(state, 1);
+  while (atomic_load(state) != 2) beskid_os_sleep_ns(100000);
+  beskid_gc_leave_native(t);
+  for (int i = 0; i < 1000; i++) ck_assert_ptr_nonnull(beskid_gc_alloc(t, &node_type));
+  beskid_gc_collect(t);
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_shutdown_refused_while_others_attached) {
+  start(0);
+  atomic_int state = 0;
+  beskid_os_thread_t th;
+  spawn_until_ready(&th, park_then_work, &state, "parked");
+  ck_assert_int_eq(beskid_gc_shutdown(), BESKID_GC_BAD_STATE);
+  ck_assert(beskid_gc_is_initialized());
+  ck_assert_ptr_eq(beskid_gc_current(), T); /* the caller stays attached too */
+  ck_assert_ptr_nonnull(new_node(1));
+  atomic_store(&state, 2);
+  beskid_gc_enter_native(T);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  ck_assert_uint_eq(beskid_gc_verify(T), 0);
+  ck_assert_int_eq(beskid_gc_shutdown(), BESKID_GC_OK); /* detaches the caller */
+  ck_assert(!beskid_gc_is_initialized());
+  ck_assert_ptr_null(beskid_gc_current());
+  ck_assert_int_eq(beskid_gc_shutdown(), BESKID_GC_OK); /* nothing to do */
+}
+END_TEST
+
+typedef struct soak_arg {
+  int id;
+  uint64_t seconds_ns;
+  void **shared;
+  int64_t checked;
+} soak_arg;
+
+static node *build_tree(beskid_gc_thread_t *t, int depth, beskid_root_frame_t *unused) {
+  (void)unused;
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(t, &frame);
+  node *n = beskid_gc_alloc(t, &node_type);
+  slots[0] = n;
+  n->value = depth;
+  if (depth > 0) {
+    node *l = build_tree(t, depth - 1, NULL);
+    beskid_gc_store(t, (void **)&n->left, l);
+    node *r = build_tree(t, depth - 1, NULL);
+    beskid_gc_store(t, (void **)&n->right, r);
+  }
+  beskid_gc_pop_frame(t, &frame);
+  return n;
+}
+
+static int64_t check_tree(const node *n, int depth) {
+  if (n->value != depth) return -1000000;
+  if (depth == 0) return 1;
+  return 1 + check_tree(n->left, depth - 1) + check_tree(n->right, depth - 1);
+}
+
+static void *soak_main(void *p) {
+  soak_arg *a = p;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  void *slots[2] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 2};
+  beskid_gc_push_frame(t, &frame);
+  slots[0] = build_tree(t, 12, NULL); /* long-lived */
+  uint64_t end = beskid_os_monotonic_ns() + a->seconds_ns;
+  beskid_test_rng rng;
+  beskid_test_rng_seed(&rng, (unsigned long long)a->id + 1);
+  while (beskid_os_monotonic_ns() < end) {
+    slots[1] = build_tree(t, 8, NULL);
+    size_t k = (size_t)beskid_test_rng_below(&rng, 16);
+    /* Publish the finished tree to the other thread: barrier, then a release store. */
+    if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
+      beskid_gc_write_barrier(t, &a->shared[k], slots[1]);
+    }
+    __atomic_store_n(&a->shared[k], slots[1], __ATOMIC_RELEASE);
+    size_t j = (size_t)beskid_test_rng_below(&rng, 16);
+    slots[1] = __atomic_load_n(&a->shared[j], __ATOMIC_ACQUIRE);
+    if (slots[1] != NULL) ck_assert_int_eq(check_tree(slots[1], 8), 511);
+    a->checked++;
+    beskid_gc_poll(t);
+  }
+  ck_assert_int_eq(check_tree(slots[0], 12), 8191);
+  beskid_gc_pop_frame(t, &frame);
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_two_thread_soak) {
+  beskid_gc_config_t config;
+  test_config(&config, BESKID_GC_DEBUG_CLOBBER);
+  start_config(&config);
+  static void *shared[16];
+  ck_assert_int_eq(beskid_gc_register_globals(shared, 16), BESKID_GC_OK);
+  soak_arg args[2] = {{0, 1500000000u, shared, 0}, {1, 1500000000u, shared, 0}};
+  beskid_os_thread_t th[2];
+  beskid_gc_enter_native(T); /* the main thread only waits */
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(beskid_os_thread_create(&th[i], soak_main, &args[i], "soak"), BESKID_OK);
+  }
+  for (int i = 0; i < 2; i++) beskid_os_thread_join(&th[i], NULL);
+  beskid_gc_leave_native(T);
+  ck_assert_int_gt(args[0].checked + args[1].checked, 100);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_ge(st.cycles, 3);
+  beskid_gc_collect(T);
+  for (int i = 0; i < 16; i++) {
+    if (shared[i] != NULL) ck_assert_int_eq(check_tree(shared[i], 8), 511);
+  }
+  stop();
+}
+END_TEST
+
+void gc_cases_threads(Suite *suite) {
+  TCase *tc = tcase_create("threads");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_native_thread_does_not_block_pause);
+  tcase_add_test(tc, test_native_state_is_visible);
+  tcase_add_exit_test(tc, test_native_state_alloc_is_fatal, 42);
+  tcase_add_exit_test(tc, test_native_state_collect_is_fatal, 42);
+  tcase_add_exit_test(tc, test_native_state_safepoint_is_fatal, 42);
+  tcase_add_test(tc, test_detach_in_native_state);
+  tcase_add_test(tc, test_thread_exit_detaches);
+  tcase_add_test(tc, test_two_thread_soak);
+  tcase_add_test(tc, test_shutdown_refused_while_others_attached);
+  suite_add_tcase(suite, tc);
+}
