@@ -450,6 +450,11 @@ void beskid_gc_lifecycle_unlock(void);
  * the thread cannot be created. */
 bool beskid_gc_collector_start(void);
 
+/* ttsp.c */
+/* Zeroes [start, start + size) a slice at a time, polling for a stop between slices; the range
+ * must be invisible to the collector (a span not published yet) and no lock held. */
+void beskid_gc_clear_bounded(gc_thread *t, void *start, uint64_t size);
+
 /* fork.c */
 /* Registers the collector's fork handlers with the platform (once per process). */
 void beskid_gc_fork_register(void);

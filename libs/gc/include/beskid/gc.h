@@ -118,7 +118,14 @@ typedef struct beskid_gc_config_t {
    *  verifier and of checkmark; marking itself never needs memory), after recording the failure
    *  for beskid_gc_last_failure(); must not return. NULL calls `fatal` instead. */
   beskid_gc_log_fn out_of_memory;
+  /** Background mark workers that share grey work while marking concurrently; 0 picks a
+   *  quarter of the CPUs (at least one), as Go dedicates a quarter of its processors, plus one
+   *  more when that leaves a CPU idle. At most #BESKID_GC_MARK_WORKERS_MAX. */
+  uint32_t mark_workers;
 } beskid_gc_config_t;
+
+/** Most background mark workers a configuration may ask for. */
+#define BESKID_GC_MARK_WORKERS_MAX 64u
 
 /** @brief Fills `config` with the defaults: GOGC 100, no limits, no debug modes, no trace. */
 BESKID_GC_API void beskid_gc_config_default(beskid_gc_config_t *config);
