@@ -26,12 +26,12 @@
  *     root frames and registered slots, the globals and the handles. The pause does work
  *     proportional to the number of threads and root slots, never to the heap.
  *
- *  2. Concurrent mark. The world runs. The driver drains grey objects from the work pool and
- *     scans them; allocating threads help in proportion to what they allocate (mark assists,
- *     paced so that marking ends near the heap goal). The barrier shades the value a store
- *     overwrites (Yuasa: nothing reachable at mark start can hide by moving from the heap into
- *     a root), so roots never need a rescan; the stored value needs shading only while the
- *     storing thread's roots are grey, which they never are after this pause (Go's hybrid
+ *  2. Concurrent mark. The world runs. The driver and the mark workers (mark_workers.c) drain
+ *     grey objects from the shared work pool and scan them; allocating threads help in proportion
+ * to what they allocate (mark assists, paced so that marking ends near the heap goal). The barrier
+ * shades the value a store overwrites (Yuasa: nothing reachable at mark start can hide by moving
+ * from the heap into a root), so roots never need a rescan; the stored value needs shading only
+ * while the storing thread's roots are grey, which they never are after this pause (Go's hybrid
  *     barrier; mark.c explains the one exception). Objects allocated during marking are marked
  *     at once.
  *
@@ -61,13 +61,13 @@
  *
  * PACING (GOGC)
  * After a cycle that found L live bytes, the heap goal is L × (1 + GOGC/100), at least
- * GC_HEAP_MIN × GOGC/100 and at most the soft memory limit (minus 3% headroom); the next cycle
- * is triggered early enough that the allocation the last mark saw would end near the goal, but
- * never before 70% of the way from L to the goal: objects allocated while marking are black and
- * count in the next L, so a long mark inflates every later goal. While marking, allocating
- * threads owe scan work in proportion to what they allocate (the scan work still expected — the
- * last cycle's, or once that is exceeded all of the heap with a goal 10% higher — over the
- * runway left to the goal); work the background marker has done pays that debt first, and only
+ * 1 MiB × GOGC/100 and at most the soft memory limit (minus 3% headroom) or the hard cap. The
+ * trigger is learned (pacer_model.c has the model and its formulas): from the measured scan work
+ * per byte, the mark workers' speed and the allocation rate while marking, marking starts so
+ * that it ends at the goal with the background workers alone, normally no earlier than 70% of
+ * the way from L to the goal; the same model picks how many mark workers run (mark_workers.c).
+ * While marking, allocating threads owe scan work in proportion to what they allocate (the
+ * model's assist ratio); work the background workers have done pays that debt first, and only
  * the rest is an assist, a bounded slice at a time.
  * GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the hard cap,
  * allocation runs one emergency collection and then fails (builtins traps).
@@ -97,13 +97,11 @@
 #include "internal.h"
 #include "mimalloc.h"
 
-#define GC_HEAP_MIN            (UINT64_C(1) << 20)  /* smallest goal at GOGC=100 */
-#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30) /* address space when there is no cap */
-#define GC_RESERVE_SLACK       (UINT64_C(512) << 20)
-#define GC_ASSIST_MIN_DEBT     (UINT64_C(64) << 10)
-#define GC_ASSIST_MAX_WORK     (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
-#define GC_PAUSE_RING          4096u
-#define GC_TRIGGER_MIN_PERCENT 70u /* marking starts at least this far from live to goal */
+#define GC_DEFAULT_RESERVE (UINT64_C(64) << 30) /* address space when there is no cap */
+#define GC_RESERVE_SLACK   (UINT64_C(512) << 20)
+#define GC_ASSIST_MIN_DEBT (UINT64_C(64) << 10)
+#define GC_ASSIST_MAX_WORK (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
+#define GC_PAUSE_RING      4096u
 
 uint8_t beskid_gc_barrier_on;
 
@@ -233,46 +231,26 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
 /* Pacing */
 
 static void pacer_set_goal(uint64_t live) {
-  int32_t gogc = atomic_load(&gc.gogc);
-  uint64_t limit = atomic_load(&gc.memory_limit);
-  uint64_t cap = atomic_load(&gc.heap_max);
-  uint64_t goal = UINT64_MAX;
-  if (gogc != BESKID_GC_GOGC_OFF) {
-    /* Saturating: a huge GOGC on a huge heap means "no goal", never a wrapped tiny one. */
-    uint64_t growth;
-    if (__builtin_mul_overflow(live / 100, (uint64_t)gogc, &growth) ||
-        __builtin_add_overflow(growth, live % 100 * (uint64_t)gogc / 100, &growth) ||
-        __builtin_add_overflow(live, growth, &goal)) {
-      goal = UINT64_MAX;
-    }
-    uint64_t floor = GC_HEAP_MIN / 100 * (uint64_t)gogc;
-    if (goal < floor) goal = floor;
-  }
-  /* The soft limit wins over GOGC, keeping 3% (at least 1 MiB) of headroom, but never asks for a
-   * goal below what is live. */
-  if (limit != 0) {
-    uint64_t headroom = limit / 33 > (UINT64_C(1) << 20) ? limit / 33 : (UINT64_C(1) << 20);
-    uint64_t limit_goal = limit > headroom ? limit - headroom : 0;
-    if (limit_goal < live) limit_goal = live;
-    if (limit_goal < goal) goal = limit_goal;
-  }
-  if (cap != 0 && goal > cap) goal = cap > live ? cap : live;
-  /* Trigger so that the allocation expected during marking (what the last mark saw) ends near
-   * the goal, but no earlier than GC_TRIGGER_MIN_PERCENT of the way from live to goal (and no later
-   * than 95%). Objects allocated while marking are black and count as live for the next goal, so an
-   * early trigger inflates every later goal; starting late and letting assists hold the heap to
-   * the goal (Go's pacer: trigger at 70% or more) bounds that inflation to the last 30%. */
-  uint64_t trigger = UINT64_MAX;
-  if (goal != UINT64_MAX) {
-    uint64_t runway = goal - live;
-    uint64_t expected = gc.mark_alloc + gc.mark_alloc / 8;
-    uint64_t longest = runway / 100 * (100 - GC_TRIGGER_MIN_PERCENT);
-    uint64_t lead = expected < longest ? expected : longest;
-    if (lead < runway / 20) lead = runway / 20;
-    trigger = goal - lead;
-  }
-  atomic_store(&gc.goal, goal);
-  atomic_store(&gc.trigger, trigger);
+  /* The model, its formulas and its bounds: pacer_model.c. */
+  gc_pacer_inputs in = {
+      .live = live,
+      .last_scan_work = gc.last_scan_work,
+      .last_mark_alloc = gc.mark_alloc,
+      .scan_per_byte = gc.pacer_rates.scan_per_byte,
+      .mark_speed = gc.pacer_rates.mark_speed,
+      .alloc_rate = gc.pacer_rates.alloc_rate,
+      .gogc = atomic_load(&gc.gogc),
+      .memory_limit = atomic_load(&gc.memory_limit),
+      .heap_max = atomic_load(&gc.heap_max),
+      .cpus = beskid_os_cpu_count(),
+      .pool_workers = beskid_gc_mark_workers_pool(),
+      .fixed_workers = beskid_gc_mark_workers_fixed(),
+  };
+  gc_pacer_plan plan;
+  beskid_gc_pacer_plan(&in, &plan);
+  atomic_store(&gc.mark_workers_planned, plan.workers);
+  atomic_store(&gc.goal, plan.goal);
+  atomic_store(&gc.trigger, plan.trigger);
 }
 
 /* Called from allocation slow paths: wakes the background collector when the heap crosses the
@@ -299,22 +277,10 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
   if (gc.config.debug_flags & (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_STW)) return;
   t->assist_debt += (int64_t)bytes;
   if (t->assist_debt < (int64_t)GC_ASSIST_MIN_DEBT) return;
-  /* Scan work expected this cycle: what the last one did. Once marking has done more than that,
-   * the estimate was low: assume the worst (all of the heap at mark start is live and scannable)
-   * and let the heap run 10% past its goal (Go's hard goal), so assists bound the overshoot
-   * instead of stopping. */
-  uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.goal);
-  uint64_t expected = gc.last_scan_work > GC_HEAP_MIN ? gc.last_scan_work : GC_HEAP_MIN;
-  uint64_t scanned = atomic_load_explicit(&gc.scan_done, memory_order_relaxed);
-  if (scanned >= expected) {
-    expected = cur.heap_before > scanned + GC_ASSIST_MIN_DEBT ? cur.heap_before
-                                                              : scanned + GC_ASSIST_MIN_DEBT;
-    goal += goal / 10;
-  }
-  uint64_t runway = goal > heap + GC_ASSIST_MIN_DEBT ? goal - heap : GC_ASSIST_MIN_DEBT;
-  uint64_t remaining = expected - scanned;
-  /* Work per byte allocated = remaining scan work / remaining runway, in 1/256 units. */
-  uint64_t ratio256 = remaining / (runway / 256 + 1) + 1;
+  /* Work per byte allocated, in 1/256 units (pacer_model.c). */
+  uint64_t ratio256 = beskid_gc_pacer_assist_ratio(
+      gc.last_scan_work, atomic_load_explicit(&gc.scan_done, memory_order_relaxed),
+      atomic_load(&gc.heap_bytes), atomic_load(&gc.goal), cur.heap_before);
   uint64_t budget = (uint64_t)t->assist_debt / 256 * ratio256;
   if (budget > GC_ASSIST_MAX_WORK) budget = GC_ASSIST_MAX_WORK;
   t->assist_debt = 0;
@@ -415,11 +381,7 @@ static void step_mark_done(void) {
     } else {
       /* Drain until the pool is empty and no assist still holds grey work, so that the pause
        * below usually finds nothing left and need not be retried. */
-      do {
-        beskid_gc_drain(&m, UINT64_MAX);
-        beskid_gc_marker_flush(&m);
-        if (atomic_load(&gc.assists_active) != 0) beskid_os_thread_yield();
-      } while (atomic_load(&gc.assists_active) != 0 || beskid_gc_work_available());
+      beskid_gc_mark_workers_run(&m, atomic_load(&gc.mark_workers_planned)); /* mark_workers.c */
       beskid_gc_stop_world(&ttsp);
       t0 = beskid_os_monotonic_ns();
     }
@@ -472,6 +434,10 @@ static void step_mark_done(void) {
   atomic_store(&gc.sweep_cursor, 0);
   atomic_fetch_add(&gc.sweepgen, 2);
   atomic_store(&gc.phase, BESKID_GC_PHASE_SWEEPING);
+  uint64_t worker_scan, worker_cpu;
+  beskid_gc_mark_workers_take_totals(&worker_scan, &worker_cpu);
+  beskid_gc_pacer_observe(&gc.pacer_rates, gc.live_bytes, gc.last_scan_work, gc.mark_alloc,
+                          cur.mark_ns, worker_scan, worker_cpu);
   pacer_set_goal(gc.live_bytes);
   cur.goal = atomic_load(&gc.goal);
   uint64_t pause = beskid_os_monotonic_ns() - t0;
@@ -654,6 +620,7 @@ static void collector_stop(void) {
 /* Releases everything init made. No thread is attached; the lifecycle lock is held. */
 static void teardown(void) {
   collector_stop();
+  beskid_gc_mark_workers_shutdown();
   gc.initialized = false;
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
   beskid_gc_roots_shutdown();
