@@ -142,6 +142,27 @@ START_TEST(test_config_from_env) {
 }
 END_TEST
 
+START_TEST(test_config_gcworkers_from_env) {
+  beskid_rt_config_t c;
+  beskid_rt_config_default(&c);
+  ck_assert_uint_eq(c.mark_workers, 0);
+  char err[256] = "";
+  setenv("BESKID_GCWORKERS", "4", 1);
+  ck_assert(beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_uint_eq(c.mark_workers, 4);
+  setenv("BESKID_GCWORKERS", "0", 1);
+  ck_assert(beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_uint_eq(c.mark_workers, 0);
+  const char *bad[] = {"65", "-1", "two", "", "4k"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv("BESKID_GCWORKERS", bad[i], 1);
+    ck_assert(!beskid_rt_config_from_env(&c, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "BESKID_GCWORKERS="));
+  }
+  unsetenv("BESKID_GCWORKERS");
+}
+END_TEST
+
 /* The host-facing helpers given NULL where they write a result: a null_reference trap, never a
  * crash (a NULL text is simply not a byte count). beskid_runtime_symbols(NULL) is tested with the
  * table, in libs/stdhost. */
@@ -1223,6 +1244,7 @@ int main(void) {
   TCase *tc = tcase_create("config");
   tcase_add_test(tc, test_parse_bytes);
   tcase_add_test(tc, test_config_from_env);
+  tcase_add_test(tc, test_config_gcworkers_from_env);
   tcase_add_test(tc, test_host_helpers_null);
   suite_add_tcase(suite, tc);
   tc = tcase_create("lifecycle");

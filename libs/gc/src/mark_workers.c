@@ -36,17 +36,17 @@
 typedef struct mark_pool {
   int64_t pid; /* process the locks and helpers belong to; 0: none made */
   beskid_os_mutex_t lock;
-  beskid_os_cond_t wake;      /* helpers wait here for a run */
-  beskid_os_cond_t left;      /* the driver waits here for helpers to leave a run */
-  uint32_t helpers;           /* helper threads made */
-  uint64_t run;               /* current run's number (lock) */
-  bool open;                  /* helpers may still join the current run (lock) */
-  uint32_t wanted;            /* helpers the current run wants (lock) */
-  uint32_t joined;            /* helpers that joined it (lock) */
-  uint32_t finished;          /* helpers that left it (lock) */
-  bool stopping;              /* helpers must exit (lock) */
-  uint64_t total_scanned;     /* since the last take (lock) */
-  uint64_t total_cpu_ns;      /* (lock) */
+  beskid_os_cond_t wake;  /* helpers wait here for a run */
+  beskid_os_cond_t left;  /* the driver waits here for helpers to leave a run */
+  uint32_t helpers;       /* helper threads made */
+  uint64_t run;           /* current run's number (lock) */
+  bool open;              /* helpers may still join the current run (lock) */
+  uint32_t wanted;        /* helpers the current run wants (lock) */
+  uint32_t joined;        /* helpers that joined it (lock) */
+  uint32_t finished;      /* helpers that left it (lock) */
+  bool stopping;          /* helpers must exit (lock) */
+  uint64_t total_scanned; /* since the last take (lock) */
+  uint64_t total_cpu_ns;  /* (lock) */
   beskid_os_thread_t threads[BESKID_GC_MARK_WORKERS_MAX];
 } mark_pool;
 

@@ -90,7 +90,8 @@ static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c) {
 uint64_t beskid_gc_pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint64_t cap) {
   uint64_t goal = UINT64_MAX;
   if (gogc != BESKID_GC_GOGC_OFF && gogc >= 0) {
-    uint64_t growth = sat_add(sat_mul(live / 100, (uint64_t)gogc), live % 100 * (uint64_t)gogc / 100);
+    uint64_t growth =
+        sat_add(sat_mul(live / 100, (uint64_t)gogc), live % 100 * (uint64_t)gogc / 100);
     goal = sat_add(live, growth);
     uint64_t floor = PACER_HEAP_MIN / 100 * (uint64_t)gogc;
     if (goal < floor) goal = floor;
@@ -130,8 +131,8 @@ void beskid_gc_pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
   if (dedicated > pool) dedicated = pool;
   out->goal = goal;
   out->workers = dedicated;
-  out->expected_work = in->scan_per_byte == 0 ? in->last_scan_work
-                                              : mul_div(live, in->scan_per_byte, 1024);
+  out->expected_work =
+      in->scan_per_byte == 0 ? in->last_scan_work : mul_div(live, in->scan_per_byte, 1024);
   out->expected_alloc = 0;
   out->learned = false;
   if (goal == UINT64_MAX) {
@@ -139,7 +140,7 @@ void beskid_gc_pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
     return;
   }
   uint64_t runway = goal - live;
-  uint64_t latest = runway / 100 * (100 - PACER_TRIGGER_MIN_PERCENT); /* lead at 70% */
+  uint64_t latest = runway / 100 * (100 - PACER_TRIGGER_MIN_PERCENT);   /* lead at 70% */
   uint64_t shortest = runway / 100 * (100 - PACER_TRIGGER_MAX_PERCENT); /* lead at 95% */
   uint64_t lead;
   if (in->mark_speed != 0 && in->alloc_rate != 0) {
@@ -169,8 +170,8 @@ uint64_t beskid_gc_pacer_assist_ratio(uint64_t expected_work, uint64_t scanned, 
   uint64_t expected = expected_work > PACER_HEAP_MIN ? expected_work : PACER_HEAP_MIN;
   if (scanned >= expected) {
     /* The estimate was low: assume everything at mark start is live, and allow the hard goal. */
-    expected = heap_at_start > scanned + PACER_ASSIST_MIN ? heap_at_start
-                                                          : scanned + PACER_ASSIST_MIN;
+    expected =
+        heap_at_start > scanned + PACER_ASSIST_MIN ? heap_at_start : scanned + PACER_ASSIST_MIN;
     goal = sat_add(goal, goal / 10);
   }
   uint64_t runway = goal > heap + PACER_ASSIST_MIN ? goal - heap : PACER_ASSIST_MIN;
@@ -182,15 +183,16 @@ void beskid_gc_pacer_observe(gc_pacer_rates *rates, uint64_t live, uint64_t scan
                              uint64_t mark_alloc, uint64_t mark_wall_ns, uint64_t worker_scan,
                              uint64_t worker_cpu_ns) {
   if (live != 0) {
-    rates->scan_per_byte = beskid_gc_pacer_smooth(rates->scan_per_byte, mul_div(scan_work, 1024, live));
+    rates->scan_per_byte =
+        beskid_gc_pacer_smooth(rates->scan_per_byte, mul_div(scan_work, 1024, live));
   }
   /* A mark too short to time (under 0.1 ms of worker CPU) says nothing about speed. */
   if (worker_cpu_ns >= 100000 && worker_scan != 0) {
-    rates->mark_speed = beskid_gc_pacer_smooth(rates->mark_speed,
-                                               mul_div(worker_scan, 1000000000u, worker_cpu_ns));
+    rates->mark_speed =
+        beskid_gc_pacer_smooth(rates->mark_speed, mul_div(worker_scan, 1000000000u, worker_cpu_ns));
   }
   if (mark_wall_ns >= 100000) {
-    rates->alloc_rate = beskid_gc_pacer_smooth(rates->alloc_rate,
-                                               mul_div(mark_alloc, 1000000000u, mark_wall_ns));
+    rates->alloc_rate =
+        beskid_gc_pacer_smooth(rates->alloc_rate, mul_div(mark_alloc, 1000000000u, mark_wall_ns));
   }
 }
