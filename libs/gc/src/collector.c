@@ -116,6 +116,8 @@ typedef struct cycle_record {
   uint64_t start_ns, stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
   uint64_t heap_before, heap_after_mark, live, live_objects, goal;
   uint64_t cpu_start_ns;
+  uint64_t worker_cpu_ns, assist_ns_at_start; /* mark workers' CPU; assist clock at mark start */
+  uint32_t workers;                           /* mark workers the mark ran */
   bool forced;
   /* This cycle's pauses so far. */
   uint64_t pause_count, pause_total_ns, pause_max_ns, ttsp_total_ns, ttsp_max_ns;
@@ -318,6 +320,7 @@ static void step_mark_start(bool forced) {
   cur.forced = forced;
   cur.start_ns = beskid_os_monotonic_ns();
   cur.cpu_start_ns = beskid_os_thread_cpu_ns();
+  cur.assist_ns_at_start = atomic_load(&gc.assist_ns);
   beskid_gc_finish_sweep();
   cur.heap_before = atomic_load(&gc.heap_bytes);
 
@@ -381,7 +384,8 @@ static void step_mark_done(void) {
     } else {
       /* Drain until the pool is empty and no assist still holds grey work, so that the pause
        * below usually finds nothing left and need not be retried. */
-      beskid_gc_mark_workers_run(&m, atomic_load(&gc.mark_workers_planned)); /* mark_workers.c */
+      cur.workers = atomic_load(&gc.mark_workers_planned);
+      beskid_gc_mark_workers_run(&m, cur.workers); /* mark_workers.c */
       beskid_gc_stop_world(&ttsp);
       t0 = beskid_os_monotonic_ns();
     }
@@ -436,6 +440,7 @@ static void step_mark_done(void) {
   atomic_store(&gc.phase, BESKID_GC_PHASE_SWEEPING);
   uint64_t worker_scan, worker_cpu;
   beskid_gc_mark_workers_take_totals(&worker_scan, &worker_cpu);
+  cur.worker_cpu_ns = worker_cpu;
   beskid_gc_pacer_observe(&gc.pacer_rates, gc.live_bytes, gc.last_scan_work, gc.mark_alloc,
                           cur.mark_ns, worker_scan, worker_cpu);
   pacer_set_goal(gc.live_bytes);
@@ -472,13 +477,16 @@ static void step_sweep(void) {
     uint64_t now = beskid_os_monotonic_ns();
     const double mb = 1024.0 * 1024.0;
     beskid_gc_log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
-                  "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads%s",
+                  "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads, %u workers %.3f ms cpu, "
+                  "%.3f ms assist%s",
                   (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
                   (double)cur.stw1_ns / 1e6, (double)cur.mark_ns / 1e6, (double)cur.stw2_ns / 1e6,
                   (double)cur.ttsp_ns / 1e6, (double)cur.sweep_ns / 1e6,
                   (double)cur.heap_before / mb, (double)cur.heap_after_mark / mb,
                   (double)cur.live / mb, cur.goal == UINT64_MAX ? 0.0 : (double)cur.goal / mb,
-                  __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED),
+                  __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED), cur.workers,
+                  (double)cur.worker_cpu_ns / 1e6,
+                  (double)(atomic_load(&gc.assist_ns) - cur.assist_ns_at_start) / 1e6,
                   cur.forced ? " (forced)" : "");
   }
 }
