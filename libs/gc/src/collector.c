@@ -651,6 +651,7 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
     config = &defaults;
   }
   if (config->gogc < BESKID_GC_GOGC_OFF) return BESKID_GC_INVALID;
+  if (config->mark_workers > BESKID_GC_MARK_WORKERS_MAX) return BESKID_GC_INVALID;
   beskid_gc_lifecycle_lock();
   if (gc.initialized) {
     beskid_gc_lifecycle_unlock();

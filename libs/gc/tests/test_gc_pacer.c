@@ -477,6 +477,18 @@ static void mark_with_workers(uint32_t workers) {
   stop();
 }
 
+START_TEST(test_too_many_workers_refused) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.mark_workers = BESKID_GC_MARK_WORKERS_MAX + 1;
+  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_INVALID);
+  config.mark_workers = BESKID_GC_MARK_WORKERS_MAX;
+  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
+  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
+  ck_assert_int_eq(beskid_gc_shutdown(), BESKID_GC_OK);
+}
+END_TEST
+
 START_TEST(test_mark_1_worker) { mark_with_workers(1); }
 END_TEST
 START_TEST(test_mark_2_workers) { mark_with_workers(2); }
@@ -505,6 +517,7 @@ int main(void) {
 
   tc = tcase_create("workers");
   tcase_set_timeout(tc, 240);
+  tcase_add_test(tc, test_too_many_workers_refused);
   tcase_add_test(tc, test_mark_1_worker);
   tcase_add_test(tc, test_mark_2_workers);
   tcase_add_test(tc, test_mark_4_workers);
