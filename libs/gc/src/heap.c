@@ -267,6 +267,11 @@ static void chunk_free(gc_chunk *c) {
   beskid_os_mem_free(c);
 }
 
+static void chunk_release(gc_chunk *c) {
+  chunk_unlink(c);
+  chunk_free(c);
+}
+
 /* First page of a run of `n` free pages in `c`, or -1. */
 static int64_t chunk_find_run(const gc_chunk *c, uint32_t n) {
   uint32_t run = 0;
@@ -378,15 +383,11 @@ void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan) {
 /* Gives a span's pages back to its chunk and the chunk back to mimalloc when it empties.
  * The span must be in no list and unreachable (swept dead, or never used). */
 void beskid_gc_span_free(gc_span *s) {
-  gc_chunk *dead = NULL;
   beskid_os_mutex_lock(&gc.heap_lock);
   page_table_set(s->base, s->npages, NULL);
   gc_chunk *c = s->chunk;
   if (c->dedicated) {
-    /* Freed after the lock: giving a large block back to mimalloc may decommit it, and a
-     * mutator waiting for the heap lock meanwhile would hold up a stop (time to safepoint). */
-    chunk_unlink(c);
-    dead = c;
+    chunk_release(c);
   } else {
     uint32_t first = (uint32_t)((s->base - c->base) >> GC_PAGE_SHIFT);
     for (uint32_t p = first; p < first + s->npages; p++) map_set(c->free_map, p);
@@ -397,7 +398,6 @@ void beskid_gc_span_free(gc_span *s) {
   s->next = gc.free_spans;
   gc.free_spans = s;
   beskid_os_mutex_unlock(&gc.heap_lock);
-  if (dead != NULL) chunk_free(dead);
 }
 
 /* Gives empty shared chunks back to mimalloc while the heap holds more than `keep_bytes`. The
