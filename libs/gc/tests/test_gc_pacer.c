@@ -53,10 +53,10 @@ static void stop(void) {
 /* ------------------------------------------------------------------------------------------ */
 /* Time to safepoint */
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define HUGE_UNDER_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define HUGE_UNDER_ASAN 1
 #endif
 #endif
@@ -122,7 +122,8 @@ START_TEST(test_huge_allocation_does_not_hold_a_stop) {
   /* mimalloc 2.0.9's ASan hooks poison a freed huge block and its segment header lands in that
    * poisoned range when another huge block reuses the memory (use-after-poison inside
    * mi_segment_alloc, with or without this branch's changes): huge blocks freed by one thread
-   * and allocated by another cannot run under ASan yet. Dev and TSan run this test. */
+   * and allocated by another cannot run under ASan yet. Under TSan every memset and page reset
+   * is instrumented, which is what the timing would then measure. The dev preset runs it. */
   return;
 #endif
   start_with(BESKID_GC_DEBUG_MANUAL, 1);
