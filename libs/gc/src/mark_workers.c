@@ -56,7 +56,7 @@ static mark_pool pool;
 static uint32_t busy;
 static bool run_done;
 
-uint32_t beskid_gc_mark_workers_pool(void) {
+uint32_t beskid_gc__mark_workers_pool(void) {
   uint32_t n = gc.config.mark_workers;
   if (n == 0) {
     n = beskid_os_cpu_count();
@@ -67,7 +67,7 @@ uint32_t beskid_gc_mark_workers_pool(void) {
   return n;
 }
 
-bool beskid_gc_mark_workers_fixed(void) { return gc.config.mark_workers != 0; }
+bool beskid_gc__mark_workers_fixed(void) { return gc.config.mark_workers != 0; }
 
 /* One worker's part of a run: drain, go idle, steal again, until the run is over. */
 static void work(gc_marker *m) {
@@ -75,8 +75,8 @@ static void work(gc_marker *m) {
   busy++;
   beskid_os_mutex_unlock(&gc.work_lock);
   for (;;) {
-    beskid_gc_drain(m, UINT64_MAX);
-    beskid_gc_marker_flush(m);
+    beskid_gc__drain(m, UINT64_MAX);
+    beskid_gc__marker_flush(m);
     beskid_os_mutex_lock(&gc.work_lock);
     if (gc.full_blocks != NULL) { /* more turned up: stay busy */
       beskid_os_mutex_unlock(&gc.work_lock);
@@ -125,7 +125,7 @@ static void *helper_main(void *arg) {
     pool.joined++;
     beskid_os_mutex_unlock(&pool.lock);
     gc_marker m;
-    beskid_gc_marker_init(&m);
+    beskid_gc__marker_init(&m);
     m.credits_assists = true;
     uint64_t cpu0 = beskid_os_thread_cpu_ns();
     work(&m);
@@ -160,7 +160,7 @@ static void pool_prepare(uint32_t want) {
   }
 }
 
-void beskid_gc_mark_workers_run(gc_marker *m, uint32_t workers) {
+void beskid_gc__mark_workers_run(gc_marker *m, uint32_t workers) {
   uint32_t want = workers > 1 ? workers - 1 : 0;
   if (want > BESKID_GC_MARK_WORKERS_MAX - 1) want = BESKID_GC_MARK_WORKERS_MAX - 1;
   pool_prepare(want);
@@ -189,7 +189,7 @@ void beskid_gc_mark_workers_run(gc_marker *m, uint32_t workers) {
   beskid_os_mutex_unlock(&pool.lock);
 }
 
-void beskid_gc_mark_workers_take_totals(uint64_t *scanned, uint64_t *cpu_ns) {
+void beskid_gc__mark_workers_take_totals(uint64_t *scanned, uint64_t *cpu_ns) {
   *scanned = *cpu_ns = 0;
   if (pool.pid != beskid_os_pid()) return;
   beskid_os_mutex_lock(&pool.lock);
@@ -199,7 +199,7 @@ void beskid_gc_mark_workers_take_totals(uint64_t *scanned, uint64_t *cpu_ns) {
   beskid_os_mutex_unlock(&pool.lock);
 }
 
-void beskid_gc_mark_workers_shutdown(void) {
+void beskid_gc__mark_workers_shutdown(void) {
   if (pool.pid != beskid_os_pid()) return;
   beskid_os_mutex_lock(&pool.lock);
   pool.stopping = true;

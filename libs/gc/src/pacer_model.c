@@ -87,7 +87,7 @@ static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c) {
   return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
 }
 
-uint64_t beskid_gc_pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint64_t cap) {
+uint64_t beskid_gc__pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint64_t cap) {
   uint64_t goal = UINT64_MAX;
   if (gogc != BESKID_GC_GOGC_OFF && gogc >= 0) {
     uint64_t growth =
@@ -106,12 +106,12 @@ uint64_t beskid_gc_pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint6
   return goal;
 }
 
-uint32_t beskid_gc_pacer_dedicated_workers(uint32_t cpus) {
+uint32_t beskid_gc__pacer_dedicated_workers(uint32_t cpus) {
   uint32_t n = cpus / 4;
   return n == 0 ? 1 : n;
 }
 
-uint64_t beskid_gc_pacer_smooth(uint64_t old, uint64_t sample) {
+uint64_t beskid_gc__pacer_smooth(uint64_t old, uint64_t sample) {
   if (sample == 0) return old;
   if (old == 0) return sample;
   return old / 2 + sample / 2 + (old & sample & 1u);
@@ -123,11 +123,11 @@ static uint64_t alloc_during_mark(const gc_pacer_inputs *in, uint64_t work, uint
   return mul_div(in->alloc_rate, work, sat_mul(in->mark_speed, n));
 }
 
-void beskid_gc_pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
+void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
   uint64_t live = in->live;
-  uint64_t goal = beskid_gc_pacer_goal(live, in->gogc, in->memory_limit, in->heap_max);
+  uint64_t goal = beskid_gc__pacer_goal(live, in->gogc, in->memory_limit, in->heap_max);
   uint32_t pool = in->pool_workers == 0 ? 1 : in->pool_workers;
-  uint32_t dedicated = in->fixed_workers ? pool : beskid_gc_pacer_dedicated_workers(in->cpus);
+  uint32_t dedicated = in->fixed_workers ? pool : beskid_gc__pacer_dedicated_workers(in->cpus);
   if (dedicated > pool) dedicated = pool;
   out->goal = goal;
   out->workers = dedicated;
@@ -165,7 +165,7 @@ void beskid_gc_pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
   out->trigger = goal - lead;
 }
 
-uint64_t beskid_gc_pacer_assist_ratio(uint64_t expected_work, uint64_t scanned, uint64_t heap,
+uint64_t beskid_gc__pacer_assist_ratio(uint64_t expected_work, uint64_t scanned, uint64_t heap,
                                       uint64_t goal, uint64_t heap_at_start) {
   uint64_t expected = expected_work > PACER_HEAP_MIN ? expected_work : PACER_HEAP_MIN;
   if (scanned >= expected) {
@@ -179,20 +179,20 @@ uint64_t beskid_gc_pacer_assist_ratio(uint64_t expected_work, uint64_t scanned, 
   return remaining / (runway / 256 + 1) + 1;
 }
 
-void beskid_gc_pacer_observe(gc_pacer_rates *rates, uint64_t live, uint64_t scan_work,
+void beskid_gc__pacer_observe(gc_pacer_rates *rates, uint64_t live, uint64_t scan_work,
                              uint64_t mark_alloc, uint64_t mark_wall_ns, uint64_t worker_scan,
                              uint64_t worker_cpu_ns) {
   if (live != 0) {
     rates->scan_per_byte =
-        beskid_gc_pacer_smooth(rates->scan_per_byte, mul_div(scan_work, 1024, live));
+        beskid_gc__pacer_smooth(rates->scan_per_byte, mul_div(scan_work, 1024, live));
   }
   /* A mark too short to time (under 0.1 ms of worker CPU) says nothing about speed. */
   if (worker_cpu_ns >= 100000 && worker_scan != 0) {
     rates->mark_speed =
-        beskid_gc_pacer_smooth(rates->mark_speed, mul_div(worker_scan, 1000000000u, worker_cpu_ns));
+        beskid_gc__pacer_smooth(rates->mark_speed, mul_div(worker_scan, 1000000000u, worker_cpu_ns));
   }
   if (mark_wall_ns >= 100000) {
     rates->alloc_rate =
-        beskid_gc_pacer_smooth(rates->alloc_rate, mul_div(mark_alloc, 1000000000u, mark_wall_ns));
+        beskid_gc__pacer_smooth(rates->alloc_rate, mul_div(mark_alloc, 1000000000u, mark_wall_ns));
   }
 }

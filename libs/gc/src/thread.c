@@ -21,7 +21,7 @@
  *
  * A thread in the native state must not touch the heap: a pause counts it as stopped and scans
  * its roots, premarks or releases its allocation caches while it runs. It is kept out by the
- * thread lookup rather than by a test on every path: beskid_gc_running_thread is the thread's
+ * thread lookup rather than by a test on every path: beskid_gc__running_thread is the thread's
  * context only while it is RUNNING, so the allocation fast path and libs/builtins' entry points
  * (through beskid_gc_current_running()) fall to their slow paths, which report the misuse.
  *
@@ -35,8 +35,8 @@
 
 /* The calling thread's context. Initial-exec TLS: one %fs-relative load, also in the shared
  * runtime (a pointer fits glibc's static TLS reserve for dlopen). */
-__attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_current_thread;
-#define current_thread beskid_gc_current_thread
+__attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc__current_thread;
+#define current_thread beskid_gc__current_thread
 
 /* The calling thread's context while it may touch the heap: attached and not in the native
  * state; NULL otherwise. Every entry point that handles managed pointers finds its thread
@@ -44,8 +44,8 @@ __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_cu
  * the native state costs those paths nothing: the NULL test they already make for an unattached
  * thread sends a native caller to the slow path too, which tells the two apart. Only the thread
  * itself writes it (attach, detach, enter and leave native). */
-__attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_running_thread;
-#define running_thread beskid_gc_running_thread
+__attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc__running_thread;
+#define running_thread beskid_gc__running_thread
 static beskid_os_tls_t exit_key;
 static beskid_os_once_t exit_key_once = BESKID_OS_ONCE_INIT;
 
@@ -77,7 +77,7 @@ static void thread_exit_destructor(void *arg) {
   if (t != NULL) {
     /* The thread's frames died with its stack: they are no longer roots. */
     t->pub.top_frame = NULL;
-    beskid_gc_detach_thread(t, true);
+    beskid_gc__detach_thread(t, true);
     current_thread = NULL;
     running_thread = NULL;
     run_detach_hook();
@@ -90,7 +90,7 @@ static void exit_key_init(void) { beskid_os_tls_create(&exit_key, thread_exit_de
  * allocation takes the slow path, where stress collections happen. */
 static uint32_t idle_poll(void) { return atomic_load(&gc.stress_interval) != 0 ? 1u : 0u; }
 
-void beskid_gc_threads_set_idle_poll(void) {
+void beskid_gc__threads_set_idle_poll(void) {
   beskid_os_mutex_lock(&gc.threads_lock);
   if (!atomic_load(&gc.stop_requested)) {
     for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
@@ -113,7 +113,7 @@ beskid_gc_thread_t *beskid_gc_current_running(void) {
   return running_thread != NULL ? &running_thread->pub : NULL;
 }
 
-/* Relaxed (here and in beskid_gc_require_running): a thread's state is written only by the
+/* Relaxed (here and in beskid_gc__require_running): a thread's state is written only by the
  * thread itself (enter/leave native, parking), so its own read is exact; nothing else is
  * published through it. */
 bool beskid_gc_in_native(const beskid_gc_thread_t *pt) {
@@ -121,10 +121,10 @@ bool beskid_gc_in_native(const beskid_gc_thread_t *pt) {
          GC_THREAD_NATIVE;
 }
 
-void beskid_gc_require_running(gc_thread *t, const char *what) {
+void beskid_gc__require_running(gc_thread *t, const char *what) {
   if (__builtin_expect(atomic_load_explicit(&t->state, memory_order_relaxed) == GC_THREAD_NATIVE,
                        0)) {
-    beskid_gc_fatal("gc: %s by a thread in the native state (call beskid_gc_leave_native first)",
+    beskid_gc__fatal("gc: %s by a thread in the native state (call beskid_gc_leave_native first)",
                     what);
   }
 }
@@ -133,19 +133,19 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   if (current_thread != NULL) return &current_thread->pub;
   beskid_os_once(&exit_key_once, exit_key_init);
   /* Under the lifecycle lock, so the collector cannot shut down (or fork) half-way through. */
-  beskid_gc_lifecycle_lock();
+  beskid_gc__lifecycle_lock();
   if (!gc.initialized) {
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return NULL;
   }
   gc_thread *t = beskid_os_mem_alloc(1, sizeof *t);
   if (t == NULL || (t->mi_heap = mi_heap_new_in_arena(gc.arena_id)) == NULL) {
     beskid_os_mem_free(t);
-    beskid_gc_record_failure(sizeof *t); /* the context could not be had or completed */
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__record_failure(sizeof *t); /* the context could not be had or completed */
+    beskid_gc__lifecycle_unlock();
     return NULL;
   }
-  beskid_gc_caches_init(t);
+  beskid_gc__caches_init(t);
   t->stress_countdown = atomic_load(&gc.stress_interval);
   t->pub.poll = idle_poll();
   atomic_store(&t->state, GC_THREAD_NATIVE);
@@ -156,17 +156,17 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   gc.threads = t;
   __atomic_store_n(&gc.thread_count, gc.thread_count + 1, __ATOMIC_SEQ_CST);
   beskid_os_mutex_unlock(&gc.threads_lock);
-  beskid_gc_lifecycle_unlock();
+  beskid_gc__lifecycle_unlock();
   current_thread = t;
   beskid_os_tls_set(exit_key, t);
   beskid_gc_leave_native(&t->pub); /* waits out a pause in progress */
   return &t->pub;
 }
 
-void beskid_gc_detach_quietly(void) {
+void beskid_gc__detach_quietly(void) {
   gc_thread *t = current_thread;
   if (t == NULL) return;
-  beskid_gc_detach_thread(t, false);
+  beskid_gc__detach_thread(t, false);
   current_thread = NULL;
   running_thread = NULL;
   beskid_os_tls_set(exit_key, NULL);
@@ -174,20 +174,20 @@ void beskid_gc_detach_quietly(void) {
 
 void beskid_gc_detach(void) {
   if (current_thread == NULL) return;
-  beskid_gc_detach_quietly();
+  beskid_gc__detach_quietly();
   run_detach_hook();
 }
 
 /* Detaches `t`, the calling thread. `exiting` says we run in the thread's exit destructors, where
  * mimalloc may already have torn its heaps down (it deletes them itself in that case). */
-void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
+void beskid_gc__detach_thread(gc_thread *t, bool exiting) {
   /* A thread may detach (or exit) in the native state: it first becomes RUNNING again, waiting
    * out a pause in progress, since what follows touches its caches and buffers. */
   if (atomic_load(&t->state) == GC_THREAD_NATIVE) beskid_gc_leave_native(&t->pub);
   /* Hand over what only this thread holds, at a point where no pause can be in progress
    * (we are RUNNING, so any stop waits for us), then leave. */
   beskid_gc_safepoint(&t->pub);
-  beskid_gc_thread_retire(t);
+  beskid_gc__thread_retire(t);
   beskid_gc_enter_native(&t->pub);
   beskid_os_mutex_lock(&gc.threads_lock);
   wait_for_world_running();
@@ -210,15 +210,15 @@ void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
 }
 
 /* Hands over what only `t` holds: buffered grey pointers, cached spans, black bytes. */
-void beskid_gc_thread_retire(gc_thread *t) {
-  beskid_gc_flush_barrier_buffer(t);
-  beskid_gc_release_caches(t);
+void beskid_gc__thread_retire(gc_thread *t) {
+  beskid_gc__flush_barrier_buffer(t);
+  beskid_gc__release_caches(t);
   atomic_fetch_add(&gc.marked_bytes, t->black_bytes);
   atomic_fetch_add(&gc.marked_objects, t->black_objects);
   t->black_bytes = t->black_objects = 0;
 }
 
-void beskid_gc_threads_init(void) {
+void beskid_gc__threads_init(void) {
   beskid_os_mutex_init(&gc.threads_lock);
   beskid_os_cond_init(&gc.threads_cond);
 }
@@ -238,7 +238,7 @@ static void park_until_restart(gc_thread *t, uint32_t resume_state) {
 
 void beskid_gc_safepoint(beskid_gc_thread_t *pt) {
   gc_thread *t = gc_thread_of(pt);
-  beskid_gc_require_running(t, "safepoint");
+  beskid_gc__require_running(t, "safepoint");
   if (!atomic_load(&gc.stop_requested)) {
     __atomic_store_n(&t->pub.poll, idle_poll(), __ATOMIC_RELAXED);
     if (atomic_load(&gc.stop_requested)) __atomic_store_n(&t->pub.poll, 1, __ATOMIC_RELAXED);
@@ -279,7 +279,7 @@ void beskid_gc_leave_native(beskid_gc_thread_t *pt) {
 /* Stopping and restarting the world (only the thread running a cycle does this, holding
  * gc.cycle_lock; if it is attached it is NATIVE meanwhile). */
 
-void beskid_gc_stop_world(uint64_t *ttsp_ns) {
+void beskid_gc__stop_world(uint64_t *ttsp_ns) {
   uint64_t start = beskid_os_monotonic_ns();
   beskid_os_mutex_lock(&gc.threads_lock);
   atomic_store(&gc.stop_requested, 1);
@@ -298,7 +298,7 @@ void beskid_gc_stop_world(uint64_t *ttsp_ns) {
   if (ttsp_ns != NULL) *ttsp_ns = beskid_os_monotonic_ns() - start;
 }
 
-void beskid_gc_start_world(void) {
+void beskid_gc__start_world(void) {
   beskid_os_mutex_lock(&gc.threads_lock);
   atomic_store(&gc.stop_requested, 0);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {

@@ -32,7 +32,7 @@ static inline void clear_poll(gc_thread *t) {
   if (__atomic_load_n(&t->pub.poll, __ATOMIC_RELAXED) != 0) beskid_gc_safepoint(&t->pub);
 }
 
-void beskid_gc_clear_bounded(gc_thread *t, void *start, uint64_t size) {
+void beskid_gc__clear_bounded(gc_thread *t, void *start, uint64_t size) {
   uintptr_t p = (uintptr_t)start, end = p + size;
   uintptr_t page = (uintptr_t)beskid_os_page_size();
   if (size < 2 * (uint64_t)page) {

@@ -160,7 +160,7 @@ END_TEST
 START_TEST(test_size_class_division_is_exact) {
   start(BESKID_GC_DEBUG_MANUAL);
   for (uint32_t c = 1; c < GC_SIZE_CLASSES; c++) {
-    const gc_size_class *sc = &beskid_gc_size_classes[c];
+    const gc_size_class *sc = &beskid_gc__size_classes[c];
     ck_assert_uint_ge(sc->size, 16);
     ck_assert_uint_le((uint64_t)sc->nelems * sc->size, (uint64_t)sc->npages * GC_PAGE_SIZE);
     ck_assert_uint_le(sc->nelems, GC_SPAN_MAX_OBJECTS);
@@ -172,12 +172,12 @@ START_TEST(test_size_class_division_is_exact) {
     for (uint32_t off = 0; off < s.limit; off++) {
       ck_assert_uint_eq(gc_span_index(&s, off), off / sc->size);
     }
-    ck_assert_uint_eq(beskid_gc_size_to_class(sc->size), c);
+    ck_assert_uint_eq(beskid_gc__size_to_class(sc->size), c);
   }
   for (uint64_t size = 16; size <= GC_SMALL_MAX; size += 16) {
-    uint32_t c = beskid_gc_size_to_class(size);
-    ck_assert_uint_ge(beskid_gc_size_classes[c].size, size);
-    ck_assert(c == 1 || beskid_gc_size_classes[c - 1].size < size);
+    uint32_t c = beskid_gc__size_to_class(size);
+    ck_assert_uint_ge(beskid_gc__size_classes[c].size, size);
+    ck_assert(c == 1 || beskid_gc__size_classes[c - 1].size < size);
   }
   stop();
 }

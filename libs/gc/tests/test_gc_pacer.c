@@ -172,37 +172,37 @@ END_TEST
 #define MiB (UINT64_C(1) << 20)
 
 START_TEST(test_pacer_goal_keeps_gogc_limit_and_cap) {
-  ck_assert_uint_eq(beskid_gc_pacer_goal(100 * MiB, 100, 0, 0), 200 * MiB);
-  ck_assert_uint_eq(beskid_gc_pacer_goal(100 * MiB, 50, 0, 0), 150 * MiB);
-  ck_assert_uint_eq(beskid_gc_pacer_goal(0, 100, 0, 0), MiB / 100 * 100); /* the floor */
-  ck_assert_uint_eq(beskid_gc_pacer_goal(100 * MiB, BESKID_GC_GOGC_OFF, 0, 0), UINT64_MAX);
+  ck_assert_uint_eq(beskid_gc__pacer_goal(100 * MiB, 100, 0, 0), 200 * MiB);
+  ck_assert_uint_eq(beskid_gc__pacer_goal(100 * MiB, 50, 0, 0), 150 * MiB);
+  ck_assert_uint_eq(beskid_gc__pacer_goal(0, 100, 0, 0), MiB / 100 * 100); /* the floor */
+  ck_assert_uint_eq(beskid_gc__pacer_goal(100 * MiB, BESKID_GC_GOGC_OFF, 0, 0), UINT64_MAX);
   /* The soft limit wins over GOGC, with 3% headroom, but never below live. */
   uint64_t limit = 165 * MiB;
-  ck_assert_uint_eq(beskid_gc_pacer_goal(100 * MiB, 100, limit, 0), limit - limit / 33);
-  ck_assert_uint_eq(beskid_gc_pacer_goal(200 * MiB, 100, limit, 0), 200 * MiB);
-  ck_assert_uint_eq(beskid_gc_pacer_goal(100 * MiB, BESKID_GC_GOGC_OFF, limit, 0),
+  ck_assert_uint_eq(beskid_gc__pacer_goal(100 * MiB, 100, limit, 0), limit - limit / 33);
+  ck_assert_uint_eq(beskid_gc__pacer_goal(200 * MiB, 100, limit, 0), 200 * MiB);
+  ck_assert_uint_eq(beskid_gc__pacer_goal(100 * MiB, BESKID_GC_GOGC_OFF, limit, 0),
                     limit - limit / 33);
   /* The hard cap bounds everything, never below live. */
-  ck_assert_uint_eq(beskid_gc_pacer_goal(100 * MiB, 100, 0, 150 * MiB), 150 * MiB);
-  ck_assert_uint_eq(beskid_gc_pacer_goal(160 * MiB, 100, 0, 150 * MiB), 160 * MiB);
+  ck_assert_uint_eq(beskid_gc__pacer_goal(100 * MiB, 100, 0, 150 * MiB), 150 * MiB);
+  ck_assert_uint_eq(beskid_gc__pacer_goal(160 * MiB, 100, 0, 150 * MiB), 160 * MiB);
   /* Saturation: a huge GOGC on a huge heap is "no goal", never a wrapped small one. */
-  ck_assert_uint_eq(beskid_gc_pacer_goal(UINT64_MAX / 2, INT32_MAX, 0, 0), UINT64_MAX);
+  ck_assert_uint_eq(beskid_gc__pacer_goal(UINT64_MAX / 2, INT32_MAX, 0, 0), UINT64_MAX);
 }
 END_TEST
 
 START_TEST(test_pacer_smoothing_and_observation) {
-  ck_assert_uint_eq(beskid_gc_pacer_smooth(0, 10), 10);
-  ck_assert_uint_eq(beskid_gc_pacer_smooth(10, 0), 10);
-  ck_assert_uint_eq(beskid_gc_pacer_smooth(10, 20), 15);
-  ck_assert_uint_eq(beskid_gc_pacer_smooth(UINT64_MAX, UINT64_MAX), UINT64_MAX);
+  ck_assert_uint_eq(beskid_gc__pacer_smooth(0, 10), 10);
+  ck_assert_uint_eq(beskid_gc__pacer_smooth(10, 0), 10);
+  ck_assert_uint_eq(beskid_gc__pacer_smooth(10, 20), 15);
+  ck_assert_uint_eq(beskid_gc__pacer_smooth(UINT64_MAX, UINT64_MAX), UINT64_MAX);
   gc_pacer_rates r = {0};
   /* 100 MiB live, 50 MiB scanned; 40 MiB allocated in 200 ms; 50 MiB scanned in 100 ms CPU. */
-  beskid_gc_pacer_observe(&r, 100 * MiB, 50 * MiB, 40 * MiB, 200000000, 50 * MiB, 100000000);
+  beskid_gc__pacer_observe(&r, 100 * MiB, 50 * MiB, 40 * MiB, 200000000, 50 * MiB, 100000000);
   ck_assert_uint_eq(r.scan_per_byte, 512);
   ck_assert_uint_eq(r.alloc_rate, 200 * MiB);
   ck_assert_uint_eq(r.mark_speed, 500 * MiB);
   /* A mark too short to time leaves the speeds alone. */
-  beskid_gc_pacer_observe(&r, 100 * MiB, 50 * MiB, 1, 10, 1, 10);
+  beskid_gc__pacer_observe(&r, 100 * MiB, 50 * MiB, 1, 10, 1, 10);
   ck_assert_uint_eq(r.alloc_rate, 200 * MiB);
   ck_assert_uint_eq(r.mark_speed, 500 * MiB);
 }
@@ -243,7 +243,7 @@ static gc_pacer_plan run_trace(uint64_t live, uint64_t speed, uint64_t alloc_rat
     in.scan_per_byte = rates.scan_per_byte;
     in.mark_speed = rates.mark_speed;
     in.alloc_rate = rates.alloc_rate;
-    beskid_gc_pacer_plan(&in, &plan);
+    beskid_gc__pacer_plan(&in, &plan);
     ck_assert_uint_eq(plan.goal, 2 * live);
     uint64_t runway = plan.goal - live;
     /* Never later than 95% of the way, never earlier than 50%. */
@@ -254,7 +254,7 @@ static gc_pacer_plan run_trace(uint64_t live, uint64_t speed, uint64_t alloc_rat
     uint64_t work = live / 2;
     sim_cycle c = simulate(&plan, work, speed, alloc_rate);
     if (c.mark_end_heap > plan.goal) ++*overshoot_cycles;
-    beskid_gc_pacer_observe(&rates, live, work, c.mark_alloc, c.mark_ns, work, c.worker_cpu_ns);
+    beskid_gc__pacer_observe(&rates, live, work, c.mark_alloc, c.mark_ns, work, c.worker_cpu_ns);
     in.last_scan_work = work;
     in.last_mark_alloc = c.mark_alloc;
   }
@@ -297,34 +297,34 @@ START_TEST(test_pacer_unknown_rates_fall_back_and_gogc_off_never_triggers) {
   gc_pacer_plan p;
   /* Nothing measured: what the last mark allocated, clamped to 70..95%. */
   in.last_mark_alloc = 10 * MiB;
-  beskid_gc_pacer_plan(&in, &p);
+  beskid_gc__pacer_plan(&in, &p);
   ck_assert(!p.learned);
   ck_assert_uint_eq(p.trigger, 200 * MiB - (10 * MiB + 10 * MiB / 8));
   ck_assert_uint_eq(p.workers, 4); /* a quarter of 16 CPUs */
   in.last_mark_alloc = 500 * MiB;
-  beskid_gc_pacer_plan(&in, &p);
+  beskid_gc__pacer_plan(&in, &p);
   ck_assert_uint_eq(p.trigger, 200 * MiB - (100 * MiB) / 100 * 30);
   in.gogc = BESKID_GC_GOGC_OFF;
-  beskid_gc_pacer_plan(&in, &p);
+  beskid_gc__pacer_plan(&in, &p);
   ck_assert_uint_eq(p.goal, UINT64_MAX);
   ck_assert_uint_eq(p.trigger, UINT64_MAX);
-  ck_assert_uint_eq(beskid_gc_pacer_dedicated_workers(1), 1);
-  ck_assert_uint_eq(beskid_gc_pacer_dedicated_workers(2), 1);
-  ck_assert_uint_eq(beskid_gc_pacer_dedicated_workers(8), 2);
+  ck_assert_uint_eq(beskid_gc__pacer_dedicated_workers(1), 1);
+  ck_assert_uint_eq(beskid_gc__pacer_dedicated_workers(2), 1);
+  ck_assert_uint_eq(beskid_gc__pacer_dedicated_workers(8), 2);
 }
 END_TEST
 
 START_TEST(test_pacer_assist_ratio) {
   /* 60 MiB of 100 MiB scanned with 40 MiB of runway left: 1 byte of work per byte. */
-  uint64_t r = beskid_gc_pacer_assist_ratio(100 * MiB, 60 * MiB, 160 * MiB, 200 * MiB, 150 * MiB);
+  uint64_t r = beskid_gc__pacer_assist_ratio(100 * MiB, 60 * MiB, 160 * MiB, 200 * MiB, 150 * MiB);
   ck_assert_uint_ge(r, 255);
   ck_assert_uint_le(r, 257);
   /* Past the estimate: the whole heap at mark start is the work, the hard goal the runway. */
-  r = beskid_gc_pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB, 150 * MiB);
+  r = beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB, 150 * MiB);
   ck_assert_uint_ge(r, 256 * 40 / 30 - 2);
   ck_assert_uint_le(r, 256 * 40 / 30 + 2);
   /* Past the goal: the ratio is large but finite. */
-  r = beskid_gc_pacer_assist_ratio(100 * MiB, 10 * MiB, 300 * MiB, 200 * MiB, 150 * MiB);
+  r = beskid_gc__pacer_assist_ratio(100 * MiB, 10 * MiB, 300 * MiB, 200 * MiB, 150 * MiB);
   ck_assert_uint_gt(r, 256 * 100);
 }
 END_TEST
