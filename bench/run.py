@@ -14,9 +14,11 @@ import time
 
 MODES = {
     "quick": {"binary_trees": ["18"], "gcbench": ["18"], "latency": ["256", "300"],
-              "barrier": ["20", "5"], "two_mutator": ["1000000"], "strings": ["10000000"], "runs": 1},
+              "barrier": ["20", "5"], "two_mutator": ["1000000"], "strings": ["10000000"],
+              "binary_trees_parallel_1": ["18", "1"], "binary_trees_parallel_2": ["18", "2"], "runs": 1},
     "full": {"binary_trees": ["21"], "gcbench": ["18"], "latency": ["1024", "2000"],
-             "barrier": ["22", "20"], "two_mutator": ["4000000"], "strings": ["10000000"], "runs": 3},
+             "barrier": ["22", "20"], "two_mutator": ["4000000"], "strings": ["10000000"],
+             "binary_trees_parallel_1": ["21", "1"], "binary_trees_parallel_2": ["21", "2"], "runs": 3},
 }
 VERSIONS = ["mimalloc", "beskid", "glibc", "boehm", "go"]
 PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
@@ -25,7 +27,13 @@ LIVE = re.compile(r"^live: peak_mb=([\d.]+)", re.M)
 TTSP = re.compile(r"ttsp_max_us=([\d.]+)")
 
 
+# Workloads that are one program run with different arguments.
+PROGRAMS = {"binary_trees_parallel_1": "binary_trees_parallel",
+            "binary_trees_parallel_2": "binary_trees_parallel"}
+
+
 def command(out, workload, version, args):
+    workload = PROGRAMS.get(workload, workload)
     if version == "go":
         return [os.path.join(out, "bench_go"), workload] + args
     return [os.path.join(out, f"bench_{workload}_{version}")] + args
@@ -60,7 +68,8 @@ def main():
             sys.exit(f"run.py: unknown argument {a}")
     cfg = MODES[mode]
     runs = runs or cfg["runs"]
-    workloads = [w for w in ["binary_trees", "gcbench", "latency", "barrier", "two_mutator", "strings"]
+    workloads = [w for w in ["binary_trees", "gcbench", "latency", "barrier", "two_mutator", "strings",
+                          "binary_trees_parallel_1", "binary_trees_parallel_2"]
                  if only in (None, w)]
     results_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
     os.makedirs(results_dir, exist_ok=True)
@@ -123,7 +132,7 @@ def main():
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"run.py: table written to {path}")
-    for w in ("binary_trees", "latency"):
+    for w in ("binary_trees", "latency", "binary_trees_parallel_2"):
         trace = os.path.join(results_dir, f"trace-{w}-{mode}.txt")
         if os.path.exists(trace):
             subprocess.run(["bash", os.path.join(os.path.dirname(__file__), "..", "tools", "plot_trace.sh"),

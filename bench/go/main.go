@@ -1,6 +1,6 @@
 // main.go — the Go versions of the bench/ workloads, same work as the C programs:
 //
-//	go-bench <binary_trees|gcbench|latency|barrier|two_mutator|strings> [args]
+//	go-bench <binary_trees|binary_trees_parallel|gcbench|latency|barrier|two_mutator|strings> [args]
 package main
 
 import (
@@ -32,6 +32,8 @@ func main() {
 		latency(arg(1, 1024), arg(2, 2000))
 	case "barrier":
 		barrier(arg(1, 22)-1, arg(2, 20))
+	case "binary_trees_parallel":
+		binaryTreesParallel(arg(1, 21), arg(2, 2))
 	case "two_mutator":
 		twoMutator(arg(1, 4000000))
 	case "strings":

@@ -183,6 +183,14 @@ bool beskid_rt_config_from_env(beskid_rt_config_t *config, char *error, size_t c
     else
       return fail(error, cap, "BESKID_GCTRACE", value, "expected 1 or 0");
   }
+  if (!env("BESKID_GCWORKERS", value, sizeof value, &set, error, cap)) return false;
+  if (set) {
+    int64_t n;
+    if (!parse_int(value, BESKID_GC_MARK_WORKERS_MAX, &n) || value[0] == '\0') {
+      return fail(error, cap, "BESKID_GCWORKERS", value, "expected a number of workers, 0 to 64");
+    }
+    config->mark_workers = (uint32_t)n;
+  }
   if (!env("BESKID_GCDEBUG", value, sizeof value, &set, error, cap)) return false;
   return !set || parse_debug(config, value, error, cap);
 }
@@ -214,6 +222,7 @@ static void gc_config_from(const beskid_rt_config_t *config, beskid_gc_config_t 
   gc->heap_max = config->heap_max;
   gc->stress_interval = config->stress_interval;
   gc->debug_flags = config->debug_flags;
+  gc->mark_workers = config->mark_workers;
   gc->trace = config->trace;
   gc->log = log_to_stderr;
   gc->fatal = collector_fatal;

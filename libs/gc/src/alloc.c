@@ -303,11 +303,12 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
     beskid_gc__record_failure(size);
     return NULL;
   }
+  /* Cleared before the span is published, polling as it goes (ttsp.c). */
+  if (s->needzero) beskid_gc__clear_bounded(t, (void *)s->base, size);
   beskid_gc__span_init_large(s, size, noscan); /* slots past the object start allocated */
   s->alloc_bits[0] |= 1;
   s->alloc_count = 1;
   void *p = (void *)s->base;
-  if (s->needzero) memset(p, 0, size);
   if (__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) {
     gc_span_mark(s, 0);
     t->black_bytes += bytes;

@@ -28,14 +28,14 @@
  *     root frames and registered slots, the globals and the handles. The pause does work
  *     proportional to the number of threads and root slots, never to the heap.
  *
- *  2. Concurrent mark. The world runs. The driver drains grey objects from the work pool and
- *     scans them; allocating threads help in proportion to what they allocate (mark assists,
- *     paced so that marking ends near the heap goal). The barrier shades the value a store
- *     overwrites (Yuasa: nothing reachable at mark start can hide by moving from the heap into
- *     a root), so roots never need a rescan; the stored value needs shading only while the
- *     storing thread's roots are grey, which they never are after this pause (Go's hybrid
- *     barrier; barrier.c explains it and the one exception). Objects allocated during marking are
- * marked at once.
+ *  2. Concurrent mark. The world runs. The driver and the mark workers (mark_workers.c) drain
+ *     grey objects from the shared work pool and scan them; allocating threads help in proportion
+ * to what they allocate (mark assists, paced so that marking ends near the heap goal). The barrier
+ * shades the value a store overwrites (Yuasa: nothing reachable at mark start can hide by moving
+ * from the heap into a root), so roots never need a rescan; the stored value needs shading only
+ * while the storing thread's roots are grey, which they never are after this pause (Go's hybrid
+ *     barrier; barrier.c explains it and the one exception). Objects allocated during marking
+ *     are marked at once.
  *
  *  3. Mark termination — STOP THE WORLD #2. With the world stopped, each thread's barrier buffer
  *     is flushed (and in a cycle where the parent/child barrier ran, which cannot see the values
@@ -100,6 +100,7 @@ static void step_mark_start(bool forced) {
   memset(&gc.cycle, 0, sizeof gc.cycle);
   gc.cycle.forced = forced;
   gc.cycle.cpu_start_ns = beskid_os_thread_cpu_ns();
+  gc.cycle.assist_ns_at_start = atomic_load(&gc.assist_ns);
   beskid_gc__finish_sweep();
   gc.cycle.heap_before = beskid_gc__pacer_cycle_begin();
 
@@ -161,11 +162,8 @@ static void step_mark_done(void) {
     } else {
       /* Drain until the pool is empty and no assist still holds grey work, so that the pause
        * below usually finds nothing left and need not be retried. */
-      do {
-        beskid_gc__drain(&m, UINT64_MAX);
-        beskid_gc__marker_flush(&m);
-        if (atomic_load(&gc.assists_active) != 0) beskid_os_thread_yield();
-      } while (atomic_load(&gc.assists_active) != 0 || beskid_gc__work_available());
+      gc.cycle.workers = atomic_load(&gc.pacer.workers_planned);
+      beskid_gc__mark_workers_run(&m, gc.cycle.workers); /* mark_workers.c */
       beskid_gc__stop_world(&ttsp);
       t0 = beskid_os_monotonic_ns();
     }
@@ -217,6 +215,11 @@ static void step_mark_done(void) {
   atomic_store(&gc.sweep_cursor, 0);
   atomic_fetch_add(&gc.sweepgen, 2);
   atomic_store(&gc.phase, BESKID_GC_PHASE_SWEEPING);
+  uint64_t worker_scan, worker_cpu;
+  beskid_gc__mark_workers_take_totals(&worker_scan, &worker_cpu);
+  gc.cycle.worker_cpu_ns = worker_cpu;
+  beskid_gc__pacer_observe(&gc.pacer.rates, gc.live_bytes, gc.pacer.last_scan_work,
+                           gc.pacer.mark_alloc, gc.cycle.mark_ns, worker_scan, worker_cpu);
   beskid_gc__pacer_set_goal(gc.live_bytes);
   gc.cycle.goal = atomic_load(&gc.pacer.goal);
   uint64_t pause = beskid_os_monotonic_ns() - t0;
@@ -387,6 +390,7 @@ static void collector_stop(void) {
 /* Releases everything init made. No thread is attached; the lifecycle lock is held. */
 static void teardown(void) {
   collector_stop();
+  beskid_gc__mark_workers_shutdown();
   gc.initialized = false;
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
   beskid_gc__roots_shutdown();
@@ -408,6 +412,7 @@ static void settings_from_config(const beskid_gc_config_t *config) {
   gc.config.log_context = config->log_context;
   gc.config.fatal = config->fatal;
   gc.config.out_of_memory = config->out_of_memory;
+  gc.config.mark_workers = config->mark_workers;
   atomic_store(&gc.pacer.gogc, config->gogc);
   atomic_store(&gc.pacer.memory_limit, config->memory_limit);
   atomic_store(&gc.pacer.heap_max, config->heap_max);
@@ -422,6 +427,7 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
     config = &defaults;
   }
   if (config->gogc < BESKID_GC_GOGC_OFF) return BESKID_GC_INVALID;
+  if (config->mark_workers > BESKID_GC_MARK_WORKERS_MAX) return BESKID_GC_INVALID;
   beskid_gc__lifecycle_lock();
   if (gc.initialized) {
     beskid_gc__lifecycle_unlock();

@@ -216,7 +216,9 @@ static void avail_remove(gc_chunk *c) {
 static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   size_t want = (size_t)npages * GC_PAGE_SIZE + GC_PAGE_SIZE;
   mi_heap_t *heap = (mi_heap_t *)t->mi_heap;
-  void *block = dedicated ? mi_heap_zalloc(heap, want) : mi_heap_malloc(heap, want);
+  /* A dedicated chunk is not zeroed here, under the heap lock and without a safepoint: its large
+   * object is cleared by its allocating thread, in slices with polls (ttsp.c). */
+  void *block = mi_heap_malloc(heap, want);
   if (block == NULL) return NULL;
   tsan_acquire(block);
   /* Metadata comes from the C allocator: only objects use mimalloc. */
@@ -331,7 +333,7 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
     gc.free_spans = s;
     goto fail;
   }
-  bool dirty = false; /* a dedicated chunk is fresh from mi_heap_zalloc */
+  bool dirty = c->dedicated; /* a dedicated chunk is not cleared (chunk_new) */
   if (!c->dedicated) {
     for (uint32_t p = (uint32_t)first; p < (uint32_t)first + npages; p++) {
       map_clear(c->free_map, p);

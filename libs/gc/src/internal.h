@@ -260,7 +260,15 @@ typedef struct gc_fixed_config {
   void *log_context;
   beskid_gc_log_fn fatal;
   beskid_gc_log_fn out_of_memory;
+  uint32_t mark_workers; /* 0: the pool follows the CPU count (mark_workers.c) */
 } gc_fixed_config;
+
+/* The pacer's learned rates (pacer_model.c explains them). */
+typedef struct gc_pacer_rates {
+  uint64_t scan_per_byte; /* scan work per live byte, fixed point 1/1024; 0 unknown */
+  uint64_t mark_speed;    /* bytes scanned per CPU-second of one mark worker; 0 unknown */
+  uint64_t alloc_rate;    /* bytes allocated per second while marking; 0 unknown */
+} gc_pacer_rates;
 
 /* ------------------------------------------------------------------------------------------ */
 /* The pacer's state (pacer.c), in the spirit of Go's gcControllerState: its settings, its
@@ -274,6 +282,9 @@ typedef struct gc_pacer {
   /* Outputs. */
   _Atomic uint64_t trigger; /* start a cycle when heap_bytes reaches this */
   _Atomic uint64_t goal;
+  _Atomic uint32_t workers_planned; /* mark workers the next mark runs */
+  /* What it learns (pacer_model.c), written by the driver at mark termination. */
+  gc_pacer_rates rates;
   /* Inputs from the cycles (the driver writes them; assists read them while marking). */
   uint64_t heap_at_mark_start;    /* heap_bytes when the cycle in progress began */
   uint64_t mark_alloc;            /* bytes allocated during the last mark */
@@ -293,6 +304,8 @@ typedef struct gc_cycle_record {
   uint64_t stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
   uint64_t heap_before, heap_after_mark, live, live_objects, goal;
   uint64_t cpu_start_ns;
+  uint64_t worker_cpu_ns, assist_ns_at_start; /* mark workers' CPU; assist clock at mark start */
+  uint32_t workers;                           /* mark workers the mark ran */
   bool forced;
   /* This cycle's pauses so far. */
   uint64_t pause_count, pause_total_ns, pause_max_ns, ttsp_total_ns, ttsp_max_ns;
@@ -521,6 +534,62 @@ void beskid_gc__lifecycle_unlock(void);
 /* Starts the background collector thread unless the collector runs in manual mode; false when
  * the thread cannot be created. */
 bool beskid_gc__collector_start(void);
+
+/* ttsp.c */
+/* Zeroes [start, start + size) a slice at a time, polling for a stop between slices; the range
+ * must be invisible to the collector (a span not published yet) and no lock held. */
+void beskid_gc__clear_bounded(gc_thread *t, void *start, uint64_t size);
+
+/* pacer_model.c — pure functions; the model and its formulas are at the top of that file. */
+typedef struct gc_pacer_inputs {
+  uint64_t live;            /* bytes the last cycle found live */
+  uint64_t last_scan_work;  /* bytes the last cycle scanned */
+  uint64_t last_mark_alloc; /* bytes allocated during the last mark */
+  uint64_t scan_per_byte;   /* gc_pacer_rates, smoothed */
+  uint64_t mark_speed;
+  uint64_t alloc_rate;
+  int32_t gogc;
+  uint64_t memory_limit; /* 0: none */
+  uint64_t heap_max;     /* 0: none */
+  uint32_t cpus;
+  uint32_t pool_workers; /* mark workers the pool has (the driver included) */
+  bool fixed_workers;    /* the count was configured: use them all, every cycle */
+} gc_pacer_inputs;
+
+typedef struct gc_pacer_plan {
+  uint64_t goal;           /* UINT64_MAX: none */
+  uint64_t trigger;        /* UINT64_MAX: never */
+  uint32_t workers;        /* mark workers for the next mark (the driver included) */
+  uint64_t expected_work;  /* scan work the next mark is expected to do */
+  uint64_t expected_alloc; /* bytes expected to be allocated while it marks */
+  bool learned;            /* the trigger came from measured rates, not the fallback */
+} gc_pacer_plan;
+
+uint64_t beskid_gc__pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint64_t cap);
+uint32_t beskid_gc__pacer_dedicated_workers(uint32_t cpus);
+/* The smoothed rate after `sample` (0: no sample, the rate stays). */
+uint64_t beskid_gc__pacer_smooth(uint64_t old, uint64_t sample);
+/* Folds one cycle's measurements into `rates` (any 0 figure leaves its rate alone). */
+void beskid_gc__pacer_observe(gc_pacer_rates *rates, uint64_t live, uint64_t scan_work,
+                              uint64_t mark_alloc, uint64_t mark_wall_ns, uint64_t worker_scan,
+                              uint64_t worker_cpu_ns);
+void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out);
+/* Scan work owed per byte allocated while marking, fixed point 1/256. */
+uint64_t beskid_gc__pacer_assist_ratio(uint64_t expected_work, uint64_t scanned, uint64_t heap,
+                                       uint64_t goal, uint64_t heap_at_start);
+
+/* mark_workers.c */
+/* The pool's size: the configured count, else one worker per CPU (at most 8); the pacer picks
+ * how many of them each mark uses. */
+uint32_t beskid_gc__mark_workers_pool(void);
+bool beskid_gc__mark_workers_fixed(void);
+/* Marks with `workers` workers (the caller is one of them, with marker `m`) until no grey work is
+ * left in the pool, in any worker or in any assist; returns with the helpers idle again. */
+void beskid_gc__mark_workers_run(gc_marker *m, uint32_t workers);
+/* Scan work and CPU time the workers spent in the runs since the last call. */
+void beskid_gc__mark_workers_take_totals(uint64_t *scanned, uint64_t *cpu_ns);
+/* Ends the helper threads (teardown). */
+void beskid_gc__mark_workers_shutdown(void);
 
 /* fork.c */
 /* Registers the collector's fork handlers with the platform (once per process). */

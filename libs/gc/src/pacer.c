@@ -3,68 +3,46 @@
  *
  * PACING (GOGC)
  * After a cycle that found L live bytes, the heap goal is L × (1 + GOGC/100), at least
- * GC_HEAP_MIN × GOGC/100 and at most the soft memory limit (minus 3% headroom); the next cycle
- * is triggered early enough that the allocation the last mark saw would end near the goal, but
- * never before 70% of the way from L to the goal: objects allocated while marking are black and
- * count in the next L, so a long mark inflates every later goal. While marking, allocating
- * threads owe scan work in proportion to what they allocate (the scan work still expected — the
- * last cycle's, or once that is exceeded all of the heap with a goal 10% higher — over the
- * runway left to the goal); work the background marker has done pays that debt first, and only
+ * 1 MiB × GOGC/100 and at most the soft memory limit (minus 3% headroom) or the hard cap. The
+ * trigger is learned (pacer_model.c has the model and its formulas): from the measured scan work
+ * per byte, the mark workers' speed and the allocation rate while marking, marking starts so
+ * that it ends at the goal with the background workers alone, normally no earlier than 70% of
+ * the way from L to the goal; the same model picks how many mark workers run (mark_workers.c).
+ * While marking, allocating threads owe scan work in proportion to what they allocate (the
+ * model's assist ratio); work the background workers have done pays that debt first, and only
  * the rest is an assist, a bounded slice at a time.
  * GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the hard cap,
  * allocation runs one emergency collection and then fails (builtins traps).
  */
 #include "internal.h"
 
-#define GC_HEAP_MIN            (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
-#define GC_ASSIST_MIN_DEBT     (UINT64_C(64) << 10)
-#define GC_ASSIST_MAX_WORK     (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
-#define GC_TRIGGER_MIN_PERCENT 70u /* marking starts at least this far from live to goal */
+#define GC_ASSIST_MIN_DEBT (UINT64_C(64) << 10)
+#define GC_ASSIST_MAX_WORK (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Pacing */
 
 void beskid_gc__pacer_set_goal(uint64_t live) {
-  int32_t gogc = atomic_load(&gc.pacer.gogc);
-  uint64_t limit = atomic_load(&gc.pacer.memory_limit);
-  uint64_t cap = atomic_load(&gc.pacer.heap_max);
-  uint64_t goal = UINT64_MAX;
-  if (gogc != BESKID_GC_GOGC_OFF) {
-    /* Saturating: a huge GOGC on a huge heap means "no goal", never a wrapped tiny one. */
-    uint64_t growth;
-    if (__builtin_mul_overflow(live / 100, (uint64_t)gogc, &growth) ||
-        __builtin_add_overflow(growth, live % 100 * (uint64_t)gogc / 100, &growth) ||
-        __builtin_add_overflow(live, growth, &goal)) {
-      goal = UINT64_MAX;
-    }
-    uint64_t floor = GC_HEAP_MIN / 100 * (uint64_t)gogc;
-    if (goal < floor) goal = floor;
-  }
-  /* The soft limit wins over GOGC, keeping 3% (at least 1 MiB) of headroom, but never asks for a
-   * goal below what is live. */
-  if (limit != 0) {
-    uint64_t headroom = limit / 33 > (UINT64_C(1) << 20) ? limit / 33 : (UINT64_C(1) << 20);
-    uint64_t limit_goal = limit > headroom ? limit - headroom : 0;
-    if (limit_goal < live) limit_goal = live;
-    if (limit_goal < goal) goal = limit_goal;
-  }
-  if (cap != 0 && goal > cap) goal = cap > live ? cap : live;
-  /* Trigger so that the allocation expected during marking (what the last mark saw) ends near
-   * the goal, but no earlier than GC_TRIGGER_MIN_PERCENT of the way from live to goal (and no later
-   * than 95%). Objects allocated while marking are black and count as live for the next goal, so an
-   * early trigger inflates every later goal; starting late and letting assists hold the heap to
-   * the goal (Go's pacer: trigger at 70% or more) bounds that inflation to the last 30%. */
-  uint64_t trigger = UINT64_MAX;
-  if (goal != UINT64_MAX) {
-    uint64_t runway = goal - live;
-    uint64_t expected = gc.pacer.mark_alloc + gc.pacer.mark_alloc / 8;
-    uint64_t longest = runway / 100 * (100 - GC_TRIGGER_MIN_PERCENT);
-    uint64_t lead = expected < longest ? expected : longest;
-    if (lead < runway / 20) lead = runway / 20;
-    trigger = goal - lead;
-  }
-  atomic_store(&gc.pacer.goal, goal);
-  atomic_store(&gc.pacer.trigger, trigger);
+  /* The model, its formulas and its bounds: pacer_model.c. */
+  gc_pacer_inputs in = {
+      .live = live,
+      .last_scan_work = gc.pacer.last_scan_work,
+      .last_mark_alloc = gc.pacer.mark_alloc,
+      .scan_per_byte = gc.pacer.rates.scan_per_byte,
+      .mark_speed = gc.pacer.rates.mark_speed,
+      .alloc_rate = gc.pacer.rates.alloc_rate,
+      .gogc = atomic_load(&gc.pacer.gogc),
+      .memory_limit = atomic_load(&gc.pacer.memory_limit),
+      .heap_max = atomic_load(&gc.pacer.heap_max),
+      .cpus = beskid_os_cpu_count(),
+      .pool_workers = beskid_gc__mark_workers_pool(),
+      .fixed_workers = beskid_gc__mark_workers_fixed(),
+  };
+  gc_pacer_plan plan;
+  beskid_gc__pacer_plan(&in, &plan);
+  atomic_store(&gc.pacer.workers_planned, plan.workers);
+  atomic_store(&gc.pacer.goal, plan.goal);
+  atomic_store(&gc.pacer.trigger, plan.trigger);
 }
 
 uint64_t beskid_gc__pacer_cycle_begin(void) {
@@ -107,23 +85,10 @@ void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   if (gc.config.debug_flags & (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_STW)) return;
   t->assist_debt += (int64_t)bytes;
   if (t->assist_debt < (int64_t)GC_ASSIST_MIN_DEBT) return;
-  /* Scan work expected this cycle: what the last one did. Once marking has done more than that,
-   * the estimate was low: assume the worst (all of the heap at mark start is live and scannable)
-   * and let the heap run 10% past its goal (Go's hard goal), so assists bound the overshoot
-   * instead of stopping. */
-  uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.pacer.goal);
-  uint64_t expected = gc.pacer.last_scan_work > GC_HEAP_MIN ? gc.pacer.last_scan_work : GC_HEAP_MIN;
-  uint64_t scanned = atomic_load_explicit(&gc.pacer.scan_done, memory_order_relaxed);
-  if (scanned >= expected) {
-    expected = gc.pacer.heap_at_mark_start > scanned + GC_ASSIST_MIN_DEBT
-                   ? gc.pacer.heap_at_mark_start
-                   : scanned + GC_ASSIST_MIN_DEBT;
-    goal += goal / 10;
-  }
-  uint64_t runway = goal > heap + GC_ASSIST_MIN_DEBT ? goal - heap : GC_ASSIST_MIN_DEBT;
-  uint64_t remaining = expected - scanned;
-  /* Work per byte allocated = remaining scan work / remaining runway, in 1/256 units. */
-  uint64_t ratio256 = remaining / (runway / 256 + 1) + 1;
+  /* Work per byte allocated, in 1/256 units (pacer_model.c). */
+  uint64_t ratio256 = beskid_gc__pacer_assist_ratio(
+      gc.pacer.last_scan_work, atomic_load_explicit(&gc.pacer.scan_done, memory_order_relaxed),
+      atomic_load(&gc.heap_bytes), atomic_load(&gc.pacer.goal), gc.pacer.heap_at_mark_start);
   uint64_t budget = (uint64_t)t->assist_debt / 256 * ratio256;
   if (budget > GC_ASSIST_MAX_WORK) budget = GC_ASSIST_MAX_WORK;
   t->assist_debt = 0;

@@ -136,14 +136,17 @@ void beskid_gc__trace_cycle(void) {
     uint64_t now = beskid_os_monotonic_ns();
     const double mb = 1024.0 * 1024.0;
     beskid_gc__log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
-                   "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads%s",
+                   "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads, %u workers %.3f ms cpu, "
+                   "%.3f ms assist%s",
                    (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
                    (double)gc.cycle.stw1_ns / 1e6, (double)gc.cycle.mark_ns / 1e6,
                    (double)gc.cycle.stw2_ns / 1e6, (double)gc.cycle.ttsp_ns / 1e6,
                    (double)gc.cycle.sweep_ns / 1e6, (double)gc.cycle.heap_before / mb,
                    (double)gc.cycle.heap_after_mark / mb, (double)gc.cycle.live / mb,
                    gc.cycle.goal == UINT64_MAX ? 0.0 : (double)gc.cycle.goal / mb,
-                   __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED),
+                   __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED), gc.cycle.workers,
+                   (double)gc.cycle.worker_cpu_ns / 1e6,
+                   (double)(atomic_load(&gc.assist_ns) - gc.cycle.assist_ns_at_start) / 1e6,
                    gc.cycle.forced ? " (forced)" : "");
   }
 }

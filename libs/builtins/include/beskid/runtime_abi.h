@@ -102,6 +102,7 @@ typedef struct beskid_rt_config_t {
   uint64_t stress_interval; /**< Collect every N allocations (debug); 0 for off. */
   uint32_t debug_flags;     /**< ::beskid_gc_debug_flags. */
   bool trace;               /**< One line per collection on stderr (like Go's gctrace=1). */
+  uint32_t mark_workers;    /**< Background mark workers, 1..64; 0 picks from the CPU count. */
 } beskid_rt_config_t;
 
 /**
@@ -114,8 +115,9 @@ BESKID_RT_API void beskid_rt_config_default(beskid_rt_config_t *config);
  * @brief Reads the runtime's environment variables into `config`:
  *        `BESKID_GOGC` (a number ≥ 0 or `off`), `BESKID_MEMORY_LIMIT` and
  *        `BESKID_HEAP_MAX_BYTES` (bytes, optional K/M/G suffix in powers of 1024),
- *        `BESKID_GCTRACE` (`1` on, `0` off), and `BESKID_GCDEBUG`, a comma-separated list of
- *        `stw`, `checkmark`, `clobber`, `verify`, `stress=N`.
+ *        `BESKID_GCTRACE` (`1` on, `0` off), `BESKID_GCWORKERS` (mark workers, 1 to 64, or
+ *        `0` for one per CPU of which the pacer uses what it needs), and `BESKID_GCDEBUG`, a
+ *        comma-separated list of `stw`, `checkmark`, `clobber`, `verify`, `stress=N`.
  *        Unset variables leave the field as it was.
  * @param config updated in place.
  * @param error receives a one-line description of the first bad value; may be NULL.

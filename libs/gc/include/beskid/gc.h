@@ -124,7 +124,16 @@ typedef struct beskid_gc_config_t {
    *  verifier and of checkmark; marking itself never needs memory), after recording the failure
    *  for beskid_gc_last_failure(); must not return. NULL calls `fatal` instead. */
   beskid_gc_log_fn out_of_memory;
+  /** Mark workers that share grey work while marking concurrently (the cycle's driver is one
+   *  of them): every mark runs exactly this many. 0 makes a pool of one per CPU (at most 8), of
+   *  which each mark runs a quarter of the CPUs (at least one, as Go dedicates a quarter of
+   *  its processors) and more when the pacer predicts that marking would not otherwise end by
+   *  the heap goal. More than #BESKID_GC_MARK_WORKERS_MAX makes beskid_gc_init() fail. */
+  uint32_t mark_workers;
 } beskid_gc_config_t;
+
+/** Most background mark workers a configuration may ask for. */
+#define BESKID_GC_MARK_WORKERS_MAX 64u
 
 /** @brief Fills `config` with the defaults: GOGC #BESKID_GC_GOGC_DEFAULT, no limits, no debug
  * modes, no trace. */

@@ -1,0 +1,198 @@
+/* pacer_model.c — the pacer's model: pure, deterministic functions from measured rates and the
+ * user's settings to the next cycle's goal, trigger, mark workers and assist ratio. Nothing here
+ * reads a clock or the collector's state; collector.c gathers the inputs and applies the plan,
+ * and the tests feed recorded cycle figures straight in.
+ *
+ * THE MODEL
+ *
+ * A cycle that ended with L bytes live sets the heap goal G from the settings, as before:
+ *
+ *     G = L × (1 + GOGC/100)           (at least 1 MiB × GOGC/100; none when GOGC is off)
+ *     G = min(G, limit − headroom)     (soft limit; headroom 3%, at least 1 MiB; never below L)
+ *     G = min(G, cap)                  (hard cap; never below L)
+ *
+ * and the runway R = G − L is what the mutators may allocate before the next cycle must be done.
+ * The pacer's job is to start marking at the trigger T so that marking ends at G with the
+ * background workers alone: assists are the exception, for when the model was wrong.
+ *
+ * Three rates are measured each cycle and smoothed over cycles (a new sample counts half, so a
+ * rate settles in a few cycles and one odd cycle moves it only halfway):
+ *
+ *     s = scan work / live bytes        scan work per heap byte (fixed point, 1/1024)
+ *     v = scan work / worker CPU time   mark speed, bytes per CPU-second of one worker
+ *     a = allocated / mark wall time    allocation rate while marking, bytes per second
+ *
+ * The next mark is expected to scan W = s × L bytes. With n workers it lasts
+ *
+ *     D(n) = W / (n × v)    seconds
+ *
+ * and meanwhile the mutators allocate A(n) = a × D(n) bytes (allocated black: it is live for
+ * this cycle). Marking ends at G when it starts at G − A(n), so, with a margin of 1/8 for noise,
+ *
+ *     T = G − A(n) × 9/8.
+ *
+ * An early trigger costs memory twice: the heap runs at T..G for longer, and everything allocated
+ * while marking is black and counts in the next L, inflating every later goal. So the trigger
+ * stays at least 70% of the way from L to G (Go's lower bound), and the pacer first buys speed
+ * with workers: n starts at the dedicated count — a quarter of the CPUs, at least one, as Go
+ * dedicates 25% of its processors — and grows (up to the pool's size, "idle" workers in Go's
+ * terms, since a CPU the mutators leave idle is what an extra worker runs on) until A(n) × 9/8
+ * fits in the last 30% of the runway. When even the whole pool cannot make it, the trigger may
+ * move down to 50% of the runway rather than let every mutator assist for the rest of the mark:
+ * the inflation is bounded by half a runway, and the mark still ends at the goal. It never
+ * moves later than 95% of the way, so a mark always has some runway to finish in.
+ *
+ * A configured worker count (BESKID_GCWORKERS, beskid_gc_config_t.mark_workers) fixes n: every
+ * mark runs that many workers and only the trigger adapts.
+ *
+ * Before any rate is known (the first cycles, or after a cycle too short to time), the trigger
+ * falls back to what the last mark allocated: T = G − mark_alloc × 9/8, clamped to 70%..95%.
+ *
+ * ASSISTS
+ *
+ * While marking, a mutator owes scan work for what it allocates, at the ratio
+ *
+ *     r = (W − scanned) / (G − heap)      work per byte allocated, fixed point 1/256
+ *
+ * where W is the expected scan work. Once marking has done more than W the estimate was low:
+ * W becomes the whole heap at mark start (every byte live and scannable — the worst case) and G
+ * the hard goal 1.1 × G, so assists bound the overshoot instead of stopping. Work the background
+ * workers did beyond what earlier assists took pays a mutator's debt first (collector.c), so in
+ * steady state, where the workers keep ahead, no mutator marks at all.
+ *
+ * Every function is total: overflowing products saturate, zero rates mean "unknown". */
+#include "internal.h"
+
+#define PACER_TRIGGER_MIN_PERCENT  70u /* the trigger stays this far along, when workers can */
+#define PACER_TRIGGER_LAST_PERCENT 50u /* ...and never earlier than this, when they cannot */
+#define PACER_TRIGGER_MAX_PERCENT  95u
+#define PACER_HEAP_MIN             (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
+#define PACER_ASSIST_MIN           (UINT64_C(64) << 10)
+
+static uint64_t sat_mul(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* a × b / c (c > 0) without intermediate overflow, saturating: a 128-bit product (the
+ * extension keeps -Wpedantic quiet about the type). */
+static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c) {
+  __extension__ typedef unsigned __int128 u128;
+  u128 r = (u128)a * b / c;
+  return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
+uint64_t beskid_gc__pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint64_t cap) {
+  uint64_t goal = UINT64_MAX;
+  if (gogc != BESKID_GC_GOGC_OFF && gogc >= 0) {
+    uint64_t growth =
+        sat_add(sat_mul(live / 100, (uint64_t)gogc), live % 100 * (uint64_t)gogc / 100);
+    goal = sat_add(live, growth);
+    uint64_t floor = PACER_HEAP_MIN / 100 * (uint64_t)gogc;
+    if (goal < floor) goal = floor;
+  }
+  if (limit != 0) {
+    uint64_t headroom = limit / 33 > PACER_HEAP_MIN ? limit / 33 : PACER_HEAP_MIN;
+    uint64_t limit_goal = limit > headroom ? limit - headroom : 0;
+    if (limit_goal < live) limit_goal = live;
+    if (limit_goal < goal) goal = limit_goal;
+  }
+  if (cap != 0 && goal > cap) goal = cap > live ? cap : live;
+  return goal;
+}
+
+uint32_t beskid_gc__pacer_dedicated_workers(uint32_t cpus) {
+  uint32_t n = cpus / 4;
+  return n == 0 ? 1 : n;
+}
+
+uint64_t beskid_gc__pacer_smooth(uint64_t old, uint64_t sample) {
+  if (sample == 0) return old;
+  if (old == 0) return sample;
+  return old / 2 + sample / 2 + (old & sample & 1u);
+}
+
+/* Bytes the mutators are expected to allocate while n workers mark W bytes. */
+static uint64_t alloc_during_mark(const gc_pacer_inputs *in, uint64_t work, uint32_t n) {
+  /* D = W / (n v) seconds; A = a D = a W / (n v). */
+  return mul_div(in->alloc_rate, work, sat_mul(in->mark_speed, n));
+}
+
+void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
+  uint64_t live = in->live;
+  uint64_t goal = beskid_gc__pacer_goal(live, in->gogc, in->memory_limit, in->heap_max);
+  uint32_t pool = in->pool_workers == 0 ? 1 : in->pool_workers;
+  uint32_t dedicated = in->fixed_workers ? pool : beskid_gc__pacer_dedicated_workers(in->cpus);
+  if (dedicated > pool) dedicated = pool;
+  out->goal = goal;
+  out->workers = dedicated;
+  out->expected_work =
+      in->scan_per_byte == 0 ? in->last_scan_work : mul_div(live, in->scan_per_byte, 1024);
+  out->expected_alloc = 0;
+  out->learned = false;
+  if (goal == UINT64_MAX) {
+    out->trigger = UINT64_MAX;
+    return;
+  }
+  uint64_t runway = goal - live;
+  uint64_t latest = runway / 100 * (100 - PACER_TRIGGER_MIN_PERCENT);   /* lead at 70% */
+  uint64_t shortest = runway / 100 * (100 - PACER_TRIGGER_MAX_PERCENT); /* lead at 95% */
+  uint64_t lead;
+  if (in->mark_speed != 0 && in->alloc_rate != 0) {
+    out->learned = true;
+    uint32_t n = dedicated;
+    uint64_t expected = alloc_during_mark(in, out->expected_work, n);
+    while (!in->fixed_workers && n < pool && sat_add(expected, expected / 8) > latest) {
+      n++;
+      expected = alloc_during_mark(in, out->expected_work, n);
+    }
+    out->workers = n;
+    out->expected_alloc = expected;
+    uint64_t deepest = runway / 100 * (100 - PACER_TRIGGER_LAST_PERCENT);
+    lead = sat_add(expected, expected / 8);
+    if (lead > deepest) lead = deepest;
+  } else {
+    out->expected_alloc = in->last_mark_alloc;
+    lead = sat_add(in->last_mark_alloc, in->last_mark_alloc / 8);
+    if (lead > latest) lead = latest;
+  }
+  if (lead < shortest) lead = shortest;
+  out->trigger = goal - lead;
+}
+
+uint64_t beskid_gc__pacer_assist_ratio(uint64_t expected_work, uint64_t scanned, uint64_t heap,
+                                       uint64_t goal, uint64_t heap_at_start) {
+  uint64_t expected = expected_work > PACER_HEAP_MIN ? expected_work : PACER_HEAP_MIN;
+  if (scanned >= expected) {
+    /* The estimate was low: assume everything at mark start is live, and allow the hard goal. */
+    expected =
+        heap_at_start > scanned + PACER_ASSIST_MIN ? heap_at_start : scanned + PACER_ASSIST_MIN;
+    goal = sat_add(goal, goal / 10);
+  }
+  uint64_t runway = goal > heap + PACER_ASSIST_MIN ? goal - heap : PACER_ASSIST_MIN;
+  uint64_t remaining = expected - scanned;
+  return remaining / (runway / 256 + 1) + 1;
+}
+
+void beskid_gc__pacer_observe(gc_pacer_rates *rates, uint64_t live, uint64_t scan_work,
+                              uint64_t mark_alloc, uint64_t mark_wall_ns, uint64_t worker_scan,
+                              uint64_t worker_cpu_ns) {
+  if (live != 0) {
+    rates->scan_per_byte =
+        beskid_gc__pacer_smooth(rates->scan_per_byte, mul_div(scan_work, 1024, live));
+  }
+  /* A mark too short to time (under 0.1 ms of worker CPU) says nothing about speed. */
+  if (worker_cpu_ns >= 100000 && worker_scan != 0) {
+    rates->mark_speed = beskid_gc__pacer_smooth(rates->mark_speed,
+                                                mul_div(worker_scan, 1000000000u, worker_cpu_ns));
+  }
+  if (mark_wall_ns >= 100000) {
+    rates->alloc_rate =
+        beskid_gc__pacer_smooth(rates->alloc_rate, mul_div(mark_alloc, 1000000000u, mark_wall_ns));
+  }
+}
