@@ -63,15 +63,18 @@ struct gc_chunk {
 
 gc_global beskid_gc;
 gc_size_class beskid_gc_size_classes[GC_SIZE_CLASSES];
-static uint8_t class_by_16[GC_PAGE_SIZE / 8 / GC_GRANULE + 1]; /* sizes ≤ 1024, by size/16 */
-static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1];           /* sizes ≤ 32 KiB, by size/128 */
+static uint8_t class_by_8[1024 / GC_GRANULE + 1];    /* sizes ≤ 1024, by size/8 */
+static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1]; /* sizes ≤ 32 KiB, by size/128 */
 
 /* ------------------------------------------------------------------------------------------ */
-/* Size classes: 16-byte steps to 256, then four classes per power of two up to 32 KiB. Each
- * class gets the fewest pages (≤ 16) that waste at most an eighth of the span. */
+/* Size classes: 8-byte steps to 128 (so a 24-byte object costs 24 bytes), 16-byte steps to 256,
+ * then four classes per power of two up to 32 KiB. Each class gets the fewest pages (≤ 16) that
+ * waste at most an eighth of the span. Every multiple of 16 up to 256 is a class and every class
+ * above 256 is a multiple of 64, so a size rounded up to 16 maps to a 16-multiple class (checked
+ * below: objects that ask for 16-byte alignment rely on it). */
 
 static void size_classes_init(void) {
-  uint32_t n = 1, size = 16;
+  uint32_t n = 1, size = GC_GRANULE;
   while (size <= GC_SMALL_MAX) {
     if (n >= GC_SIZE_CLASSES) beskid_gc_fatal("gc: more size classes than GC_SIZE_CLASSES");
     gc_size_class *c = &beskid_gc_size_classes[n++];
@@ -81,22 +84,29 @@ static void size_classes_init(void) {
     c->npages = pages;
     c->nelems = pages * GC_PAGE_SIZE / size;
     if (c->nelems > GC_SPAN_MAX_OBJECTS) c->nelems = GC_SPAN_MAX_OBJECTS;
-    uint32_t step = size < 256 ? 16 : (uint32_t)1 << (31 - __builtin_clz(size) - 2);
+    uint32_t step = size < 128   ? GC_GRANULE
+                    : size < 256 ? 16
+                                 : (uint32_t)1 << (31 - __builtin_clz(size) - 2);
     size += step;
   }
   if (n != GC_SIZE_CLASSES) beskid_gc_fatal("gc: fewer size classes than GC_SIZE_CLASSES");
   for (uint32_t s = 0, cl = 1; s <= 1024; s += GC_GRANULE) {
     while (beskid_gc_size_classes[cl].size < s) cl++;
-    class_by_16[s / GC_GRANULE] = (uint8_t)cl;
+    class_by_8[s / GC_GRANULE] = (uint8_t)cl;
   }
   for (uint32_t s = 0, cl = 1; s <= GC_SMALL_MAX; s += 128) {
     while (beskid_gc_size_classes[cl].size < s) cl++;
     class_by_128[s / 128] = (uint8_t)cl;
   }
+  for (uint32_t s = 16; s <= GC_SMALL_MAX; s += 16) {
+    if (beskid_gc_size_classes[beskid_gc_size_to_class(s)].size % 16 != 0) {
+      beskid_gc_fatal("gc: size %u maps to a class that is not 16-aligned", s);
+    }
+  }
 }
 
 uint32_t beskid_gc_size_to_class(uint64_t size) {
-  if (size <= 1024) return class_by_16[(size + GC_GRANULE - 1) / GC_GRANULE];
+  if (size <= 1024) return class_by_8[(size + GC_GRANULE - 1) / GC_GRANULE];
   return class_by_128[(size + 127) / 128];
 }
 

@@ -23,11 +23,11 @@
 #define GC_PAGE_SHIFT        13u
 #define GC_PAGE_SIZE         (1u << GC_PAGE_SHIFT) /* 8 KiB: the unit of the page table */
 #define GC_CHUNK_PAGES       128u                  /* pages asked of mimalloc at a time (1 MiB) */
-#define GC_GRANULE           16u                   /* every object size is a multiple of this */
+#define GC_GRANULE           8u                    /* every object size is a multiple of this */
 #define GC_SMALL_MAX         32768u                /* larger objects get a span of their own */
-#define GC_SPAN_MAX_OBJECTS  512u                  /* GC_PAGE_SIZE / GC_GRANULE */
+#define GC_SPAN_MAX_OBJECTS  1024u                 /* GC_PAGE_SIZE / GC_GRANULE */
 #define GC_SPAN_BITMAP_WORDS (GC_SPAN_MAX_OBJECTS / 64u)
-#define GC_SIZE_CLASSES      45u                    /* size classes 1..44; 0 means "large" */
+#define GC_SIZE_CLASSES      53u                    /* size classes 1..52; 0 means "large" */
 #define GC_SPAN_CLASSES      (GC_SIZE_CLASSES * 2u) /* (size class << 1) | noscan */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -128,7 +128,10 @@ typedef struct gc_size_class {
 
 extern gc_size_class beskid_gc_size_classes[GC_SIZE_CLASSES];
 
-/* The size class for a small object of `size` bytes (16 ≤ size ≤ GC_SMALL_MAX, multiple of 16). */
+/* The size class for a small object of `size` bytes (8 ≤ size ≤ GC_SMALL_MAX, a multiple of 8).
+ * A size that is a multiple of 16 always gets a class whose size is a multiple of 16, so every
+ * slot of its spans (which start page-aligned) is 16-aligned: that is how objects asking for
+ * 16-byte alignment get it (alloc.c rounds their size up to 16 first). */
 uint32_t beskid_gc_size_to_class(uint64_t size);
 
 /* ------------------------------------------------------------------------------------------ */
