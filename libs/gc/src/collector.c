@@ -97,8 +97,9 @@
 #include "internal.h"
 #include "mimalloc.h"
 
-#define GC_HEAP_MIN            (UINT64_C(1) << 20)  /* smallest goal at GOGC=100 */
-#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30) /* address space when there is no cap */
+#define GC_HEAP_MIN            (UINT64_C(1) << 20)   /* smallest goal at GOGC=100 */
+#define GC_SCAVENGE_BUDGET     (UINT64_C(256) << 20) /* memory released per cycle at most */
+#define GC_DEFAULT_RESERVE     (UINT64_C(64) << 30)  /* address space when there is no cap */
 #define GC_RESERVE_SLACK       (UINT64_C(512) << 20)
 #define GC_ASSIST_MIN_DEBT     (UINT64_C(64) << 10)
 #define GC_ASSIST_MAX_WORK     (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
@@ -180,6 +181,7 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
   out->heap_objects = atomic_load(&gc.heap_objects);
   beskid_os_mutex_lock(&gc.heap_lock);
   out->committed_bytes = gc.committed_bytes;
+  out->released_bytes = gc.released_bytes;
   beskid_os_mutex_unlock(&gc.heap_lock);
   out->total_alloc_bytes = atomic_load(&gc.total_alloc_bytes);
   out->total_alloc_objects = atomic_load(&gc.total_alloc_objects);
@@ -460,6 +462,9 @@ static void step_sweep(void) {
   uint64_t goal = atomic_load(&gc.goal);
   uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 2 + (UINT64_C(4) << 20);
   beskid_gc_heap_scavenge(keep);
+  /* Then bring what stays resident down to the next goal (scavenge.c), a bounded amount a cycle
+   * so that the cycle after a large drop is not held up. */
+  beskid_gc_scavenge(beskid_gc_scavenge_target(), GC_SCAVENGE_BUDGET);
   gc.cycles_done++;
 
   uint64_t cpu = beskid_os_thread_cpu_ns() - cur.cpu_start_ns;

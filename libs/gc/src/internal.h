@@ -264,10 +264,12 @@ typedef struct gc_global {
 
   /* The page heap: chunks of pages from mimalloc, spans carved from them (heap.c). */
   beskid_os_mutex_t heap_lock;
-  gc_chunk *chunks;         /* every chunk */
-  gc_chunk *avail_chunks;   /* shared chunks with at least one free page */
-  gc_span *free_spans;      /* recycled span structures */
-  uint64_t committed_bytes; /* bytes of chunks held (heap_lock) */
+  gc_chunk *chunks;             /* every chunk */
+  gc_chunk *avail_chunks;       /* shared chunks with at least one free page */
+  gc_span *free_spans;          /* recycled span structures */
+  uint64_t committed_bytes;     /* bytes of chunks held (heap_lock) */
+  uint64_t free_resident_bytes; /* free pages of shared chunks still resident (heap_lock) */
+  uint64_t released_bytes;      /* free pages whose memory went back to the OS (heap_lock) */
   gc_central central[GC_SPAN_CLASSES];
   gc_central large; /* large spans, in the `full` lists */
 
@@ -368,6 +370,23 @@ void beskid_gc_heap_shutdown(void);
 gc_span *beskid_gc_span_alloc(gc_thread *t, uint32_t npages);
 void beskid_gc_span_free(gc_span *s);
 void beskid_gc_heap_scavenge(uint64_t keep_bytes);
+/* Takes out of the free maps one run of at most `max_pages` free pages that are still resident
+ * (in one chunk); returns how many, with their chunk and address, or 0 when none is left. The
+ * run is in no free map and no span until beskid_gc_heap_put_released() gives it back, so the
+ * caller may release its memory without the heap lock. */
+uint32_t beskid_gc_heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr);
+/* Gives back a run from beskid_gc_heap_take_resident(): `released` when its memory went back to
+ * the OS (the pages then read zero), false when that failed and they are still resident. */
+void beskid_gc_heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
+
+/* scavenge.c */
+/* Gives the memory of free pages back to the OS until the heap keeps at most `retain_bytes`
+ * resident (committed minus released) or `budget_bytes` have been released; returns the bytes
+ * released. Never holds the heap lock while the OS works. */
+uint64_t beskid_gc_scavenge(uint64_t retain_bytes, uint64_t budget_bytes);
+/* The resident target after a cycle: the heap goal plus a tenth (Go's retained-heap goal), and
+ * under a soft memory limit at most 95% of it. */
+uint64_t beskid_gc_scavenge_target(void);
 void beskid_gc_for_each_span(void (*fn)(gc_span *s, void *context), void *context);
 void beskid_gc_span_init_small(gc_span *s, uint32_t span_class);
 void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan);

@@ -19,6 +19,7 @@
 #include "beskid/platform.h"
 #include "check_support.h"
 #include "internal.h"
+#include "test_gc_memory.h"
 #include "test_gc_robust.h"
 
 /* struct Node { Node *left @8; Node *right @16; i64 value @24 } */
@@ -1754,5 +1755,6 @@ int main(void) {
   suite_add_tcase(suite, tc);
 
   beskid_gc_robust_cases(suite);
+  beskid_gc_memory_cases(suite);
   return beskid_test_run(suite);
 }
