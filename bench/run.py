@@ -15,10 +15,10 @@ import time
 MODES = {
     "quick": {"binary_trees": ["18"], "gcbench": ["18"], "latency": ["256", "300"],
               "barrier": ["20", "5"], "two_mutator": ["1000000"], "strings": ["10000000"],
-              "shrink": ["256", "16", "200"], "runs": 1},
+              "shrink": ["256", "16", "1500"], "runs": 1},
     "full": {"binary_trees": ["21"], "gcbench": ["18"], "latency": ["1024", "2000"],
              "barrier": ["22", "20"], "two_mutator": ["4000000"], "strings": ["10000000"],
-             "shrink": ["1024", "16", "400"], "runs": 3},
+             "shrink": ["1024", "16", "6000"], "runs": 3},
 }
 VERSIONS = ["mimalloc", "beskid", "glibc", "boehm", "go"]
 PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)

@@ -1,6 +1,6 @@
 /* shrink.c — memory given back: builds `live_mb` MiB (argument 1, default 1024) of small linked
  * objects in LISTS lists, drops all but `small_mb` MiB of them (argument 2, default 16), then
- * keeps allocating short-lived objects for `batches` batches (argument 3, default 400) of 20000
+ * keeps allocating short-lived objects for `batches` batches (argument 3, default 6000) of 20000
  * cells each. Prints the resident memory (/proc/self/statm) over time as `rss: t_s=... mb=...`
  * lines, the resident memory at the end as `after_shrink: rss_mb=... live_mb=...`, and the peak
  * live heap. Explicit-free versions free the dropped lists. */
@@ -25,7 +25,7 @@ static double rss_mb(void) {
 }
 
 BENCH_MAIN {
-  long live_mb = bench_arg(1, 1024), small_mb = bench_arg(2, 16), batches = bench_arg(3, 400);
+  long live_mb = bench_arg(1, 1024), small_mb = bench_arg(2, 16), batches = bench_arg(3, 6000);
   int64_t per_list = live_mb * 1048576 / (int64_t)sizeof(cell) / LISTS;
   long keep = (long)((int64_t)LISTS * small_mb / live_mb);
   uint64_t t0 = bench_now_ns();

@@ -37,7 +37,7 @@ func main() {
 	case "strings":
 		stringsWorkload(arg(1, 10000000))
 	case "shrink":
-		shrink(arg(1, 1024), arg(2, 16), arg(3, 400))
+		shrink(arg(1, 1024), arg(2, 16), arg(3, 6000))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown workload", os.Args[1])
 		os.Exit(2)
