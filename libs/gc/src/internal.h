@@ -25,7 +25,10 @@
 #define GC_CHUNK_PAGES       128u                  /* pages asked of mimalloc at a time (1 MiB) */
 #define GC_GRANULE           8u                    /* every object size is a multiple of this */
 #define GC_SMALL_MAX         32768u                /* larger objects get a span of their own */
-#define GC_SPAN_MAX_OBJECTS  1024u                 /* GC_PAGE_SIZE / GC_GRANULE */
+/* Objects per span at most: GC_PAGE_SIZE / 16. The 8-byte class (header-only objects, rare) uses
+ * half of its one-page spans rather than doubling the bitmaps of every span structure, which
+ * are C-allocator memory kept per span (heap.c). */
+#define GC_SPAN_MAX_OBJECTS  512u
 #define GC_SPAN_BITMAP_WORDS (GC_SPAN_MAX_OBJECTS / 64u)
 #define GC_SIZE_CLASSES      53u                    /* size classes 1..52; 0 means "large" */
 #define GC_SPAN_CLASSES      (GC_SIZE_CLASSES * 2u) /* (size class << 1) | noscan */
