@@ -128,7 +128,9 @@ START_TEST(test_rss_follows_live_heap_down) {
                 (unsigned long long)(st.committed_bytes / MIB),
                 (unsigned long long)(st.released_bytes / MIB),
                 (unsigned long long)((peak - base) / MIB));
-  ck_assert_uint_gt(st.released_bytes, big / 2);
+  /* The heap's own account agrees: what it keeps resident (whole free chunks went back to
+   * mimalloc with their pages reset; free pages it keeps are released) is near the new goal. */
+  ck_assert_uint_le(st.committed_bytes - st.released_bytes, bound);
   /* The released pages are used again, and read zero. */
   grow(heads, big / 4);
   beskid_gc_collect(T);
