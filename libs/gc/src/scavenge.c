@@ -35,8 +35,8 @@ uint64_t beskid_gc_scavenge(uint64_t retain_bytes, uint64_t budget_bytes) {
     uint64_t resident = resident_bytes();
     if (resident <= retain_bytes) break;
     uint64_t excess_pages = (resident - retain_bytes + GC_PAGE_SIZE - 1) / GC_PAGE_SIZE;
-    uint32_t want = excess_pages < GC_SCAVENGE_RUN_PAGES ? (uint32_t)excess_pages
-                                                         : GC_SCAVENGE_RUN_PAGES;
+    uint32_t want =
+        excess_pages < GC_SCAVENGE_RUN_PAGES ? (uint32_t)excess_pages : GC_SCAVENGE_RUN_PAGES;
     gc_chunk *c = NULL;
     uintptr_t addr = 0;
     uint32_t n = beskid_gc_heap_take_resident(want, &c, &addr);

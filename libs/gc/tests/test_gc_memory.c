@@ -129,14 +129,13 @@ START_TEST(test_rss_follows_live_heap_down) {
   beskid_gc_stats_t st;
   beskid_gc_read_stats(&st);
   ck_assert_uint_le(st.live_bytes, small + MIB);
-  ck_assert_msg(after - base <= bound,
-                "resident %llu MiB over the start after %d cycles (live %llu MiB, committed %llu "
-                "MiB, released %llu MiB, peak %llu MiB)",
-                (unsigned long long)((after - base) / MIB), cycles,
-                (unsigned long long)(st.live_bytes / MIB),
-                (unsigned long long)(st.committed_bytes / MIB),
-                (unsigned long long)(st.released_bytes / MIB),
-                (unsigned long long)((peak - base) / MIB));
+  ck_assert_msg(
+      after - base <= bound,
+      "resident %llu MiB over the start after %d cycles (live %llu MiB, committed %llu "
+      "MiB, released %llu MiB, peak %llu MiB)",
+      (unsigned long long)((after - base) / MIB), cycles, (unsigned long long)(st.live_bytes / MIB),
+      (unsigned long long)(st.committed_bytes / MIB), (unsigned long long)(st.released_bytes / MIB),
+      (unsigned long long)((peak - base) / MIB));
   /* The heap's own account agrees: what it keeps resident (whole free chunks went back to
    * mimalloc with their pages reset; free pages it keeps are released) is near the new goal. */
   ck_assert_uint_le(st.committed_bytes - st.released_bytes, bound);
