@@ -112,7 +112,7 @@ static void cache_mark_free(gc_thread *t, gc_alloc_cache *c, bool mark) {
   }
 }
 
-void beskid_gc_premark_caches(gc_thread *t) {
+void beskid_gc__premark_caches(gc_thread *t) {
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
     if (t->caches[i].span != NULL) cache_mark_free(t, &t->caches[i], true);
   }
@@ -137,7 +137,7 @@ static void cache_reset(gc_alloc_cache *c) {
   c->word = 0;
 }
 
-void beskid_gc_caches_init(gc_thread *t) {
+void beskid_gc__caches_init(gc_thread *t) {
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) cache_reset(&t->caches[i]);
 }
 
@@ -145,16 +145,16 @@ static void central_put(gc_span *s) {
   gc_central *ctr = &gc.central[s->span_class];
   uint32_t sg = atomic_load(&gc.sweepgen);
   if (atomic_load(&s->sweepgen) != sg) {
-    beskid_gc_fatal("gc: cached span %p has sweepgen %u (global %u)", (void *)s,
+    beskid_gc__fatal("gc: cached span %p has sweepgen %u (global %u)", (void *)s,
                     atomic_load(&s->sweepgen), sg);
   }
   uint32_t set = (sg / 2) % 2;
   beskid_os_mutex_lock(&ctr->lock);
   if (s->alloc_count < s->nelems) {
-    beskid_gc_list_push(&ctr->partial[set], s,
+    beskid_gc__list_push(&ctr->partial[set], s,
                         (uint8_t)(set ? GC_LIST_PARTIAL_1 : GC_LIST_PARTIAL_0));
   } else {
-    beskid_gc_list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
+    beskid_gc__list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
   }
   beskid_os_mutex_unlock(&ctr->lock);
 }
@@ -181,7 +181,7 @@ static void cache_release(gc_thread *t, gc_alloc_cache *c) {
 }
 
 /* Adds the free slots of t's cached spans (counted as allocated) to the totals. */
-void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes) {
+void beskid_gc__cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes) {
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
     const gc_alloc_cache *c = &t->caches[i];
     if (c->span == NULL) continue;
@@ -191,7 +191,7 @@ void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes) {
   }
 }
 
-void beskid_gc_release_caches(gc_thread *t) {
+void beskid_gc__release_caches(gc_thread *t) {
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) cache_release(t, &t->caches[i]);
 }
 
@@ -210,7 +210,7 @@ static gc_span *central_take(gc_thread *t, uint32_t span_class) {
     beskid_os_mutex_lock(&ctr->lock);
     gc_span *s = ctr->partial[swept].head;
     if (s != NULL) {
-      beskid_gc_list_remove(&ctr->partial[swept], s);
+      beskid_gc__list_remove(&ctr->partial[swept], s);
       beskid_os_mutex_unlock(&ctr->lock);
       return s;
     }
@@ -221,15 +221,15 @@ static gc_span *central_take(gc_thread *t, uint32_t span_class) {
       beskid_os_mutex_unlock(&ctr->lock);
       break;
     }
-    beskid_gc_list_remove(list, s);
+    beskid_gc__list_remove(list, s);
     beskid_os_mutex_unlock(&ctr->lock);
-    beskid_gc_span_sweep_claim(s);
-    beskid_gc_sweep_span(s); /* frees it, or puts it back in a swept list */
+    beskid_gc__span_sweep_claim(s);
+    beskid_gc__sweep_span(s); /* frees it, or puts it back in a swept list */
   }
-  const gc_size_class *sc = &beskid_gc_size_classes[span_class >> 1];
-  gc_span *s = beskid_gc_span_alloc(t, sc->npages);
+  const gc_size_class *sc = &beskid_gc__size_classes[span_class >> 1];
+  gc_span *s = beskid_gc__span_alloc(t, sc->npages);
   if (s == NULL) return NULL;
-  beskid_gc_span_init_small(s, span_class); /* slots past nelems start allocated */
+  beskid_gc__span_init_small(s, span_class); /* slots past nelems start allocated */
   return s;
 }
 
@@ -259,7 +259,7 @@ static bool under_cap(uint64_t bytes) {
   return cap == 0 || atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) + bytes <= cap;
 }
 
-void beskid_gc_record_failure(uint64_t requested) {
+void beskid_gc__record_failure(uint64_t requested) {
   beskid_gc_failure_t f;
   f.requested = requested;
   f.live = gc.live_bytes;
@@ -275,38 +275,38 @@ void beskid_gc_record_failure(uint64_t requested) {
 static void *alloc_small_slow(gc_thread *t, uint32_t span_class, uint64_t requested) {
   gc_alloc_cache *c = &t->caches[span_class];
   cache_release(t, c);
-  beskid_gc_maybe_trigger(t);
-  const gc_size_class *sc = &beskid_gc_size_classes[span_class >> 1];
+  beskid_gc__maybe_trigger(t);
+  const gc_size_class *sc = &beskid_gc__size_classes[span_class >> 1];
   uint64_t span_bytes = (uint64_t)sc->nelems * sc->size;
   for (int attempt = 0; attempt < 2; attempt++) {
     gc_span *s = under_cap(span_bytes) ? central_take(t, span_class) : NULL;
     if (s != NULL) {
       cache_install(t, c, s);
-      beskid_gc_assist(t, (uint64_t)(s->nelems - s->alloc_count) * s->elem_size);
+      beskid_gc__assist(t, (uint64_t)(s->nelems - s->alloc_count) * s->elem_size);
       void *p = cache_next(c);
       if (p != NULL) return p;
       continue;
     }
-    if (attempt == 0) beskid_gc_collect_for_oom(t);
+    if (attempt == 0) beskid_gc__collect_for_oom(t);
   }
-  beskid_gc_record_failure(requested);
+  beskid_gc__record_failure(requested);
   return NULL;
 }
 
 static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
-  beskid_gc_maybe_trigger(t);
+  beskid_gc__maybe_trigger(t);
   uint64_t npages = (size + GC_PAGE_SIZE - 1) >> GC_PAGE_SHIFT;
   uint64_t bytes = npages << GC_PAGE_SHIFT;
   gc_span *s = NULL;
   for (int attempt = 0; attempt < 2 && s == NULL; attempt++) {
-    if (npages <= UINT32_MAX && under_cap(bytes)) s = beskid_gc_span_alloc(t, (uint32_t)npages);
-    if (s == NULL && attempt == 0) beskid_gc_collect_for_oom(t);
+    if (npages <= UINT32_MAX && under_cap(bytes)) s = beskid_gc__span_alloc(t, (uint32_t)npages);
+    if (s == NULL && attempt == 0) beskid_gc__collect_for_oom(t);
   }
   if (s == NULL) {
-    beskid_gc_record_failure(size);
+    beskid_gc__record_failure(size);
     return NULL;
   }
-  beskid_gc_span_init_large(s, size, noscan); /* slots past the object start allocated */
+  beskid_gc__span_init_large(s, size, noscan); /* slots past the object start allocated */
   s->alloc_bits[0] |= 1;
   s->alloc_count = 1;
   void *p = (void *)s->base;
@@ -322,9 +322,9 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
   atomic_fetch_add_explicit(&gc.total_alloc_objects, 1, memory_order_relaxed);
   uint32_t set = (atomic_load(&gc.sweepgen) / 2) % 2;
   beskid_os_mutex_lock(&gc.large.lock);
-  beskid_gc_list_push(&gc.large.full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
+  beskid_gc__list_push(&gc.large.full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
   beskid_os_mutex_unlock(&gc.large.lock);
-  beskid_gc_assist(t, bytes);
+  beskid_gc__assist(t, bytes);
   return p;
 }
 
@@ -353,7 +353,7 @@ static void *alloc_object(gc_thread *t, uint64_t size, uint64_t align, const bes
   size = aligned_size(size, align);
   void *p;
   if (size <= GC_SMALL_MAX) {
-    uint32_t span_class = (beskid_gc_size_to_class(size) << 1) | (noscan ? 1u : 0u);
+    uint32_t span_class = (beskid_gc__size_to_class(size) << 1) | (noscan ? 1u : 0u);
     p = cache_next(&t->caches[span_class]);
     if (__builtin_expect(p == NULL, 0)) p = alloc_small_slow(t, span_class, size);
   } else {
@@ -375,7 +375,7 @@ beskid_array_buffer_t *beskid_gc_alloc_array(beskid_gc_thread_t *pt, const beski
   gc_thread *t = gc_thread_of(pt);
   uint64_t size;
   if (!beskid_obj_array_size(elem, capacity, &size)) {
-    beskid_gc_record_failure(UINT64_MAX);
+    beskid_gc__record_failure(UINT64_MAX);
     return NULL;
   }
   bool noscan = elem->pointer_count == 0 || capacity == 0;
@@ -403,13 +403,13 @@ beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *pt, const beskid_type_
     /* A large object never matches the fast path's size compare. */
     e->size = small ? type->size : UINT64_MAX;
     e->span_class =
-        small ? (beskid_gc_size_to_class(size) << 1) | (type->pointer_count == 0 ? 1u : 0u) : 0;
+        small ? (beskid_gc__size_to_class(size) << 1) | (type->pointer_count == 0 ? 1u : 0u) : 0;
   }
   return err;
 }
 
 void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size) {
-  gc_thread *t = beskid_gc_thread_self();
+  gc_thread *t = beskid_gc__thread_self();
   if (__builtin_expect(t == NULL, 0)) return NULL;
   const gc_type_entry *e = &t->type_cache[type_slot(type)];
   /* Anything unusual (a descriptor not validated yet, a size that disagrees, a large object, a
@@ -428,7 +428,7 @@ void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size) {
 }
 
 void beskid_gc_report_failure(uint64_t requested) {
-  if (gc.initialized) beskid_gc_record_failure(requested);
+  if (gc.initialized) beskid_gc__record_failure(requested);
 }
 
 void beskid_gc_last_failure(beskid_gc_failure_t *failure) {

@@ -125,7 +125,7 @@ static uint64_t stw_began_ns; /* when the current pause began (debug STW mode: t
 /* ------------------------------------------------------------------------------------------ */
 /* Logging */
 
-void beskid_gc_log(const char *fmt, ...) {
+void beskid_gc__log(const char *fmt, ...) {
   beskid_gc_log_fn log = gc.config.log;
   if (log == NULL) return;
   char line[512];
@@ -139,7 +139,7 @@ void beskid_gc_log(const char *fmt, ...) {
 /* ------------------------------------------------------------------------------------------ */
 /* Statistics */
 
-void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns) {
+void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns) {
   beskid_os_mutex_lock(&gc.stats_lock);
   beskid_gc_stats_t *st = &gc.stats;
   st->pause_count++;
@@ -242,7 +242,7 @@ static void pacer_set_goal(uint64_t live) {
 
 /* Called from allocation slow paths: wakes the background collector when the heap crosses the
  * trigger. */
-void beskid_gc_maybe_trigger(gc_thread *t) {
+void beskid_gc__maybe_trigger(gc_thread *t) {
   (void)t;
   if (atomic_load_explicit(&gc.heap_bytes, memory_order_relaxed) <
       atomic_load_explicit(&gc.trigger, memory_order_relaxed)) {
@@ -259,7 +259,7 @@ void beskid_gc_maybe_trigger(gc_thread *t) {
 
 /* Mark assist: a thread that allocated `bytes` during marking scans objects in proportion, so
  * that marking finishes before the heap outgrows its goal. */
-void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
+void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   if (atomic_load_explicit(&gc.phase, memory_order_relaxed) != BESKID_GC_PHASE_MARKING) return;
   if (gc.config.debug_flags & (BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_STW)) return;
   t->assist_debt += (int64_t)bytes;
@@ -300,9 +300,9 @@ void beskid_gc_assist(gc_thread *t, uint64_t bytes) {
   uint64_t start = beskid_os_monotonic_ns();
   atomic_fetch_add(&gc.assists_active, 1);
   gc_marker m;
-  beskid_gc_marker_init(&m);
-  beskid_gc_drain(&m, budget);
-  beskid_gc_marker_flush(&m);
+  beskid_gc__marker_init(&m);
+  beskid_gc__drain(&m, budget);
+  beskid_gc__marker_flush(&m);
   atomic_fetch_sub(&gc.assists_active, 1);
   atomic_fetch_add(&gc.assist_ns, beskid_os_monotonic_ns() - start);
 }
@@ -317,14 +317,14 @@ static void step_mark_start(bool forced) {
   cur.forced = forced;
   cur.start_ns = beskid_os_monotonic_ns();
   cur.cpu_start_ns = beskid_os_thread_cpu_ns();
-  beskid_gc_finish_sweep();
+  beskid_gc__finish_sweep();
   cur.heap_before = atomic_load(&gc.heap_bytes);
 
   uint64_t ttsp;
-  beskid_gc_stop_world(&ttsp);
+  beskid_gc__stop_world(&ttsp);
   uint64_t t0 = beskid_os_monotonic_ns();
   stw_began_ns = t0;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark start", true);
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc__verify_or_die("mark start", true);
   atomic_store(&gc.marked_bytes, 0);
   atomic_store(&gc.marked_objects, 0);
   atomic_store(&gc.scan_done, 0);
@@ -334,25 +334,25 @@ static void step_mark_start(bool forced) {
    * before anything they do next. */
   __atomic_store_n(&beskid_gc_barrier_on, 1, __ATOMIC_RELAXED);
   gc_marker m;
-  beskid_gc_marker_init(&m);
+  beskid_gc__marker_init(&m);
   atomic_store(&gc.rescan_roots, false);
   atomic_store(&gc.marks_incomplete, false);
   atomic_store(&gc.insertion_barrier, atomic_load(&gc.object_barrier_used));
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
     t->black_bytes = t->black_objects = 0;
     t->assist_debt = 0;
-    beskid_gc_premark_caches(t); /* allocate-black from the spans already cached */
-    beskid_gc_scan_thread_roots(&m, t);
+    beskid_gc__premark_caches(t); /* allocate-black from the spans already cached */
+    beskid_gc__scan_thread_roots(&m, t);
   }
-  beskid_gc_scan_global_roots(&m);
-  beskid_gc_marker_flush(&m);
+  beskid_gc__scan_global_roots(&m);
+  beskid_gc__marker_flush(&m);
   gc.cycles_started++;
   uint64_t pause = beskid_os_monotonic_ns() - t0;
   cur.stw1_ns = pause;
   cur.ttsp_ns = ttsp;
   if (!stw_mode()) {
-    beskid_gc_record_pause(pause, ttsp);
-    beskid_gc_start_world();
+    beskid_gc__record_pause(pause, ttsp);
+    beskid_gc__start_world();
   }
 }
 
@@ -361,17 +361,17 @@ static void step_mark_start(bool forced) {
 static void flush_threads(gc_marker *m) {
   bool rescan = atomic_load(&gc.rescan_roots);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
-    beskid_gc_flush_barrier_buffer(t);
-    if (rescan) beskid_gc_scan_thread_roots(m, t);
+    beskid_gc__flush_barrier_buffer(t);
+    if (rescan) beskid_gc__scan_thread_roots(m, t);
   }
-  beskid_gc_marker_flush(m);
+  beskid_gc__marker_flush(m);
 }
 
 /* Marks to completion and terminates: returns with the world restarted and the phase SWEEPING. */
 static void step_mark_done(void) {
   uint64_t mark_start = beskid_os_monotonic_ns();
   gc_marker m;
-  beskid_gc_marker_init(&m);
+  beskid_gc__marker_init(&m);
   m.credits_assists = true;
   uint64_t ttsp = 0, t0;
   for (;;) {
@@ -381,43 +381,43 @@ static void step_mark_done(void) {
       /* Drain until the pool is empty and no assist still holds grey work, so that the pause
        * below usually finds nothing left and need not be retried. */
       do {
-        beskid_gc_drain(&m, UINT64_MAX);
-        beskid_gc_marker_flush(&m);
+        beskid_gc__drain(&m, UINT64_MAX);
+        beskid_gc__marker_flush(&m);
         if (atomic_load(&gc.assists_active) != 0) beskid_os_thread_yield();
-      } while (atomic_load(&gc.assists_active) != 0 || beskid_gc_work_available());
-      beskid_gc_stop_world(&ttsp);
+      } while (atomic_load(&gc.assists_active) != 0 || beskid_gc__work_available());
+      beskid_gc__stop_world(&ttsp);
       t0 = beskid_os_monotonic_ns();
     }
     flush_threads(&m);
     /* Grey entries dropped for want of a work block (mark.c) come back through a rescan of the
      * marked heap, with the world stopped; a rescan that drops entries again asks for another. */
-    bool more = beskid_gc_work_available();
-    if (!more && beskid_gc_mark_recover_overflow(&m)) {
-      more = beskid_gc_work_available() || atomic_load(&gc.mark_overflow);
+    bool more = beskid_gc__work_available();
+    if (!more && beskid_gc__mark_recover_overflow(&m)) {
+      more = beskid_gc__work_available() || atomic_load(&gc.mark_overflow);
     }
     if (!more) break;
     if (stw_mode()) {
-      beskid_gc_drain(&m, UINT64_MAX);
-      beskid_gc_marker_flush(&m);
+      beskid_gc__drain(&m, UINT64_MAX);
+      beskid_gc__marker_flush(&m);
       continue;
     }
     /* More grey work turned up: let the world run while it is marked. */
-    beskid_gc_record_pause(beskid_os_monotonic_ns() - t0, ttsp);
-    beskid_gc_start_world();
+    beskid_gc__record_pause(beskid_os_monotonic_ns() - t0, ttsp);
+    beskid_gc__start_world();
   }
   cur.mark_ns = stw_mode() ? 0 : t0 - mark_start;
   /* The world is stopped and the barrier goes off below: stable until the next mark start. */
   bool keep_all = atomic_load(&gc.marks_incomplete);
   if ((gc.config.debug_flags & BESKID_GC_DEBUG_CHECKMARK) && !keep_all) {
-    beskid_gc_checkmark_stopped();
+    beskid_gc__checkmark_stopped();
   }
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("mark end", true);
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc__verify_or_die("mark end", true);
 
   /* Mark termination proper. */
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
   uint64_t black_bytes = 0, black_objects = 0;
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
-    beskid_gc_release_caches(t);
+    beskid_gc__release_caches(t);
     black_bytes += t->black_bytes;
     black_objects += t->black_objects;
     t->black_bytes = t->black_objects = 0;
@@ -440,31 +440,31 @@ static void step_mark_done(void) {
   cur.goal = atomic_load(&gc.goal);
   uint64_t pause = beskid_os_monotonic_ns() - t0;
   if (stw_mode()) {
-    beskid_gc_finish_sweep();
+    beskid_gc__finish_sweep();
     pause = beskid_os_monotonic_ns() - t0;
     cur.stw1_ns = pause;
     ttsp = cur.ttsp_ns;
   } else {
     cur.stw2_ns = pause;
   }
-  beskid_gc_record_pause(pause, ttsp);
-  beskid_gc_start_world();
+  beskid_gc__record_pause(pause, ttsp);
+  beskid_gc__start_world();
 }
 
 static void step_sweep(void) {
   uint64_t t0 = beskid_os_monotonic_ns();
-  beskid_gc_finish_sweep();
+  beskid_gc__finish_sweep();
   cur.sweep_ns = beskid_os_monotonic_ns() - t0;
-  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc_verify_or_die("sweep end", false);
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc__verify_or_die("sweep end", false);
   atomic_store(&gc.phase, BESKID_GC_PHASE_IDLE);
   /* Keep the pages the next cycle will want (the goal, plus room for cached spans and a margin
    * against churning chunks through mimalloc); give the rest back. */
   uint64_t goal = atomic_load(&gc.goal);
   uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 2 + (UINT64_C(4) << 20);
-  beskid_gc_heap_scavenge(keep);
+  beskid_gc__heap_scavenge(keep);
   /* Then bring what stays resident down to the next goal (scavenge.c), a bounded amount a cycle
    * so that the cycle after a large drop is not held up. */
-  beskid_gc_scavenge(beskid_gc_scavenge_target(), GC_SCAVENGE_BUDGET);
+  beskid_gc__scavenge(beskid_gc__scavenge_target(), GC_SCAVENGE_BUDGET);
   gc.cycles_done++;
 
   uint64_t cpu = beskid_os_thread_cpu_ns() - cur.cpu_start_ns;
@@ -479,7 +479,7 @@ static void step_sweep(void) {
   if (atomic_load(&gc.trace)) {
     uint64_t now = beskid_os_monotonic_ns();
     const double mb = 1024.0 * 1024.0;
-    beskid_gc_log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
+    beskid_gc__log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
                   "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads%s",
                   (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
                   (double)cur.stw1_ns / 1e6, (double)cur.mark_ns / 1e6, (double)cur.stw2_ns / 1e6,
@@ -524,7 +524,7 @@ static void advance(gc_thread *self, beskid_gc_step_t target, bool fresh, bool f
 
 uint64_t beskid_gc_collect(beskid_gc_thread_t *pt) {
   if (!gc.initialized) return 0;
-  gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self();
+  gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc__thread_self();
   if (self != NULL && self->in_collect) return gc.live_bytes;
   if (self != NULL) self->in_collect = true;
   advance(self, BESKID_GC_STEP_SWEPT, true, true);
@@ -532,23 +532,23 @@ uint64_t beskid_gc_collect(beskid_gc_thread_t *pt) {
   return gc.live_bytes;
 }
 
-void beskid_gc_collect_for_oom(gc_thread *t) { beskid_gc_collect(&t->pub); }
+void beskid_gc__collect_for_oom(gc_thread *t) { beskid_gc_collect(&t->pub); }
 
 void beskid_gc_step(beskid_gc_thread_t *pt, beskid_gc_step_t target) {
   if (!gc.initialized) return;
-  advance(pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self(), target, false, true);
+  advance(pt != NULL ? gc_thread_of(pt) : beskid_gc__thread_self(), target, false, true);
 }
 
 bool beskid_gc_mark_some(beskid_gc_thread_t *pt, size_t budget) {
   (void)pt;
   if (!gc.initialized || atomic_load(&gc.phase) != BESKID_GC_PHASE_MARKING) return false;
   gc_marker m;
-  beskid_gc_marker_init(&m);
+  beskid_gc__marker_init(&m);
   for (size_t i = 0; i < budget; i++) {
-    if (!beskid_gc_drain(&m, 1)) break;
+    if (!beskid_gc__drain(&m, 1)) break;
   }
-  beskid_gc_marker_flush(&m);
-  return beskid_gc_work_available();
+  beskid_gc__marker_flush(&m);
+  return beskid_gc__work_available();
 }
 
 beskid_gc_phase_t beskid_gc_phase(void) {
@@ -594,16 +594,16 @@ static beskid_os_mutex_t lifecycle_lock;
 static beskid_os_once_t lifecycle_once = BESKID_OS_ONCE_INIT;
 static void lifecycle_lock_init(void) {
   beskid_os_mutex_init(&lifecycle_lock);
-  beskid_gc_fork_register();
+  beskid_gc__fork_register();
 }
-void beskid_gc_lifecycle_lock(void) {
+void beskid_gc__lifecycle_lock(void) {
   beskid_os_once(&lifecycle_once, lifecycle_lock_init);
   beskid_os_mutex_lock(&lifecycle_lock);
 }
-void beskid_gc_lifecycle_unlock(void) { beskid_os_mutex_unlock(&lifecycle_lock); }
+void beskid_gc__lifecycle_unlock(void) { beskid_os_mutex_unlock(&lifecycle_lock); }
 
 /* Starts the background collector (not in manual mode). */
-bool beskid_gc_collector_start(void) {
+bool beskid_gc__collector_start(void) {
   if (gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL) return true;
   gc.stopping = false;
   gc.cycle_wanted = false;
@@ -629,9 +629,9 @@ static void teardown(void) {
   collector_stop();
   gc.initialized = false;
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
-  beskid_gc_roots_shutdown();
-  beskid_gc_mark_shutdown();
-  beskid_gc_heap_shutdown();
+  beskid_gc__roots_shutdown();
+  beskid_gc__mark_shutdown();
+  beskid_gc__heap_shutdown();
   beskid_os_cond_destroy(&gc.wake_cond);
   beskid_os_mutex_destroy(&gc.wake_lock);
   beskid_os_mutex_destroy(&gc.cycle_lock);
@@ -649,9 +649,9 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
     config = &defaults;
   }
   if (config->gogc < BESKID_GC_GOGC_OFF) return BESKID_GC_INVALID;
-  beskid_gc_lifecycle_lock();
+  beskid_gc__lifecycle_lock();
   if (gc.initialized) {
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return BESKID_GC_BAD_STATE;
   }
   memset(&gc, 0, sizeof gc);
@@ -663,7 +663,7 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   uint64_t reserve = config->reserve, floor = config->reserve;
   if (reserve != 0) {
     if (reserve > GC_RESERVE_MAX) {
-      beskid_gc_lifecycle_unlock();
+      beskid_gc__lifecycle_unlock();
       return BESKID_GC_INVALID;
     }
   } else {
@@ -676,13 +676,13 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
       reserve = cap * 2 + GC_RESERVE_SLACK;
     floor = GC_RESERVE_MIN;
   }
-  beskid_gc_status st = beskid_gc_heap_init(reserve, floor);
+  beskid_gc_status st = beskid_gc__heap_init(reserve, floor);
   if (st != BESKID_GC_OK) {
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return st;
   }
-  beskid_gc_threads_init();
-  beskid_gc_mark_init();
+  beskid_gc__threads_init();
+  beskid_gc__mark_init();
   beskid_os_mutex_init(&gc.roots_lock);
   beskid_os_mutex_init(&gc.stats_lock);
   beskid_os_mutex_init(&gc.failure_lock);
@@ -699,23 +699,23 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   gc.start_ns = beskid_os_monotonic_ns();
   pause_ring_next = 0;
   gc.initialized = true;
-  if (!beskid_gc_collector_start()) {
+  if (!beskid_gc__collector_start()) {
     teardown();
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return BESKID_GC_OUT_OF_MEMORY;
   }
-  beskid_gc_lifecycle_unlock();
+  beskid_gc__lifecycle_unlock();
   return BESKID_GC_OK;
 }
 
 beskid_gc_status beskid_gc_shutdown(void) {
-  gc_thread *self = beskid_gc_thread_self();
+  gc_thread *self = beskid_gc__thread_self();
   /* Native while waiting for the lock: its holder may be attaching a thread, which waits out
    * any pause in progress, and a pause must not wait for us. */
   if (self != NULL) beskid_gc_enter_native(&self->pub);
-  beskid_gc_lifecycle_lock();
+  beskid_gc__lifecycle_lock();
   if (!gc.initialized) {
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return BESKID_GC_OK;
   }
   /* No thread attaches while we hold the lifecycle lock, so the count can only go down. */
@@ -724,7 +724,7 @@ beskid_gc_status beskid_gc_shutdown(void) {
   beskid_os_mutex_unlock(&gc.threads_lock);
   if (others != 0) {
     /* Their contexts, the heap and the locks must outlive them: refuse, change nothing. */
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     if (self != NULL) beskid_gc_leave_native(&self->pub);
     return BESKID_GC_BAD_STATE;
   }
@@ -732,10 +732,10 @@ beskid_gc_status beskid_gc_shutdown(void) {
     beskid_gc_leave_native(&self->pub);
     /* The detach hook does not run: the process is ending its use of the runtime, not a
      * thread. */
-    beskid_gc_detach_quietly();
+    beskid_gc__detach_quietly();
   }
   teardown();
-  beskid_gc_lifecycle_unlock();
+  beskid_gc__lifecycle_unlock();
   return BESKID_GC_OK;
 }
 
@@ -760,7 +760,7 @@ uint64_t beskid_gc_set_heap_max(uint64_t bytes) {
 
 uint64_t beskid_gc_set_stress_interval(uint64_t interval) {
   uint64_t old = atomic_exchange(&gc.stress_interval, interval);
-  if (gc.initialized) beskid_gc_threads_set_idle_poll();
+  if (gc.initialized) beskid_gc__threads_set_idle_poll();
   return old;
 }
 

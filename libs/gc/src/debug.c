@@ -22,22 +22,22 @@ static void tracer_out_of_memory(const char *when, const char *what, size_t coun
 static void tracer_out_of_memory(const char *when, const char *what, size_t count, size_t size) {
   size_t bytes;
   uint64_t requested = beskid_os_size_mul(count, size, &bytes) ? bytes : UINT64_MAX;
-  beskid_gc_record_failure(requested);
+  beskid_gc__record_failure(requested);
   char line[256];
   snprintf(line, sizeof line, "gc verify (%s): cannot allocate %llu bytes for its %s", when,
            (unsigned long long)requested, what);
   if (gc.config.out_of_memory != NULL) gc.config.out_of_memory(line, gc.config.log_context);
-  beskid_gc_fatal("%s", line);
+  beskid_gc__fatal("%s", line);
 }
 
-void beskid_gc_fatal(const char *fmt, ...) {
+void beskid_gc__fatal(const char *fmt, ...) {
   char line[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   if (gc.config.fatal != NULL) gc.config.fatal(line, gc.config.log_context);
-  beskid_gc_log("%s", line);
+  beskid_gc__log("%s", line);
   beskid_os_abort();
 }
 
@@ -67,7 +67,7 @@ static void problem(tracer *tr, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  beskid_gc_log("gc verify (%s): %s", tr->when, line);
+  beskid_gc__log("gc verify (%s): %s", tr->when, line);
 }
 
 static size_t hash_ptr(uintptr_t p, size_t cap) {
@@ -126,7 +126,7 @@ static void visit(tracer *tr, void *ptr, const void *from) {
   if (ptr == NULL) return;
   gc_span *s;
   uint32_t i;
-  void *obj = beskid_gc_find_object((uintptr_t)ptr, &s, &i);
+  void *obj = beskid_gc__find_object((uintptr_t)ptr, &s, &i);
   if (obj == NULL) {
     if ((uintptr_t)ptr - gc.arena_base < gc.arena_size) {
       problem(tr, "%p (from %p) points into the heap but at no live object", ptr, from);
@@ -191,7 +191,7 @@ static void for_each_root(tracer *tr, root_fn fn) {
     for (size_t i = 0; i < g->count; i++) fn(tr, g->slots[i], &g->slots[i]);
   }
   beskid_os_mutex_unlock(&gc.roots_lock);
-  beskid_gc_for_each_handle(visit_handle, tr);
+  beskid_gc__for_each_handle(visit_handle, tr);
 }
 
 static void trace_all(tracer *tr) {
@@ -228,7 +228,7 @@ static void check_span(gc_span *s, void *context) {
     return;
   }
   for (uint32_t p = 0; p < s->npages; p++) {
-    if (beskid_gc_span_of(s->base + (uintptr_t)p * GC_PAGE_SIZE) != s) {
+    if (beskid_gc__span_of(s->base + (uintptr_t)p * GC_PAGE_SIZE) != s) {
       problem(tr, "page %u of span %p maps elsewhere", p, (void *)s);
     }
   }
@@ -238,7 +238,7 @@ static void check_span(gc_span *s, void *context) {
   }
   uint64_t slot_bytes;
   if (s->state == GC_SPAN_SMALL) {
-    const gc_size_class *c = &beskid_gc_size_classes[gc_span_size_class(s)];
+    const gc_size_class *c = &beskid_gc__size_classes[gc_span_size_class(s)];
     if (s->elem_size != c->size || s->nelems != c->nelems || s->npages != c->npages) {
       problem(tr, "span %p disagrees with its size class", (void *)s);
     }
@@ -265,7 +265,7 @@ static void check_span(gc_span *s, void *context) {
 }
 
 /* Verifies the whole heap; the world is stopped. Returns the number of problems. */
-uint64_t beskid_gc_verify_stopped(const char *when) {
+uint64_t beskid_gc__verify_stopped(const char *when) {
   tracer tr = {0};
   tr.report = true;
   tr.when = when;
@@ -274,11 +274,11 @@ uint64_t beskid_gc_verify_stopped(const char *when) {
   sc.sweepgen = atomic_load(&gc.sweepgen);
   uint32_t phase = atomic_load(&gc.phase);
   sc.marking = phase == BESKID_GC_PHASE_MARKING;
-  beskid_gc_for_each_span(check_span, &sc);
+  beskid_gc__for_each_span(check_span, &sc);
   /* Cached spans count their free slots as allocated. */
   uint64_t cached_objects = 0, cached_bytes = 0;
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
-    beskid_gc_cache_free(t, &cached_objects, &cached_bytes);
+    beskid_gc__cache_free(t, &cached_objects, &cached_bytes);
   }
   uint64_t heap_bytes = atomic_load(&gc.heap_bytes);
   uint64_t heap_objects = atomic_load(&gc.heap_objects);
@@ -299,22 +299,22 @@ uint64_t beskid_gc_verify_stopped(const char *when) {
 }
 
 /* The verifier as the debug mode runs it at phase boundaries: a problem is fatal. */
-void beskid_gc_verify_or_die(const char *when, bool world_stopped) {
-  uint64_t n = world_stopped ? beskid_gc_verify_stopped(when) : beskid_gc_verify_heap(when);
+void beskid_gc__verify_or_die(const char *when, bool world_stopped) {
+  uint64_t n = world_stopped ? beskid_gc__verify_stopped(when) : beskid_gc__verify_heap(when);
   if (n != 0) {
-    beskid_gc_fatal("gc verify (%s): the heap is unsound (%llu problems, listed above)", when,
+    beskid_gc__fatal("gc verify (%s): the heap is unsound (%llu problems, listed above)", when,
                     (unsigned long long)n);
   }
 }
 
-uint64_t beskid_gc_verify_heap(const char *when) {
-  beskid_gc_stop_world(NULL);
-  uint64_t n = beskid_gc_verify_stopped(when);
-  beskid_gc_start_world();
+uint64_t beskid_gc__verify_heap(const char *when) {
+  beskid_gc__stop_world(NULL);
+  uint64_t n = beskid_gc__verify_stopped(when);
+  beskid_gc__start_world();
   return n;
 }
 
-void beskid_gc_checkmark_stopped(void) {
+void beskid_gc__checkmark_stopped(void) {
   tracer tr = {0};
   tr.report = true;
   tr.when = "checkmark";
@@ -322,7 +322,7 @@ void beskid_gc_checkmark_stopped(void) {
   trace_all(&tr);
   tracer_free(&tr);
   if (tr.problems != 0) {
-    beskid_gc_fatal("gc checkmark: %llu reachable objects were left unmarked by concurrent marking",
+    beskid_gc__fatal("gc checkmark: %llu reachable objects were left unmarked by concurrent marking",
                     (unsigned long long)tr.problems);
   }
 }
@@ -332,12 +332,12 @@ void beskid_gc_checkmark_stopped(void) {
 
 /* Runs `fn` with the world stopped and no cycle step in progress. */
 static uint64_t with_world_stopped(beskid_gc_thread_t *pt, uint64_t (*fn)(void *), void *arg) {
-  gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc_thread_self();
+  gc_thread *self = pt != NULL ? gc_thread_of(pt) : beskid_gc__thread_self();
   if (self != NULL) beskid_gc_enter_native(&self->pub);
   beskid_os_mutex_lock(&gc.cycle_lock);
-  beskid_gc_stop_world(NULL);
+  beskid_gc__stop_world(NULL);
   uint64_t r = fn(arg);
-  beskid_gc_start_world();
+  beskid_gc__start_world();
   beskid_os_mutex_unlock(&gc.cycle_lock);
   if (self != NULL) beskid_gc_leave_native(&self->pub);
   return r;
@@ -345,7 +345,7 @@ static uint64_t with_world_stopped(beskid_gc_thread_t *pt, uint64_t (*fn)(void *
 
 static uint64_t verify_fn(void *arg) {
   (void)arg;
-  return beskid_gc_verify_stopped("on request");
+  return beskid_gc__verify_stopped("on request");
 }
 
 uint64_t beskid_gc_verify(beskid_gc_thread_t *t) {
@@ -365,7 +365,7 @@ static uint64_t reachable_fn(void *arg) {
   trace_all(&tr);
   uint64_t mask = 0;
   for (size_t i = 0; i < q->count; i++) {
-    void *obj = beskid_gc_find_object((uintptr_t)q->objects[i], NULL, NULL);
+    void *obj = beskid_gc__find_object((uintptr_t)q->objects[i], NULL, NULL);
     if (obj != NULL && set_contains(&tr, (uintptr_t)obj)) mask |= UINT64_C(1) << i;
   }
   tracer_free(&tr);

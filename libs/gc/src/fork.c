@@ -71,16 +71,16 @@ static void drain_central_locks(void) {
 }
 
 static void fork_prepare(void) {
-  gc_thread *self = beskid_gc_thread_self();
+  gc_thread *self = beskid_gc__thread_self();
   bool left_running = self != NULL && atomic_load(&self->state) == GC_THREAD_RUNNING;
   if (left_running) beskid_gc_enter_native(&self->pub);
-  beskid_gc_lifecycle_lock();
+  beskid_gc__lifecycle_lock();
   /* Written under the lifecycle lock: a second thread forking at the same time waits above. */
   fork_left_running = left_running;
   fork_held = gc.initialized;
   if (!fork_held) return;
   beskid_os_mutex_lock(&gc.cycle_lock);
-  beskid_gc_stop_world(NULL);
+  beskid_gc__stop_world(NULL);
   drain_central_locks();
   beskid_os_mutex_t *locks[GC_FORK_LOCKS];
   size_t n = held_locks(locks);
@@ -97,18 +97,18 @@ static void release_collector(void) {
 static void fork_parent(void) {
   if (fork_held) {
     release_collector();
-    beskid_gc_start_world();
+    beskid_gc__start_world();
     beskid_os_mutex_unlock(&gc.cycle_lock);
   }
-  beskid_gc_lifecycle_unlock();
-  if (fork_left_running) beskid_gc_leave_native(&beskid_gc_thread_self()->pub);
+  beskid_gc__lifecycle_unlock();
+  if (fork_left_running) beskid_gc_leave_native(&beskid_gc__thread_self()->pub);
 }
 
 /* Retires and frees the context of a thread that does not exist in the child. Its context is at
  * rest (the world was stopped when the process was copied); retiring takes the collector's
  * locks, so this runs after they are released. */
 static void drop_thread(gc_thread *t) {
-  beskid_gc_thread_retire(t);
+  beskid_gc__thread_retire(t);
   for (gc_root_block *b = t->roots, *prev; b != NULL; b = prev) {
     prev = b->prev;
     beskid_os_mem_free(b);
@@ -117,7 +117,7 @@ static void drop_thread(gc_thread *t) {
 }
 
 static void fork_child(void) {
-  gc_thread *self = beskid_gc_thread_self();
+  gc_thread *self = beskid_gc__thread_self();
   if (fork_held) {
     /* Waiters of the parent do not exist here. */
     beskid_os_cond_reset_in_child(&gc.threads_cond);
@@ -139,19 +139,19 @@ static void fork_child(void) {
       next = t->next;
       drop_thread(t);
     }
-    beskid_gc_start_world();
+    beskid_gc__start_world();
     beskid_os_mutex_unlock(&gc.cycle_lock);
     gc.collector_running = false; /* the parent's collector thread is not ours */
-    if (!beskid_gc_collector_start()) {
-      beskid_gc_fatal("gc: cannot start the collector thread in the child of fork()");
+    if (!beskid_gc__collector_start()) {
+      beskid_gc__fatal("gc: cannot start the collector thread in the child of fork()");
     }
   }
-  beskid_gc_lifecycle_unlock();
+  beskid_gc__lifecycle_unlock();
   if (fork_left_running) beskid_gc_leave_native(&self->pub);
 }
 
-void beskid_gc_fork_register(void) {
+void beskid_gc__fork_register(void) {
   if (beskid_os_atfork(fork_prepare, fork_parent, fork_child) != BESKID_OK) {
-    beskid_gc_fatal("gc: cannot register the fork handlers");
+    beskid_gc__fatal("gc: cannot register the fork handlers");
   }
 }

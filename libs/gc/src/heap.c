@@ -8,11 +8,11 @@
  * 1 MiB, allocated (zeroed) from the calling thread's mimalloc heap in that arena and aligned
  * to a page inside the block. A large object whose span would not fit half a chunk gets a
  * dedicated chunk of its own size, given back to mimalloc when the object dies. Shared chunks
- * whose pages are all free are kept for reuse until beskid_gc_heap_scavenge() finds the heap
+ * whose pages are all free are kept for reuse until beskid_gc__heap_scavenge() finds the heap
  * holding more than its goal; then they go back to mimalloc, their pages reset first (mimalloc
  * would keep them resident until the owning thread next allocates). Free pages kept in chunks
  * are given back to the OS page by page by the scavenger (scavenge.c), through
- * beskid_gc_heap_take_resident() / beskid_gc_heap_put_released().
+ * beskid_gc__heap_take_resident() / beskid_gc__heap_put_released().
  *
  * Invariants (all under gc.heap_lock unless said otherwise):
  * - a page is in exactly one of: a chunk's free map, or the span whose page-table entries point
@@ -71,8 +71,8 @@ struct gc_chunk {
   uint64_t released_map[3]; /* bit p: page p is free and its memory was given back */
 };
 
-gc_global beskid_gc;
-gc_size_class beskid_gc_size_classes[GC_SIZE_CLASSES];
+gc_global beskid_gc__state;
+gc_size_class beskid_gc__size_classes[GC_SIZE_CLASSES];
 static uint8_t class_by_8[1024 / GC_GRANULE + 1];    /* sizes ≤ 1024, by size/8 */
 static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1]; /* sizes ≤ 32 KiB, by size/128 */
 
@@ -86,8 +86,8 @@ static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1]; /* sizes ≤ 32 KiB, by siz
 static void size_classes_init(void) {
   uint32_t n = 1, size = GC_GRANULE;
   while (size <= GC_SMALL_MAX) {
-    if (n >= GC_SIZE_CLASSES) beskid_gc_fatal("gc: more size classes than GC_SIZE_CLASSES");
-    gc_size_class *c = &beskid_gc_size_classes[n++];
+    if (n >= GC_SIZE_CLASSES) beskid_gc__fatal("gc: more size classes than GC_SIZE_CLASSES");
+    gc_size_class *c = &beskid_gc__size_classes[n++];
     c->size = size;
     uint32_t pages = 1;
     while (pages < 16 && ((pages * GC_PAGE_SIZE) % size) * 8 > pages * GC_PAGE_SIZE) pages++;
@@ -99,23 +99,23 @@ static void size_classes_init(void) {
                                  : (uint32_t)1 << (31 - __builtin_clz(size) - 2);
     size += step;
   }
-  if (n != GC_SIZE_CLASSES) beskid_gc_fatal("gc: fewer size classes than GC_SIZE_CLASSES");
+  if (n != GC_SIZE_CLASSES) beskid_gc__fatal("gc: fewer size classes than GC_SIZE_CLASSES");
   for (uint32_t s = 0, cl = 1; s <= 1024; s += GC_GRANULE) {
-    while (beskid_gc_size_classes[cl].size < s) cl++;
+    while (beskid_gc__size_classes[cl].size < s) cl++;
     class_by_8[s / GC_GRANULE] = (uint8_t)cl;
   }
   for (uint32_t s = 0, cl = 1; s <= GC_SMALL_MAX; s += 128) {
-    while (beskid_gc_size_classes[cl].size < s) cl++;
+    while (beskid_gc__size_classes[cl].size < s) cl++;
     class_by_128[s / 128] = (uint8_t)cl;
   }
   for (uint32_t s = 16; s <= GC_SMALL_MAX; s += 16) {
-    if (beskid_gc_size_classes[beskid_gc_size_to_class(s)].size % 16 != 0) {
-      beskid_gc_fatal("gc: size %u maps to a class that is not 16-aligned", s);
+    if (beskid_gc__size_classes[beskid_gc__size_to_class(s)].size % 16 != 0) {
+      beskid_gc__fatal("gc: size %u maps to a class that is not 16-aligned", s);
     }
   }
 }
 
-uint32_t beskid_gc_size_to_class(uint64_t size) {
+uint32_t beskid_gc__size_to_class(uint64_t size) {
   if (size <= 1024) return class_by_8[(size + GC_GRANULE - 1) / GC_GRANULE];
   return class_by_128[(size + 127) / 128];
 }
@@ -123,7 +123,7 @@ uint32_t beskid_gc_size_to_class(uint64_t size) {
 /* ------------------------------------------------------------------------------------------ */
 /* Arena and page table */
 
-beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor) {
+beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   size_classes_init();
   if (floor == 0 || floor > reserve || reserve > GC_RESERVE_MAX) return BESKID_GC_INVALID;
   /* mimalloc reserves whole arena blocks; the page table must cover all of them. */
@@ -163,7 +163,7 @@ beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor) {
   return BESKID_GC_OK;
 }
 
-void beskid_gc_heap_shutdown(void) {
+void beskid_gc__heap_shutdown(void) {
   for (gc_chunk *c = gc.chunks, *next; c != NULL; c = next) {
     next = c->next;
     tsan_release(c->block);
@@ -328,9 +328,9 @@ static gc_span *span_struct_new(void) {
 }
 
 /* A span of `npages` pages, its structure zeroed but for the pages, chunk and needzero; not yet
- * in the page table (the caller initialises it, then beskid_gc_span_publish()). NULL when
+ * in the page table (the caller initialises it, then beskid_gc__span_publish()). NULL when
  * mimalloc has no memory left in the arena. */
-gc_span *beskid_gc_span_alloc(gc_thread *t, uint32_t npages) {
+gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
   beskid_os_mutex_lock(&gc.heap_lock);
   gc_span *s = span_struct_new();
   if (s == NULL) goto fail;
@@ -390,8 +390,8 @@ static void mark_slots_past_end(gc_span *s) {
   s->alloc_bits[last] = ~gc_span_valid_bits(s, last);
 }
 
-void beskid_gc_span_init_small(gc_span *s, uint32_t span_class) {
-  const gc_size_class *c = &beskid_gc_size_classes[span_class >> 1];
+void beskid_gc__span_init_small(gc_span *s, uint32_t span_class) {
+  const gc_size_class *c = &beskid_gc__size_classes[span_class >> 1];
   s->span_class = (uint8_t)span_class;
   s->state = GC_SPAN_SMALL;
   s->elem_size = c->size;
@@ -403,7 +403,7 @@ void beskid_gc_span_init_small(gc_span *s, uint32_t span_class) {
   page_table_set(s->base, s->npages, s);
 }
 
-void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan) {
+void beskid_gc__span_init_large(gc_span *s, uint64_t size, bool noscan) {
   s->span_class = noscan ? 1 : 0;
   s->state = GC_SPAN_LARGE;
   s->elem_size = 0;
@@ -417,7 +417,7 @@ void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan) {
 
 /* Gives a span's pages back to its chunk and the chunk back to mimalloc when it empties.
  * The span must be in no list and unreachable (swept dead, or never used). */
-void beskid_gc_span_free(gc_span *s) {
+void beskid_gc__span_free(gc_span *s) {
   gc_chunk *dead = NULL; /* a dedicated chunk, freed after the lock */
   beskid_os_mutex_lock(&gc.heap_lock);
   page_table_set(s->base, s->npages, NULL);
@@ -442,7 +442,7 @@ void beskid_gc_span_free(gc_span *s) {
 /* ------------------------------------------------------------------------------------------ */
 /* Releasing free pages (the primitives scavenge.c paces) */
 
-uint32_t beskid_gc_heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr) {
+uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr) {
   uint32_t taken = 0;
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = gc.avail_chunks; c != NULL && taken == 0; c = c->avail_next) {
@@ -470,7 +470,7 @@ uint32_t beskid_gc_heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uint
   return taken;
 }
 
-void beskid_gc_heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released) {
+void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released) {
   beskid_os_mutex_lock(&gc.heap_lock);
   uint32_t first = (uint32_t)((addr - c->base) >> GC_PAGE_SHIFT);
   for (uint32_t p = first; p < first + npages; p++) {
@@ -492,7 +492,7 @@ void beskid_gc_heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, b
 /* Gives empty shared chunks back to mimalloc while the heap holds more than `keep_bytes`. The
  * chunks are unlinked under the lock and freed after it, so the allocator's decommit calls never
  * hold up a thread that needs a span. */
-void beskid_gc_heap_scavenge(uint64_t keep_bytes) {
+void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   gc_chunk *release = NULL;
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = gc.avail_chunks, *next; c != NULL && gc.committed_bytes > keep_bytes;
@@ -513,7 +513,7 @@ void beskid_gc_heap_scavenge(uint64_t keep_bytes) {
 /* ------------------------------------------------------------------------------------------ */
 /* Central lists (the caller holds the central's lock) */
 
-void beskid_gc_list_push(gc_span_list_t *list, gc_span *s, uint8_t which) {
+void beskid_gc__list_push(gc_span_list_t *list, gc_span *s, uint8_t which) {
   s->prev = NULL;
   s->next = list->head;
   if (list->head != NULL) list->head->prev = s;
@@ -522,7 +522,7 @@ void beskid_gc_list_push(gc_span_list_t *list, gc_span *s, uint8_t which) {
   s->list = which;
 }
 
-void beskid_gc_list_remove(gc_span_list_t *list, gc_span *s) {
+void beskid_gc__list_remove(gc_span_list_t *list, gc_span *s) {
   if (s->prev != NULL)
     s->prev->next = s->next;
   else
@@ -535,11 +535,11 @@ void beskid_gc_list_remove(gc_span_list_t *list, gc_span *s) {
 
 /* Calls fn for every span that owns pages (the world must be stopped or the heap otherwise
  * quiet). */
-void beskid_gc_for_each_span(void (*fn)(gc_span *s, void *context), void *context) {
+void beskid_gc__for_each_span(void (*fn)(gc_span *s, void *context), void *context) {
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = gc.chunks; c != NULL; c = c->next) {
     for (uint32_t p = 0; p < c->npages;) {
-      gc_span *s = beskid_gc_span_of(c->base + (uintptr_t)p * GC_PAGE_SIZE);
+      gc_span *s = beskid_gc__span_of(c->base + (uintptr_t)p * GC_PAGE_SIZE);
       if (s == NULL || s->base != c->base + (uintptr_t)p * GC_PAGE_SIZE) {
         p++;
         continue;
@@ -554,8 +554,8 @@ void beskid_gc_for_each_span(void (*fn)(gc_span *s, void *context), void *contex
 /* ------------------------------------------------------------------------------------------ */
 /* Interior pointers */
 
-void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out) {
-  gc_span *s = beskid_gc_span_of(addr);
+void *beskid_gc__find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out) {
+  gc_span *s = beskid_gc__span_of(addr);
   if (s == NULL || addr < s->base || addr >= s->limit) return NULL;
   uint32_t i = gc_span_index(s, addr);
   uint64_t allocated = __atomic_load_n(&s->alloc_bits[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1u;
@@ -567,5 +567,5 @@ void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_
 
 void *beskid_gc_object_start(const void *address) {
   if (!gc.initialized) return NULL;
-  return beskid_gc_find_object((uintptr_t)address, NULL, NULL);
+  return beskid_gc__find_object((uintptr_t)address, NULL, NULL);
 }

@@ -129,13 +129,13 @@ typedef struct gc_size_class {
   uint32_t nelems; /* objects per span */
 } gc_size_class;
 
-extern gc_size_class beskid_gc_size_classes[GC_SIZE_CLASSES];
+extern gc_size_class beskid_gc__size_classes[GC_SIZE_CLASSES];
 
 /* The size class for a small object of `size` bytes (8 ≤ size ≤ GC_SMALL_MAX, a multiple of 8).
  * A size that is a multiple of 16 always gets a class whose size is a multiple of 16, so every
  * slot of its spans (which start page-aligned) is 16-aligned: that is how objects asking for
  * 16-byte alignment get it (alloc.c rounds their size up to 16 first). */
-uint32_t beskid_gc_size_to_class(uint64_t size);
+uint32_t beskid_gc__size_to_class(uint64_t size);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Central span lists (heap.c)                                                                */
@@ -355,8 +355,8 @@ typedef struct gc_global {
   uint64_t start_ns;
 } gc_global;
 
-extern gc_global beskid_gc;
-#define gc beskid_gc
+extern gc_global beskid_gc__state;
+#define gc beskid_gc__state
 
 /* ------------------------------------------------------------------------------------------ */
 /* Functions shared between files                                                             */
@@ -368,112 +368,112 @@ extern gc_global beskid_gc;
 #define GC_RESERVE_MIN (UINT64_C(64) << 20)
 /* Reserves the arena: `reserve` bytes, or failing that the largest half, quarter, ... of it that
  * is at least `floor`. */
-beskid_gc_status beskid_gc_heap_init(uint64_t reserve, uint64_t floor);
-void beskid_gc_heap_shutdown(void);
-gc_span *beskid_gc_span_alloc(gc_thread *t, uint32_t npages);
-void beskid_gc_span_free(gc_span *s);
-void beskid_gc_heap_scavenge(uint64_t keep_bytes);
+beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor);
+void beskid_gc__heap_shutdown(void);
+gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages);
+void beskid_gc__span_free(gc_span *s);
+void beskid_gc__heap_scavenge(uint64_t keep_bytes);
 /* Takes out of the free maps one run of at most `max_pages` free pages that are still resident
  * (in one chunk); returns how many, with their chunk and address, or 0 when none is left. The
- * run is in no free map and no span until beskid_gc_heap_put_released() gives it back, so the
+ * run is in no free map and no span until beskid_gc__heap_put_released() gives it back, so the
  * caller may release its memory without the heap lock. */
-uint32_t beskid_gc_heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr);
-/* Gives back a run from beskid_gc_heap_take_resident(): `released` when its memory went back to
+uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr);
+/* Gives back a run from beskid_gc__heap_take_resident(): `released` when its memory went back to
  * the OS (the pages then read zero), false when that failed and they are still resident. */
-void beskid_gc_heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
+void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
 
 /* scavenge.c */
 /* Gives the memory of free pages back to the OS until the heap keeps at most `retain_bytes`
  * resident (committed minus released) or `budget_bytes` have been released; returns the bytes
  * released. Never holds the heap lock while the OS works. */
-uint64_t beskid_gc_scavenge(uint64_t retain_bytes, uint64_t budget_bytes);
+uint64_t beskid_gc__scavenge(uint64_t retain_bytes, uint64_t budget_bytes);
 /* The resident target after a cycle: the heap goal plus a tenth (Go's retained-heap goal), and
  * under a soft memory limit at most 95% of it. */
-uint64_t beskid_gc_scavenge_target(void);
-void beskid_gc_for_each_span(void (*fn)(gc_span *s, void *context), void *context);
-void beskid_gc_span_init_small(gc_span *s, uint32_t span_class);
-void beskid_gc_span_init_large(gc_span *s, uint64_t size, bool noscan);
-void beskid_gc_list_push(gc_span_list_t *list, gc_span *s, uint8_t which);
-void beskid_gc_list_remove(gc_span_list_t *list, gc_span *s);
+uint64_t beskid_gc__scavenge_target(void);
+void beskid_gc__for_each_span(void (*fn)(gc_span *s, void *context), void *context);
+void beskid_gc__span_init_small(gc_span *s, uint32_t span_class);
+void beskid_gc__span_init_large(gc_span *s, uint64_t size, bool noscan);
+void beskid_gc__list_push(gc_span_list_t *list, gc_span *s, uint8_t which);
+void beskid_gc__list_remove(gc_span_list_t *list, gc_span *s);
 /* The span owning `addr`, or NULL when addr is outside the heap or in free pages. */
-static inline gc_span *beskid_gc_span_of(uintptr_t addr) {
+static inline gc_span *beskid_gc__span_of(uintptr_t addr) {
   uintptr_t off = addr - gc.arena_base;
   if (off >= gc.arena_size) return NULL;
   return atomic_load_explicit(&gc.page_table[off >> GC_PAGE_SHIFT], memory_order_acquire);
 }
 /* The object containing addr and its span and index, or NULL. */
-void *beskid_gc_find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
+void *beskid_gc__find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
 
 /* alloc.c */
 /* Records why an allocation (of the heap or of the collector's own tables) failed: `requested`
  * bytes, with the heap's figures, for beskid_gc_last_failure(). */
-void beskid_gc_record_failure(uint64_t requested);
-void beskid_gc_release_caches(gc_thread *t);
-void beskid_gc_cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
-void beskid_gc_premark_caches(gc_thread *t);
-void beskid_gc_caches_init(gc_thread *t);
+void beskid_gc__record_failure(uint64_t requested);
+void beskid_gc__release_caches(gc_thread *t);
+void beskid_gc__cache_free(gc_thread *t, uint64_t *objects, uint64_t *bytes);
+void beskid_gc__premark_caches(gc_thread *t);
+void beskid_gc__caches_init(gc_thread *t);
 
 /* thread.c */
-extern __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_current_thread;
-static inline gc_thread *beskid_gc_thread_self(void) { return beskid_gc_current_thread; }
-void beskid_gc_threads_init(void);
-void beskid_gc_stop_world(uint64_t *ttsp_ns);
-void beskid_gc_start_world(void);
-void beskid_gc_detach_thread(gc_thread *t, bool exiting);
+extern __attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc__current_thread;
+static inline gc_thread *beskid_gc__thread_self(void) { return beskid_gc__current_thread; }
+void beskid_gc__threads_init(void);
+void beskid_gc__stop_world(uint64_t *ttsp_ns);
+void beskid_gc__start_world(void);
+void beskid_gc__detach_thread(gc_thread *t, bool exiting);
 /* Detaches the calling thread without running the detach hook (shutdown). */
-void beskid_gc_detach_quietly(void);
+void beskid_gc__detach_quietly(void);
 /* Hands over what only `t` holds (barrier buffer, cached spans, black bytes) to the collector;
  * `t` is at rest (its own thread, or stopped, or gone in the child of a fork). */
-void beskid_gc_thread_retire(gc_thread *t);
-void beskid_gc_threads_set_idle_poll(void);
+void beskid_gc__thread_retire(gc_thread *t);
+void beskid_gc__threads_set_idle_poll(void);
 
 /* mark.c */
-void beskid_gc_mark_init(void);
-void beskid_gc_mark_shutdown(void);
-void beskid_gc_marker_init(gc_marker *m);
-void beskid_gc_marker_flush(gc_marker *m);
-void beskid_gc_shade(gc_marker *m, void *ptr);
-bool beskid_gc_drain(gc_marker *m, uint64_t budget);
-bool beskid_gc_work_available(void);
-void beskid_gc_flush_barrier_buffer(gc_thread *t);
-void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t);
-void beskid_gc_scan_global_roots(gc_marker *m);
+void beskid_gc__mark_init(void);
+void beskid_gc__mark_shutdown(void);
+void beskid_gc__marker_init(gc_marker *m);
+void beskid_gc__marker_flush(gc_marker *m);
+void beskid_gc__shade(gc_marker *m, void *ptr);
+bool beskid_gc__drain(gc_marker *m, uint64_t budget);
+bool beskid_gc__work_available(void);
+void beskid_gc__flush_barrier_buffer(gc_thread *t);
+void beskid_gc__scan_thread_roots(gc_marker *m, gc_thread *t);
+void beskid_gc__scan_global_roots(gc_marker *m);
 /* With the world stopped: if grey entries were dropped (gc.mark_overflow), rescans every marked
  * object so that what they pointed to is grey again; returns whether it did. */
-bool beskid_gc_mark_recover_overflow(gc_marker *m);
+bool beskid_gc__mark_recover_overflow(gc_marker *m);
 
 /* sweep.c */
-bool beskid_gc_sweep_one(void);
-void beskid_gc_sweep_span(gc_span *s);
-void beskid_gc_span_sweep_claim(gc_span *s);
-void beskid_gc_finish_sweep(void);
+bool beskid_gc__sweep_one(void);
+void beskid_gc__sweep_span(gc_span *s);
+void beskid_gc__span_sweep_claim(gc_span *s);
+void beskid_gc__finish_sweep(void);
 
 /* roots.c */
-void beskid_gc_roots_shutdown(void);
-void beskid_gc_for_each_handle(void (*fn)(void *object, void *context), void *context);
+void beskid_gc__roots_shutdown(void);
+void beskid_gc__for_each_handle(void (*fn)(void *object, void *context), void *context);
 
 /* debug.c (the world must be stopped for the *_stopped functions) */
-uint64_t beskid_gc_verify_stopped(const char *when);
-uint64_t beskid_gc_verify_heap(const char *when);
-void beskid_gc_verify_or_die(const char *when, bool world_stopped);
-void beskid_gc_checkmark_stopped(void);
-void beskid_gc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+uint64_t beskid_gc__verify_stopped(const char *when);
+uint64_t beskid_gc__verify_heap(const char *when);
+void beskid_gc__verify_or_die(const char *when, bool world_stopped);
+void beskid_gc__checkmark_stopped(void);
+void beskid_gc__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* collector.c */
-void beskid_gc_maybe_trigger(gc_thread *t);
-void beskid_gc_assist(gc_thread *t, uint64_t bytes);
-void beskid_gc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void beskid_gc_record_pause(uint64_t ns, uint64_t ttsp_ns);
-void beskid_gc_collect_for_oom(gc_thread *t);
+void beskid_gc__maybe_trigger(gc_thread *t);
+void beskid_gc__assist(gc_thread *t, uint64_t bytes);
+void beskid_gc__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns);
+void beskid_gc__collect_for_oom(gc_thread *t);
 /* The process-wide lock that serialises init, shutdown, attach and fork. */
-void beskid_gc_lifecycle_lock(void);
-void beskid_gc_lifecycle_unlock(void);
+void beskid_gc__lifecycle_lock(void);
+void beskid_gc__lifecycle_unlock(void);
 /* Starts the background collector thread unless the collector runs in manual mode; false when
  * the thread cannot be created. */
-bool beskid_gc_collector_start(void);
+bool beskid_gc__collector_start(void);
 
 /* fork.c */
 /* Registers the collector's fork handlers with the platform (once per process). */
-void beskid_gc_fork_register(void);
+void beskid_gc__fork_register(void);
 
 #endif /* BESKID_GC_INTERNAL_H */

@@ -15,7 +15,7 @@
  * in the pool from the start, so marking never needs memory to make progress. When a marker
  * needs an empty block and none can be had, it drops the grey entry it was pushing and raises
  * gc.mark_overflow: the object stays marked but unscanned ("mark stack overflow"). Before marking
- * may terminate, the driver recovers with the world stopped (beskid_gc_mark_recover_overflow):
+ * may terminate, the driver recovers with the world stopped (beskid_gc__mark_recover_overflow):
  * it rescans every marked object of the heap, which greys whatever the dropped entries pointed
  * to, and marking goes on. Each recovery that follows a drop marks at least one more object, so
  * marking terminates with every reachable object marked, however little memory is left.
@@ -88,14 +88,14 @@ static gc_work_block *block_get_full(void) {
   return b;
 }
 
-bool beskid_gc_work_available(void) {
+bool beskid_gc__work_available(void) {
   beskid_os_mutex_lock(&gc.work_lock);
   bool any = gc.full_blocks != NULL;
   beskid_os_mutex_unlock(&gc.work_lock);
   return any;
 }
 
-void beskid_gc_mark_init(void) {
+void beskid_gc__mark_init(void) {
   beskid_os_mutex_init(&gc.work_lock);
   atomic_store(&gc.mark_overflow, false);
   for (uint32_t i = 0; i < GC_RESERVE_BLOCKS; i++) {
@@ -105,7 +105,7 @@ void beskid_gc_mark_init(void) {
   }
 }
 
-void beskid_gc_mark_shutdown(void) {
+void beskid_gc__mark_shutdown(void) {
   for (gc_work_block *b = gc.full_blocks, *n; b != NULL; b = n) {
     n = b->next;
     if (!is_reserve_block(b)) beskid_os_mem_free(b);
@@ -122,9 +122,9 @@ void beskid_gc_mark_shutdown(void) {
 /* ------------------------------------------------------------------------------------------ */
 /* Markers */
 
-void beskid_gc_marker_init(gc_marker *m) { memset(m, 0, sizeof *m); }
+void beskid_gc__marker_init(gc_marker *m) { memset(m, 0, sizeof *m); }
 
-void beskid_gc_marker_flush(gc_marker *m) {
+void beskid_gc__marker_flush(gc_marker *m) {
   if (m->block != NULL) {
     block_put(m->block);
     m->block = NULL;
@@ -164,8 +164,8 @@ static void *pop(gc_marker *m) {
 }
 
 /* Marks the object containing `ptr` (any address inside it) and greys it if it holds pointers. */
-void beskid_gc_shade(gc_marker *m, void *ptr) {
-  gc_span *s = beskid_gc_span_of((uintptr_t)ptr);
+void beskid_gc__shade(gc_marker *m, void *ptr) {
+  gc_span *s = beskid_gc__span_of((uintptr_t)ptr);
   if (s == NULL || (uintptr_t)ptr >= s->limit || (uintptr_t)ptr < s->base) return;
   uint32_t i = gc_span_index(s, (uintptr_t)ptr);
   /* Already marked (the common case, and every object allocated during marking): done, without
@@ -183,7 +183,7 @@ static inline void shade_slot(gc_marker *m, void **slot) {
   /* Relaxed: a racing store is covered by the barrier (it shades the value it overwrites and the
    * value it stores), so whichever value this load sees, nothing reachable stays white. */
   void *v = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (v != NULL) beskid_gc_shade(m, v);
+  if (v != NULL) beskid_gc__shade(m, v);
 }
 
 /* Scans elements of an array buffer from element `from`; pushes a continuation if more remain
@@ -219,7 +219,7 @@ static uint64_t scan_entry(gc_marker *m, void *entry) {
   uintptr_t e = (uintptr_t)entry;
   if ((e & 1u) == 0) return scan_object(m, entry);
   void *elem = (void *)(e & ~(uintptr_t)1u);
-  gc_span *s = beskid_gc_span_of((uintptr_t)elem);
+  gc_span *s = beskid_gc__span_of((uintptr_t)elem);
   beskid_array_buffer_t *b = (beskid_array_buffer_t *)s->base;
   uint64_t from = (uint64_t)((char *)elem - (char *)beskid_obj_array_data(b)) / b->elem->stride;
   return scan_array(m, b, from);
@@ -257,7 +257,7 @@ static void publish_progress(gc_marker *m, uint64_t bytes) {
   if (m->credits_assists) atomic_fetch_add_explicit(&gc.assist_credit, bytes, memory_order_relaxed);
 }
 
-bool beskid_gc_drain(gc_marker *m, uint64_t budget) {
+bool beskid_gc__drain(gc_marker *m, uint64_t budget) {
   void *fifo[GC_PREFETCH];
   uint32_t head = 0, count = 0;
   uint64_t done = 0, scanned_objects = 0;
@@ -317,29 +317,29 @@ static void rescan_span(gc_span *s, void *context) {
   }
 }
 
-bool beskid_gc_mark_recover_overflow(gc_marker *m) {
+bool beskid_gc__mark_recover_overflow(gc_marker *m) {
   if (!atomic_exchange_explicit(&gc.mark_overflow, false, memory_order_relaxed)) return false;
   gc.mark_overflow_rescans++;
-  beskid_gc_for_each_span(rescan_span, m);
-  beskid_gc_marker_flush(m);
+  beskid_gc__for_each_span(rescan_span, m);
+  beskid_gc__marker_flush(m);
   return true;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Write barrier */
 
-void beskid_gc_flush_barrier_buffer(gc_thread *t) {
+void beskid_gc__flush_barrier_buffer(gc_thread *t) {
   if (t->wb_count == 0) return;
   gc_marker m;
-  beskid_gc_marker_init(&m);
-  for (uint32_t i = 0; i < t->wb_count; i++) beskid_gc_shade(&m, t->wb[i]);
+  beskid_gc__marker_init(&m);
+  for (uint32_t i = 0; i < t->wb_count; i++) beskid_gc__shade(&m, t->wb[i]);
   t->wb_count = 0;
-  beskid_gc_marker_flush(&m);
+  beskid_gc__marker_flush(&m);
 }
 
 static inline void buffer_shade(gc_thread *t, void *p) {
   if (p == NULL) return;
-  if (t->wb_count == GC_WB_ENTRIES) beskid_gc_flush_barrier_buffer(t);
+  if (t->wb_count == GC_WB_ENTRIES) beskid_gc__flush_barrier_buffer(t);
   t->wb[t->wb_count++] = p;
 }
 
@@ -394,7 +394,7 @@ void beskid_gc_write_barrier_range(beskid_gc_thread_t *pt, void **slots, size_t 
 /* ------------------------------------------------------------------------------------------ */
 /* Roots */
 
-void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t) {
+void beskid_gc__scan_thread_roots(gc_marker *m, gc_thread *t) {
   for (beskid_root_frame_t *f = t->pub.top_frame; f != NULL; f = f->previous) {
     for (uint64_t i = 0; i < f->slot_count; i++) shade_slot(m, &f->slots[i]);
   }
@@ -403,14 +403,14 @@ void beskid_gc_scan_thread_roots(gc_marker *m, gc_thread *t) {
   }
 }
 
-static void shade_handle(void *object, void *context) { beskid_gc_shade(context, object); }
+static void shade_handle(void *object, void *context) { beskid_gc__shade(context, object); }
 
-void beskid_gc_scan_global_roots(gc_marker *m) {
+void beskid_gc__scan_global_roots(gc_marker *m) {
   beskid_os_mutex_lock(&gc.roots_lock);
   for (size_t r = 0; r < gc.global_ranges; r++) {
     const gc_global_range *g = &gc.globals[r];
     for (size_t i = 0; i < g->count; i++) shade_slot(m, &g->slots[i]);
   }
   beskid_os_mutex_unlock(&gc.roots_lock);
-  beskid_gc_for_each_handle(shade_handle, m);
+  beskid_gc__for_each_handle(shade_handle, m);
 }

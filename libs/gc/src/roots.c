@@ -30,7 +30,7 @@ beskid_gc_status beskid_gc_register_root(beskid_gc_thread_t *pt, void **slot) {
   if (b == NULL || b->used == GC_ROOT_BLOCK) {
     gc_root_block *nb = beskid_os_mem_alloc(1, sizeof *nb);
     if (nb == NULL) {
-      beskid_gc_record_failure(sizeof *nb);
+      beskid_gc__record_failure(sizeof *nb);
       return BESKID_GC_OUT_OF_MEMORY;
     }
     nb->prev = b;
@@ -75,9 +75,9 @@ beskid_gc_status beskid_gc_unregister_root(beskid_gc_thread_t *pt, void **slot) 
 static void shade_now(void *object) {
   if (object == NULL || !__atomic_load_n(&beskid_gc_barrier_on, __ATOMIC_RELAXED)) return;
   gc_marker m;
-  beskid_gc_marker_init(&m);
-  beskid_gc_shade(&m, object);
-  beskid_gc_marker_flush(&m);
+  beskid_gc__marker_init(&m);
+  beskid_gc__shade(&m, object);
+  beskid_gc__marker_flush(&m);
 }
 
 /* The table of registrations doubles as it fills; the doubling and the byte size are checked,
@@ -86,13 +86,13 @@ static bool globals_reserve_one(void) {
   if (gc.global_ranges < gc.global_capacity) return true;
   size_t cap = gc.global_capacity ? gc.global_capacity : 16;
   if (gc.global_capacity != 0 && __builtin_mul_overflow(gc.global_capacity, 2, &cap)) {
-    beskid_gc_record_failure(UINT64_MAX);
+    beskid_gc__record_failure(UINT64_MAX);
     return false;
   }
   gc_global_range *grown = beskid_os_mem_resize(gc.globals, cap, sizeof *grown);
   if (grown == NULL) {
     size_t bytes;
-    beskid_gc_record_failure(beskid_os_size_mul(cap, sizeof *grown, &bytes) ? bytes : SIZE_MAX);
+    beskid_gc__record_failure(beskid_os_size_mul(cap, sizeof *grown, &bytes) ? bytes : SIZE_MAX);
     return false;
   }
   gc.globals = grown;
@@ -145,19 +145,19 @@ static handle_slot *handle_at(uint32_t index) {
  * failure is recorded (requested bytes) and nothing changes but the index's capacity. */
 static bool handles_grow(void) {
   if (handle_block_count >= UINT32_MAX / HANDLE_BLOCK - 1) {
-    beskid_gc_record_failure(sizeof(handle_slot) * HANDLE_BLOCK);
+    beskid_gc__record_failure(sizeof(handle_slot) * HANDLE_BLOCK);
     return false;
   }
   handle_slot **blocks =
       beskid_os_mem_resize(handle_blocks, (size_t)handle_block_count + 1, sizeof *blocks);
   if (blocks == NULL) {
-    beskid_gc_record_failure(((uint64_t)handle_block_count + 1) * sizeof *blocks);
+    beskid_gc__record_failure(((uint64_t)handle_block_count + 1) * sizeof *blocks);
     return false;
   }
   handle_blocks = blocks;
   handle_slot *b = beskid_os_mem_alloc(HANDLE_BLOCK, sizeof *b);
   if (b == NULL) {
-    beskid_gc_record_failure(HANDLE_BLOCK * sizeof *b);
+    beskid_gc__record_failure(HANDLE_BLOCK * sizeof *b);
     return false;
   }
   uint32_t first = handle_block_count * HANDLE_BLOCK;
@@ -172,7 +172,7 @@ static bool handles_grow(void) {
 }
 
 beskid_handle_t beskid_gc_handle_new(void *object) {
-  if (!gc.initialized || beskid_gc_find_object((uintptr_t)object, NULL, NULL) == NULL) return 0;
+  if (!gc.initialized || beskid_gc__find_object((uintptr_t)object, NULL, NULL) == NULL) return 0;
   beskid_os_mutex_lock(&gc.roots_lock);
   if (handle_free_head == 0 && !handles_grow()) {
     beskid_os_mutex_unlock(&gc.roots_lock);
@@ -232,7 +232,7 @@ uint64_t beskid_gc_handle_count(void) {
   return n;
 }
 
-void beskid_gc_for_each_handle(void (*fn)(void *object, void *context), void *context) {
+void beskid_gc__for_each_handle(void (*fn)(void *object, void *context), void *context) {
   beskid_os_mutex_lock(&gc.roots_lock);
   for (uint32_t b = 0; b < handle_block_count; b++) {
     for (uint32_t i = 0; i < HANDLE_BLOCK; i++) {
@@ -242,7 +242,7 @@ void beskid_gc_for_each_handle(void (*fn)(void *object, void *context), void *co
   beskid_os_mutex_unlock(&gc.roots_lock);
 }
 
-void beskid_gc_roots_shutdown(void) {
+void beskid_gc__roots_shutdown(void) {
   for (uint32_t b = 0; b < handle_block_count; b++) beskid_os_mem_free(handle_blocks[b]);
   beskid_os_mem_free(handle_blocks);
   handle_blocks = NULL;

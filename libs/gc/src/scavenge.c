@@ -4,7 +4,7 @@
  *
  * The heap keeps free pages in its chunks (heap.c) so that the next cycle's spans need no new
  * memory; those pages stay resident although nothing lives in them. After every cycle the
- * collector asks for the resident heap to come down to a target (beskid_gc_scavenge_target():
+ * collector asks for the resident heap to come down to a target (beskid_gc__scavenge_target():
  * the next heap goal plus a tenth, and under a soft memory limit at most 95% of it), and the
  * scavenger releases free pages until it has: it takes a run of resident free pages out of the
  * free maps under the heap lock, resets it (beskid_os_vm_reset: the memory goes back, the
@@ -29,7 +29,7 @@ static uint64_t resident_bytes(void) {
   return r;
 }
 
-uint64_t beskid_gc_scavenge(uint64_t retain_bytes, uint64_t budget_bytes) {
+uint64_t beskid_gc__scavenge(uint64_t retain_bytes, uint64_t budget_bytes) {
   uint64_t released = 0;
   while (released < budget_bytes) {
     uint64_t resident = resident_bytes();
@@ -39,18 +39,18 @@ uint64_t beskid_gc_scavenge(uint64_t retain_bytes, uint64_t budget_bytes) {
         excess_pages < GC_SCAVENGE_RUN_PAGES ? (uint32_t)excess_pages : GC_SCAVENGE_RUN_PAGES;
     gc_chunk *c = NULL;
     uintptr_t addr = 0;
-    uint32_t n = beskid_gc_heap_take_resident(want, &c, &addr);
+    uint32_t n = beskid_gc__heap_take_resident(want, &c, &addr);
     if (n == 0) break; /* everything free is released already */
     size_t bytes = (size_t)n * GC_PAGE_SIZE;
     bool ok = beskid_os_vm_reset((void *)addr, bytes) == BESKID_OK;
-    beskid_gc_heap_put_released(c, addr, n, ok);
+    beskid_gc__heap_put_released(c, addr, n, ok);
     if (!ok) break; /* the OS refused: leave the rest for the next cycle */
     released += bytes;
   }
   return released;
 }
 
-uint64_t beskid_gc_scavenge_target(void) {
+uint64_t beskid_gc__scavenge_target(void) {
   uint64_t goal = atomic_load(&gc.goal);
   uint64_t target = goal > UINT64_MAX - goal / 10 ? UINT64_MAX : goal + goal / 10;
   uint64_t limit = atomic_load(&gc.memory_limit);

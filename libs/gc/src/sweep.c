@@ -2,7 +2,7 @@
  * driving the concurrent sweep of all spans after mark termination.
  *
  * A span is swept once per cycle by whoever takes it out of an unswept central list: the
- * background sweeper (beskid_gc_sweep_one) or an allocating thread that needs a span of that
+ * background sweeper (beskid_gc__sweep_one) or an allocating thread that needs a span of that
  * class (alloc.c). Taking it out of the list under the central lock is what gives ownership; the
  * sweepgen CAS (gen-2 -> gen-1) double-checks it, and the store of gen publishes the result.
  *
@@ -16,11 +16,11 @@
 
 /* Marks a span taken out of an unswept list as being swept. Only the taker can do it: a span in
  * an unswept list always has sweepgen == gc.sweepgen - 2, so anything else is corruption. */
-void beskid_gc_span_sweep_claim(gc_span *s) {
+void beskid_gc__span_sweep_claim(gc_span *s) {
   uint32_t sg = atomic_load(&gc.sweepgen);
   uint32_t expected = sg - 2;
   if (!atomic_compare_exchange_strong(&s->sweepgen, &expected, sg - 1)) {
-    beskid_gc_fatal("gc: span %p in an unswept list has sweepgen %u (global %u)", (void *)s,
+    beskid_gc__fatal("gc: span %p in an unswept list has sweepgen %u (global %u)", (void *)s,
                     expected, sg);
   }
 }
@@ -35,9 +35,9 @@ static void clobber_dead(gc_span *s, uint32_t w, uint64_t dead) {
   }
 }
 
-/* Sweeps a span claimed with beskid_gc_span_sweep_claim() and taken out of every list: frees it
+/* Sweeps a span claimed with beskid_gc__span_sweep_claim() and taken out of every list: frees it
  * or files it in the swept set of its central. */
-void beskid_gc_sweep_span(gc_span *s) {
+void beskid_gc__sweep_span(gc_span *s) {
   uint32_t sg = atomic_load(&gc.sweepgen);
   uint32_t words = (s->nelems + 63) / 64;
   uint32_t live = 0, before = 0;
@@ -66,7 +66,7 @@ void beskid_gc_sweep_span(gc_span *s) {
   }
   s->alloc_count = live;
   if (live == 0) {
-    beskid_gc_span_free(s);
+    beskid_gc__span_free(s);
     return;
   }
   atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
@@ -74,10 +74,10 @@ void beskid_gc_sweep_span(gc_span *s) {
   gc_central *ctr = s->state == GC_SPAN_LARGE ? &gc.large : &gc.central[s->span_class];
   beskid_os_mutex_lock(&ctr->lock);
   if (s->state == GC_SPAN_SMALL && live < s->nelems) {
-    beskid_gc_list_push(&ctr->partial[set], s,
+    beskid_gc__list_push(&ctr->partial[set], s,
                         (uint8_t)(set ? GC_LIST_PARTIAL_1 : GC_LIST_PARTIAL_0));
   } else {
-    beskid_gc_list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
+    beskid_gc__list_push(&ctr->full[set], s, (uint8_t)(set ? GC_LIST_FULL_1 : GC_LIST_FULL_0));
   }
   beskid_os_mutex_unlock(&ctr->lock);
 }
@@ -87,7 +87,7 @@ static gc_span *take_unswept(gc_central *ctr, uint32_t unswept) {
   beskid_os_mutex_lock(&ctr->lock);
   gc_span_list_t *list = ctr->partial[unswept].head ? &ctr->partial[unswept] : &ctr->full[unswept];
   gc_span *s = list->head;
-  if (s != NULL) beskid_gc_list_remove(list, s);
+  if (s != NULL) beskid_gc__list_remove(list, s);
   beskid_os_mutex_unlock(&ctr->lock);
   return s;
 }
@@ -95,15 +95,15 @@ static gc_span *take_unswept(gc_central *ctr, uint32_t unswept) {
 /* Sweeps one span of any class. Returns false when no unswept span is left. Classes are
  * visited in order through gc.sweep_cursor (reset at mark termination): no span becomes unswept
  * during a sweep phase, so a class found empty stays empty until the next cycle. */
-bool beskid_gc_sweep_one(void) {
+bool beskid_gc__sweep_one(void) {
   uint32_t unswept = 1 - (atomic_load(&gc.sweepgen) / 2) % 2;
   uint32_t c = atomic_load(&gc.sweep_cursor);
   while (c < GC_SPAN_CLASSES) {
     gc_central *ctr = c < 2 ? &gc.large : &gc.central[c];
     gc_span *s = take_unswept(ctr, unswept);
     if (s != NULL) {
-      beskid_gc_span_sweep_claim(s);
-      beskid_gc_sweep_span(s);
+      beskid_gc__span_sweep_claim(s);
+      beskid_gc__sweep_span(s);
       return true;
     }
     /* Move past the empty class; on failure c holds the cursor another sweeper moved. */
@@ -113,7 +113,7 @@ bool beskid_gc_sweep_one(void) {
 }
 
 /* Sweeps until no unswept span is left. */
-void beskid_gc_finish_sweep(void) {
-  while (beskid_gc_sweep_one()) {
+void beskid_gc__finish_sweep(void) {
+  while (beskid_gc__sweep_one()) {
   }
 }

@@ -29,8 +29,8 @@
 
 /* The calling thread's context. Initial-exec TLS: one %fs-relative load on the allocation fast
  * path, also in the shared runtime (a pointer fits glibc's static TLS reserve for dlopen). */
-__attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc_current_thread;
-#define current_thread beskid_gc_current_thread
+__attribute__((tls_model("initial-exec"))) _Thread_local gc_thread *beskid_gc__current_thread;
+#define current_thread beskid_gc__current_thread
 static beskid_os_tls_t exit_key;
 static beskid_os_once_t exit_key_once = BESKID_OS_ONCE_INIT;
 
@@ -62,7 +62,7 @@ static void thread_exit_destructor(void *arg) {
   if (t != NULL) {
     /* The thread's frames died with its stack: they are no longer roots. */
     t->pub.top_frame = NULL;
-    beskid_gc_detach_thread(t, true);
+    beskid_gc__detach_thread(t, true);
     current_thread = NULL;
     run_detach_hook();
   }
@@ -74,7 +74,7 @@ static void exit_key_init(void) { beskid_os_tls_create(&exit_key, thread_exit_de
  * allocation takes the slow path, where stress collections happen. */
 static uint32_t idle_poll(void) { return atomic_load(&gc.stress_interval) != 0 ? 1u : 0u; }
 
-void beskid_gc_threads_set_idle_poll(void) {
+void beskid_gc__threads_set_idle_poll(void) {
   beskid_os_mutex_lock(&gc.threads_lock);
   if (!atomic_load(&gc.stop_requested)) {
     for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
@@ -97,19 +97,19 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   if (current_thread != NULL) return &current_thread->pub;
   beskid_os_once(&exit_key_once, exit_key_init);
   /* Under the lifecycle lock, so the collector cannot shut down (or fork) half-way through. */
-  beskid_gc_lifecycle_lock();
+  beskid_gc__lifecycle_lock();
   if (!gc.initialized) {
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__lifecycle_unlock();
     return NULL;
   }
   gc_thread *t = beskid_os_mem_alloc(1, sizeof *t);
   if (t == NULL || (t->mi_heap = mi_heap_new_in_arena(gc.arena_id)) == NULL) {
     beskid_os_mem_free(t);
-    beskid_gc_record_failure(sizeof *t); /* the context could not be had or completed */
-    beskid_gc_lifecycle_unlock();
+    beskid_gc__record_failure(sizeof *t); /* the context could not be had or completed */
+    beskid_gc__lifecycle_unlock();
     return NULL;
   }
-  beskid_gc_caches_init(t);
+  beskid_gc__caches_init(t);
   t->stress_countdown = atomic_load(&gc.stress_interval);
   t->pub.poll = idle_poll();
   atomic_store(&t->state, GC_THREAD_NATIVE);
@@ -120,34 +120,34 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   gc.threads = t;
   __atomic_store_n(&gc.thread_count, gc.thread_count + 1, __ATOMIC_SEQ_CST);
   beskid_os_mutex_unlock(&gc.threads_lock);
-  beskid_gc_lifecycle_unlock();
+  beskid_gc__lifecycle_unlock();
   current_thread = t;
   beskid_os_tls_set(exit_key, t);
   beskid_gc_leave_native(&t->pub); /* waits out a pause in progress */
   return &t->pub;
 }
 
-void beskid_gc_detach_quietly(void) {
+void beskid_gc__detach_quietly(void) {
   gc_thread *t = current_thread;
   if (t == NULL) return;
-  beskid_gc_detach_thread(t, false);
+  beskid_gc__detach_thread(t, false);
   current_thread = NULL;
   beskid_os_tls_set(exit_key, NULL);
 }
 
 void beskid_gc_detach(void) {
   if (current_thread == NULL) return;
-  beskid_gc_detach_quietly();
+  beskid_gc__detach_quietly();
   run_detach_hook();
 }
 
 /* Detaches `t`, the calling thread. `exiting` says we run in the thread's exit destructors, where
  * mimalloc may already have torn its heaps down (it deletes them itself in that case). */
-void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
+void beskid_gc__detach_thread(gc_thread *t, bool exiting) {
   /* Hand over what only this thread holds, at a point where no pause can be in progress
    * (we are RUNNING, so any stop waits for us), then leave. */
   beskid_gc_safepoint(&t->pub);
-  beskid_gc_thread_retire(t);
+  beskid_gc__thread_retire(t);
   beskid_gc_enter_native(&t->pub);
   beskid_os_mutex_lock(&gc.threads_lock);
   wait_for_world_running();
@@ -170,15 +170,15 @@ void beskid_gc_detach_thread(gc_thread *t, bool exiting) {
 }
 
 /* Hands over what only `t` holds: buffered grey pointers, cached spans, black bytes. */
-void beskid_gc_thread_retire(gc_thread *t) {
-  beskid_gc_flush_barrier_buffer(t);
-  beskid_gc_release_caches(t);
+void beskid_gc__thread_retire(gc_thread *t) {
+  beskid_gc__flush_barrier_buffer(t);
+  beskid_gc__release_caches(t);
   atomic_fetch_add(&gc.marked_bytes, t->black_bytes);
   atomic_fetch_add(&gc.marked_objects, t->black_objects);
   t->black_bytes = t->black_objects = 0;
 }
 
-void beskid_gc_threads_init(void) {
+void beskid_gc__threads_init(void) {
   beskid_os_mutex_init(&gc.threads_lock);
   beskid_os_cond_init(&gc.threads_cond);
 }
@@ -236,7 +236,7 @@ void beskid_gc_leave_native(beskid_gc_thread_t *pt) {
 /* Stopping and restarting the world (only the thread running a cycle does this, holding
  * gc.cycle_lock; if it is attached it is NATIVE meanwhile). */
 
-void beskid_gc_stop_world(uint64_t *ttsp_ns) {
+void beskid_gc__stop_world(uint64_t *ttsp_ns) {
   uint64_t start = beskid_os_monotonic_ns();
   beskid_os_mutex_lock(&gc.threads_lock);
   atomic_store(&gc.stop_requested, 1);
@@ -255,7 +255,7 @@ void beskid_gc_stop_world(uint64_t *ttsp_ns) {
   if (ttsp_ns != NULL) *ttsp_ns = beskid_os_monotonic_ns() - start;
 }
 
-void beskid_gc_start_world(void) {
+void beskid_gc__start_world(void) {
   beskid_os_mutex_lock(&gc.threads_lock);
   atomic_store(&gc.stop_requested, 0);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {

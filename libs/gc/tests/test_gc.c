@@ -160,7 +160,7 @@ END_TEST
 START_TEST(test_size_class_division_is_exact) {
   start(BESKID_GC_DEBUG_MANUAL);
   for (uint32_t c = 1; c < GC_SIZE_CLASSES; c++) {
-    const gc_size_class *sc = &beskid_gc_size_classes[c];
+    const gc_size_class *sc = &beskid_gc__size_classes[c];
     ck_assert_uint_ge(sc->size, 8);
     ck_assert_uint_eq(sc->size % 8, 0);
     /* The 8-byte step where objects are small: 8, 16, 24, ..., 128 are classes of their own. */
@@ -175,14 +175,14 @@ START_TEST(test_size_class_division_is_exact) {
     for (uint32_t off = 0; off < s.limit; off++) {
       ck_assert_uint_eq(gc_span_index(&s, off), off / sc->size);
     }
-    ck_assert_uint_eq(beskid_gc_size_to_class(sc->size), c);
+    ck_assert_uint_eq(beskid_gc__size_to_class(sc->size), c);
   }
   for (uint64_t size = 8; size <= GC_SMALL_MAX; size += 8) {
-    uint32_t c = beskid_gc_size_to_class(size);
-    ck_assert_uint_ge(beskid_gc_size_classes[c].size, size);
-    ck_assert(c == 1 || beskid_gc_size_classes[c - 1].size < size);
+    uint32_t c = beskid_gc__size_to_class(size);
+    ck_assert_uint_ge(beskid_gc__size_classes[c].size, size);
+    ck_assert(c == 1 || beskid_gc__size_classes[c - 1].size < size);
     /* A size rounded to 16 (an object asking for 16-byte alignment) gets a 16-multiple class. */
-    if (size % 16 == 0) ck_assert_uint_eq(beskid_gc_size_classes[c].size % 16, 0);
+    if (size % 16 == 0) ck_assert_uint_eq(beskid_gc__size_classes[c].size % 16, 0);
   }
   stop();
 }
@@ -215,7 +215,7 @@ START_TEST(test_every_size_class_placed_and_collected) {
   beskid_gc_push_frame(T, &frame);
   size_t n = 0;
   for (uint32_t c = 1; c < GC_SIZE_CLASSES; c++) {
-    uint64_t size = beskid_gc_size_classes[c].size;
+    uint64_t size = beskid_gc__size_classes[c].size;
     for (int kind = 0; kind < CLASS_KINDS; kind++) {
       /* kind 0: pointer-free, align 8; 1: one pointer, align 8; 2: pointer-free, align 16 */
       uint64_t align = kind == 2 ? 16 : 8;
@@ -231,7 +231,7 @@ START_TEST(test_every_size_class_placed_and_collected) {
         ck_assert_ptr_nonnull(o);
         ck_assert_uint_eq((uintptr_t)o % align, 0);
         /* Within one span, the next slot: the object costs exactly its class size. */
-        if (prev != 0 && beskid_gc_span_of(prev) == beskid_gc_span_of((uintptr_t)o)) {
+        if (prev != 0 && beskid_gc__span_of(prev) == beskid_gc__span_of((uintptr_t)o)) {
           ck_assert_uint_eq((uintptr_t)o - prev, size);
         }
         prev = (uintptr_t)o;
