@@ -8,7 +8,7 @@ typedef struct node {
   struct node *left;
   struct node *right;
 } node;
-BENCH_TYPE(node, 16, 24);
+BENCH_TYPE(node, offsetof(node, left), offsetof(node, right));
 
 static node *bottom_up(int depth) {
   node *n = NEW(node);
