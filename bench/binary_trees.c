@@ -2,42 +2,7 @@
  * a stretch tree of depth N+1, a long-lived tree of depth N, and 2^(N-d+4) trees of each depth
  * d = 4, 6, ..., N built bottom-up and checked. One mutator thread. See bench.h for variants. */
 #include "bench.h"
-
-typedef struct node {
-  BENCH_HEADER
-  struct node *left;
-  struct node *right;
-} node;
-BENCH_TYPE(node, offsetof(node, left), offsetof(node, right));
-
-static node *bottom_up(int depth) {
-  node *n = NEW(node);
-  if (depth == 0) return n;
-  ROOTS(r, 2);
-  r[0] = n;
-  r[1] = bottom_up(depth - 1);
-  node *right = bottom_up(depth - 1);
-  n = r[0];
-  SET(n->left, (node *)r[1]);
-  SET(n->right, right);
-  UNROOT(r);
-  return n;
-}
-
-static int64_t check(const node *n) {
-  POLL(); /* a recursive function without loops: the compiler polls at its entry */
-  return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
-}
-
-static void release_tree(node *n) {
-#ifdef BENCH_EXPLICIT
-  if (n->left != NULL) {
-    release_tree(n->left);
-    release_tree(n->right);
-  }
-#endif
-  RELEASE(n);
-}
+#include "binary_trees_tree.h"
 
 BENCH_MAIN {
   int max_depth = (int)bench_arg(1, 21);

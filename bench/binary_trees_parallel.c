@@ -9,41 +9,7 @@
 
 #include <pthread.h>
 
-typedef struct node {
-  BENCH_HEADER
-  struct node *left;
-  struct node *right;
-} node;
-BENCH_TYPE(node, 16, 24);
-
-static node *bottom_up(int depth) {
-  node *n = NEW(node);
-  if (depth == 0) return n;
-  ROOTS(r, 2);
-  r[0] = n;
-  r[1] = bottom_up(depth - 1);
-  node *right = bottom_up(depth - 1);
-  n = r[0];
-  SET(n->left, (node *)r[1]);
-  SET(n->right, right);
-  UNROOT(r);
-  return n;
-}
-
-static int64_t check(const node *n) {
-  POLL();
-  return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
-}
-
-static void release_tree(node *n) {
-#ifdef BENCH_EXPLICIT
-  if (n->left != NULL) {
-    release_tree(n->left);
-    release_tree(n->right);
-  }
-#endif
-  RELEASE(n);
-}
+#include "binary_trees_tree.h"
 
 enum { MAX_THREADS = 64, MAX_DEPTHS = 32 };
 static int max_depth, threads;
