@@ -1,8 +1,6 @@
 /* test_gc.c — the Check suite of libs/gc: one file per group of cases (test_gc_<group>.c), the
- * shared fixture in gc_fixture.h, the robustness cases in test_gc_robust.c, the memory-return cases
- * in test_gc_memory.c. */
+ * shared fixture in gc_fixture.h, the robustness cases in test_gc_robust.c. */
 #include "gc_fixture.h"
-#include "test_gc_memory.h"
 #include "test_gc_robust.h"
 
 int main(void) {
@@ -19,6 +17,5 @@ int main(void) {
   gc_cases_fork(suite);
   gc_cases_fuzz(suite);
   beskid_gc_robust_cases(suite);
-  beskid_gc_memory_cases(suite);
   return beskid_test_run(suite);
 }
