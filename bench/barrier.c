@@ -12,7 +12,7 @@ typedef struct bnode {
   struct bnode *left;
   struct bnode *right;
 } bnode;
-BENCH_TYPE(bnode, 16, 24);
+BENCH_TYPE(bnode, offsetof(bnode, left), offsetof(bnode, right));
 
 static bnode *build(int depth) {
   bnode *n = NEW(bnode);

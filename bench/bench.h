@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

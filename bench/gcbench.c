@@ -10,7 +10,7 @@ typedef struct gnode {
   struct gnode *right;
   int32_t i, j;
 } gnode;
-BENCH_TYPE(gnode, 16, 24);
+BENCH_TYPE(gnode, offsetof(gnode, left), offsetof(gnode, right));
 
 static int stretch_depth = 18, long_lived_depth = 16, max_depth = 16;
 enum { ARRAY_SIZE = 500000, MIN_DEPTH = 4 };

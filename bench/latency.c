@@ -9,7 +9,7 @@ typedef struct cell {
   struct cell *next;
   int64_t value;
 } cell;
-BENCH_TYPE(cell, 16);
+BENCH_TYPE(cell, offsetof(cell, next));
 
 enum { LISTS = 1024, CHURN = 20000, REPLACE = 200 };
 

@@ -15,16 +15,20 @@ import time
 MODES = {
     "quick": {"binary_trees": ["18"], "gcbench": ["18"], "latency": ["256", "300"],
               "barrier": ["20", "5"], "two_mutator": ["1000000"], "strings": ["10000000"],
-              "binary_trees_parallel_1": ["18", "1"], "binary_trees_parallel_2": ["18", "2"], "runs": 1},
+              "binary_trees_parallel_1": ["18", "1"], "binary_trees_parallel_2": ["18", "2"],
+              "shrink": ["256", "16", "1500"], "runs": 1},
     "full": {"binary_trees": ["21"], "gcbench": ["18"], "latency": ["1024", "2000"],
              "barrier": ["22", "20"], "two_mutator": ["4000000"], "strings": ["10000000"],
-             "binary_trees_parallel_1": ["21", "1"], "binary_trees_parallel_2": ["21", "2"], "runs": 3},
+             "binary_trees_parallel_1": ["21", "1"], "binary_trees_parallel_2": ["21", "2"],
+             "shrink": ["1024", "16", "6000"], "runs": 3},
 }
 VERSIONS = ["mimalloc", "beskid", "glibc", "boehm", "go"]
 PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
 BATCHES = re.compile(r"^batches: n=\d+ p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
 LIVE = re.compile(r"^live: peak_mb=([\d.]+)", re.M)
 TTSP = re.compile(r"ttsp_max_us=([\d.]+)")
+RSS_SAMPLE = re.compile(r"^rss: t_s=([\d.]+) mb=([\d.]+)", re.M)
+AFTER_SHRINK = re.compile(r"^after_shrink: rss_mb=([\d.]+) live_mb=([\d.]+)", re.M)
 
 
 # Workloads that are one program run with different arguments.
@@ -50,6 +54,51 @@ def run_once(cmd, env):
             "stderr": p.stderr}, p
 
 
+def shrink_report(texts, results_dir, mode):
+    """The shrink workload's resident memory after the drop (vs the new live heap) and a plot of
+    resident memory over time for every version (bench/out/shrink-<mode>.svg)."""
+    out = ["| version | RSS after shrink MB | new live MB | RSS / new live |", "|---|---|---|---|"]
+    series = {}
+    for v, text in texts.items():
+        m = AFTER_SHRINK.search(text)
+        if m:
+            rss, live = float(m.group(1)), float(m.group(2))
+            out.append(f"| {v} | {rss:.0f} | {live:.1f} | {rss / live:.2f} |")
+        series[v] = [(float(a), float(b)) for a, b in RSS_SAMPLE.findall(text)]
+    out.append("")
+    svg = os.path.join(results_dir, f"shrink-{mode}.svg")
+    with open(svg, "w") as f:
+        f.write(rss_svg(series, f"shrink ({mode}): resident memory over time"))
+    out.append(f"RSS over time: `{os.path.relpath(svg, os.path.dirname(results_dir))}`")
+    out.append("")
+    return out
+
+
+def rss_svg(series, title):
+    """A dependency-free SVG line chart of (t_s, mb) series."""
+    w, h, pad = 720, 360, 50
+    pts = [p for s in series.values() for p in s]
+    tmax = max([p[0] for p in pts] + [1.0])
+    mmax = max([p[1] for p in pts] + [1.0])
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">',
+             f'<rect width="{w}" height="{h}" fill="white"/>',
+             f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
+             f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="black"/>',
+             f'<line x1="{pad}" y1="30" x2="{pad}" y2="{h - pad}" stroke="black"/>',
+             f'<text x="{w / 2}" y="{h - 10}" text-anchor="middle" font-size="12">time (s), 0..{tmax:.1f}</text>',
+             f'<text x="12" y="{h / 2}" font-size="12" transform="rotate(-90 12 {h / 2})">RSS (MB), 0..{mmax:.0f}</text>']
+    for i, (v, s) in enumerate(sorted(series.items())):
+        if not s:
+            continue
+        c = colors[i % len(colors)]
+        xy = " ".join(f"{pad + (w - pad - 10) * t / tmax:.1f},{h - pad - (h - pad - 30) * m / mmax:.1f}" for t, m in s)
+        parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{xy}"/>')
+        parts.append(f'<text x="{w - 120}" y="{40 + 16 * i}" fill="{c}" font-size="12">{v}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
 def main():
     out = sys.argv[1]
     args = sys.argv[2:]
@@ -69,7 +118,7 @@ def main():
     cfg = MODES[mode]
     runs = runs or cfg["runs"]
     workloads = [w for w in ["binary_trees", "gcbench", "latency", "barrier", "two_mutator", "strings",
-                          "binary_trees_parallel_1", "binary_trees_parallel_2"]
+                          "binary_trees_parallel_1", "binary_trees_parallel_2", "shrink"]
                  if only in (None, w)]
     results_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
     os.makedirs(results_dir, exist_ok=True)
@@ -128,6 +177,9 @@ def main():
             lines.append(f"| {v} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {rw} | {rr} | {rl} | {pauses} | {batch} |")
         lines.append("")
         print("\n".join(lines[-(len(present) + 4):]), flush=True)
+        if w == "shrink":
+            lines += shrink_report(texts, results_dir, mode)
+            print("\n".join(lines[-(len(present) + 4):]), flush=True)
     path = os.path.join(results_dir, f"results-{mode}.md")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

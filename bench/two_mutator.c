@@ -11,7 +11,7 @@ typedef struct item {
   struct item *link;
   int64_t value;
 } item;
-BENCH_TYPE(item, 16);
+BENCH_TYPE(item, offsetof(item, link));
 
 enum { SLOTS = 4096 };
 static void **table; /* a GC'd array of references in the collected variants */

@@ -22,7 +22,7 @@ typedef struct node {
   struct node *right;
 } node;
 
-static const uint64_t node_map[] = {16, 24};
+static const uint64_t node_map[] = {8, 16};
 static const beskid_type_t node_type = {sizeof(node), 8, node_map, 2, BESKID_TYPE_AGGREGATE, 0};
 
 /* A field store as compiled code emits it: barrier check, then the store (beskid_gc_store spells

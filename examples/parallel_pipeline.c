@@ -37,33 +37,33 @@
 
 typedef struct job {
   beskid_header_t header;
-  int64_t n; /* @16 */
+  int64_t n; /* @8 */
 } job;
 
 typedef struct result {
   beskid_header_t header;
-  int64_t n;         /* @16 */
-  int64_t square;    /* @24 */
-  beskid_str_t text; /* ptr @32, len @40 */
+  int64_t n;         /* @8 */
+  int64_t square;    /* @16 */
+  beskid_str_t text; /* ptr @24, len @32 */
 } result;
 
 typedef struct pipeline {
   beskid_header_t header;
-  void *jobs;    /* @16 */
-  void *results; /* @24 */
-  int64_t items; /* @32 */
+  void *jobs;    /* @8 */
+  void *results; /* @16 */
+  int64_t items; /* @24 */
 } pipeline;
 
 typedef struct count {
   beskid_header_t header;
-  int64_t n; /* @16 */
+  int64_t n; /* @8 */
 } count;
 
 static const beskid_type_t job_type = {sizeof(job), 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
-static const uint64_t result_map[] = {32};
+static const uint64_t result_map[] = {24};
 static const beskid_type_t result_type = {sizeof(result),        8, result_map, 1,
                                           BESKID_TYPE_AGGREGATE, 0};
-static const uint64_t pipeline_map[] = {16, 24};
+static const uint64_t pipeline_map[] = {8, 16};
 static const beskid_type_t pipeline_type = {sizeof(pipeline),      8, pipeline_map, 2,
                                             BESKID_TYPE_AGGREGATE, 0};
 static const beskid_type_t count_type = {sizeof(count), 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};

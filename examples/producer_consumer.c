@@ -18,22 +18,22 @@
 
 typedef struct message {
   beskid_header_t header;
-  struct message *next; /* @16 */
-  beskid_str_t text;    /* ptr @24 */
-  int64_t seq;          /* @40 */
+  struct message *next; /* @8 */
+  beskid_str_t text;    /* ptr @16 */
+  int64_t seq;          /* @32 */
 } message;
 
 typedef struct queue {
   beskid_header_t header;
-  message *head; /* @16 */
-  message *tail; /* @24 */
-  int64_t done;  /* @32 */
+  message *head; /* @8 */
+  message *tail; /* @16 */
+  int64_t done;  /* @24 */
 } queue;
 
-static const uint64_t message_map[] = {16, 24};
+static const uint64_t message_map[] = {8, 16};
 static const beskid_type_t message_type = {sizeof(message),       8, message_map, 2,
                                            BESKID_TYPE_AGGREGATE, 0};
-static const uint64_t queue_map[] = {16, 24};
+static const uint64_t queue_map[] = {8, 16};
 static const beskid_type_t queue_type = {sizeof(queue), 8, queue_map, 2, BESKID_TYPE_AGGREGATE, 0};
 
 static int64_t messages = 20000; /* argv[1] overrides */

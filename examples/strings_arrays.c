@@ -14,11 +14,11 @@
 
 typedef struct person {
   beskid_header_t header;
-  beskid_str_t name; /* name.ptr @16 is a managed pointer */
-  int64_t age;       /* @32 */
+  beskid_str_t name; /* name.ptr @8 is a managed pointer */
+  int64_t age;       /* @24 */
 } person;
 
-static const uint64_t person_map[] = {16};
+static const uint64_t person_map[] = {8};
 static const beskid_type_t person_type = {sizeof(person),        8, person_map, 1,
                                           BESKID_TYPE_AGGREGATE, 0};
 /* Elements of [Person]: one reference each. */

@@ -1,6 +1,6 @@
 // main.go — the Go versions of the bench/ workloads, same work as the C programs:
 //
-//	go-bench <binary_trees|binary_trees_parallel|gcbench|latency|barrier|two_mutator|strings> [args]
+//	go-bench <binary_trees|binary_trees_parallel|gcbench|latency|barrier|two_mutator|strings|shrink> [args]
 package main
 
 import (
@@ -38,6 +38,8 @@ func main() {
 		twoMutator(arg(1, 4000000))
 	case "strings":
 		stringsWorkload(arg(1, 10000000))
+	case "shrink":
+		shrink(arg(1, 1024), arg(2, 16), arg(3, 6000))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown workload", os.Args[1])
 		os.Exit(2)

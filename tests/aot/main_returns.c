@@ -15,8 +15,8 @@
 #include "beskid/runtime_abi.h"
 
 /* struct Pair { Pair *next @16; Pair *other @24; i64 value @32 } */
-static const uint64_t pair_map[] = {16, 24};
-static const beskid_type_t pair_type = {40, 8, pair_map, 2, BESKID_TYPE_AGGREGATE, 0};
+static const uint64_t pair_map[] = {8, 16};
+static const beskid_type_t pair_type = {32, 8, pair_map, 2, BESKID_TYPE_AGGREGATE, 0};
 
 typedef struct pair {
   beskid_header_t header;

@@ -16,8 +16,7 @@
 int main(void) {
   printf("{\n  \"layouts\": {\n");
   LAYOUT_BEGIN("object_header", beskid_header_t);
-  FIELD(beskid_header_t, type, 0);
-  FIELD(beskid_header_t, gc_word, 1);
+  FIELD(beskid_header_t, type, 1);
   LAYOUT_END(0);
   LAYOUT_BEGIN("type_descriptor", beskid_type_t);
   FIELD(beskid_type_t, size, 0);
@@ -36,7 +35,8 @@ int main(void) {
   LAYOUT_BEGIN("array_buffer", beskid_array_buffer_t);
   FIELD(beskid_array_buffer_t, header, 0);
   FIELD(beskid_array_buffer_t, elem, 0);
-  FIELD(beskid_array_buffer_t, capacity, 1);
+  FIELD(beskid_array_buffer_t, capacity, 0);
+  FIELD(beskid_array_buffer_t, reserved, 1);
   LAYOUT_END(0);
   LAYOUT_BEGIN("string", beskid_str_t);
   FIELD(beskid_str_t, ptr, 0);

@@ -36,7 +36,7 @@ static void *alloc_slow(int64_t size, const beskid_type_t *type) {
   if (type == NULL) {
     if (size < (int64_t)BESKID_HEADER_SIZE || (uint64_t)size > BESKID_OBJECT_SIZE_MAX) {
       char msg[96];
-      snprintf(msg, sizeof msg, "alloc of %lld bytes: an object has 16 to 2^46 bytes",
+      snprintf(msg, sizeof msg, "alloc of %lld bytes: an object has 8 to 2^46 bytes",
                (long long)size);
       beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
     }

@@ -326,8 +326,17 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
   return p;
 }
 
-/* Allocates `size` bytes (header included) and stamps the header with `type`. */
-static void *alloc_object(gc_thread *t, uint64_t size, const beskid_type_t *type, bool noscan) {
+/* The size an object of `size` bytes asking for `align` (8 or 16) occupies: rounded up to the
+ * alignment, so that its size class (a multiple of 16 when the size is) aligns every slot. */
+static inline uint64_t aligned_size(uint64_t size, uint64_t align) {
+  uint64_t a = align > GC_GRANULE ? 16 : GC_GRANULE;
+  return (size + a - 1) & ~(a - 1);
+}
+
+/* Allocates `size` bytes (header included) at a multiple of `align` (≤ 16) and stamps the header
+ * with `type`. */
+static void *alloc_object(gc_thread *t, uint64_t size, uint64_t align, const beskid_type_t *type,
+                          bool noscan) {
   beskid_gc__require_running(t, "allocation");
   if (__builtin_expect(__atomic_load_n(&t->pub.poll, __ATOMIC_RELAXED) != 0, 0)) {
     beskid_gc_safepoint(&t->pub);
@@ -340,7 +349,7 @@ static void *alloc_object(gc_thread *t, uint64_t size, const beskid_type_t *type
       t->stress_countdown--;
     }
   }
-  size = (size + GC_GRANULE - 1) & ~(uint64_t)(GC_GRANULE - 1);
+  size = aligned_size(size, align);
   void *p;
   if (size <= GC_SMALL_MAX) {
     uint32_t span_class = (beskid_gc__size_to_class(size) << 1) | (noscan ? 1u : 0u);
@@ -352,13 +361,12 @@ static void *alloc_object(gc_thread *t, uint64_t size, const beskid_type_t *type
   if (p == NULL) return NULL;
   beskid_header_t *h = p;
   h->type = type;
-  h->gc_word = 0;
   return p;
 }
 
 void *beskid_gc_alloc(beskid_gc_thread_t *pt, const beskid_type_t *type) {
   gc_thread *t = gc_thread_of(pt);
-  return alloc_object(t, type->size, type, type->pointer_count == 0);
+  return alloc_object(t, type->size, type->align, type, type->pointer_count == 0);
 }
 
 beskid_array_buffer_t *beskid_gc_alloc_array(beskid_gc_thread_t *pt, const beskid_elem_type_t *elem,
@@ -370,7 +378,7 @@ beskid_array_buffer_t *beskid_gc_alloc_array(beskid_gc_thread_t *pt, const beski
     return NULL;
   }
   bool noscan = elem->pointer_count == 0 || capacity == 0;
-  beskid_array_buffer_t *b = alloc_object(t, size, &beskid_obj_array_type, noscan);
+  beskid_array_buffer_t *b = alloc_object(t, size, elem->align, &beskid_obj_array_type, noscan);
   if (b == NULL) return NULL;
   b->elem = elem;
   b->capacity = capacity;
@@ -388,7 +396,7 @@ beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *pt, const beskid_type_
   beskid_obj_error err = beskid_obj_validate_type(type);
   if (err == BESKID_OBJ_VALID && (type->flags & BESKID_TYPE_ARRAY) != 0) err = BESKID_OBJ_BAD_FLAGS;
   if (err == BESKID_OBJ_VALID) {
-    uint64_t size = (type->size + GC_GRANULE - 1) & ~(uint64_t)(GC_GRANULE - 1);
+    uint64_t size = aligned_size(type->size, type->align);
     bool small = size <= GC_SMALL_MAX;
     e->type = type;
     /* A large object never matches the fast path's size compare. */
@@ -417,7 +425,6 @@ void *beskid_gc_alloc_fast(const beskid_type_t *type, uint64_t size) {
   if (__builtin_expect(h == NULL, 0)) h = cache_next(&t->caches[e->span_class]);
   if (__builtin_expect(h == NULL, 0)) return NULL;
   h->type = type;
-  h->gc_word = 0;
   return h;
 }
 

@@ -88,6 +88,7 @@
 
 #define GC_DEFAULT_RESERVE (UINT64_C(64) << 30) /* address space when there is no cap */
 #define GC_RESERVE_SLACK   (UINT64_C(512) << 20)
+#define GC_SCAVENGE_BUDGET (UINT64_C(256) << 20) /* memory released per cycle at most */
 
 static uint64_t stw_began_ns; /* when the current pause began (debug STW mode: the whole cycle) */
 
@@ -246,6 +247,9 @@ static void step_sweep(void) {
   uint64_t goal = atomic_load(&gc.pacer.goal);
   uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 2 + (UINT64_C(4) << 20);
   beskid_gc__heap_scavenge(keep);
+  /* Then bring what stays resident down to the next goal (scavenge.c), a bounded amount a cycle
+   * so that the cycle after a large drop is not held up. */
+  beskid_gc__scavenge(beskid_gc__scavenge_target(), GC_SCAVENGE_BUDGET);
   gc.cycles_done++;
 
   beskid_gc__publish_cycle(beskid_os_thread_cpu_ns() - gc.cycle.cpu_start_ns);

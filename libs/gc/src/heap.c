@@ -10,7 +10,10 @@
  * to a page inside the block. A large object whose span would not fit half a chunk gets a
  * dedicated chunk of its own size, given back to mimalloc when the object dies. Shared chunks
  * whose pages are all free are kept for reuse until beskid_gc__heap_scavenge() finds the heap
- * holding more than its goal; then they go back to mimalloc, which returns them to the OS.
+ * holding more than its goal; then they go back to mimalloc, their pages reset first (mimalloc
+ * would keep them resident until the owning thread next allocates). Free pages kept in chunks
+ * are given back to the OS page by page by the scavenger (scavenge.c), through
+ * beskid_gc__heap_take_resident() / beskid_gc__heap_put_released().
  *
  * Invariants (all under gc.heap_lock unless said otherwise):
  * - a page is in exactly one of: a chunk's free map, or the span whose page-table entries point
@@ -19,7 +22,13 @@
  * - page-table entries are published (release) after the span is initialised and cleared before
  *   its pages are reused, so a reader that finds a span through the table sees it whole;
  * - `dirty` pages have held objects before: a span built on them must zero slots it hands out;
- * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks. */
+ * - `released` pages are free pages whose physical memory went back to the OS (scavenge.c): they
+ *   read zero, so they are not dirty; a page is released only while it is in the free map, and
+ *   pages being released are in neither the free map nor a span (the scavenger holds them);
+ * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks;
+ *   gc.free_resident_bytes counts the free pages of shared chunks that are not released, and
+ *   gc.released_bytes those that are (so committed - released is what the heap keeps resident,
+ *   give or take the pages of a chunk past its last page). */
 #include <string.h>
 
 #include "internal.h"
@@ -65,19 +74,24 @@ struct gc_chunk {
   bool dedicated;                              /* holds one large span and goes away with it */
   uint64_t free_map[GC_CHUNK_MAX_PAGES / 64];  /* bit p: page p is free */
   uint64_t dirty_map[GC_CHUNK_MAX_PAGES / 64]; /* bit p: page p has held objects */
+  uint64_t released_map[GC_CHUNK_MAX_PAGES /
+                        64]; /* bit p: page p is free and its memory was given back */
 };
 
 gc_global beskid_gc__state;
 gc_size_class beskid_gc__size_classes[GC_SIZE_CLASSES];
-static uint8_t class_by_16[GC_PAGE_SIZE / 8 / GC_GRANULE + 1]; /* sizes ≤ 1024, by size/16 */
-static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1];           /* sizes ≤ 32 KiB, by size/128 */
+static uint8_t class_by_8[1024 / GC_GRANULE + 1];    /* sizes ≤ 1024, by size/8 */
+static uint8_t class_by_128[GC_SMALL_MAX / 128 + 1]; /* sizes ≤ 32 KiB, by size/128 */
 
 /* ------------------------------------------------------------------------------------------ */
-/* Size classes: 16-byte steps to 256, then four classes per power of two up to 32 KiB. Each
- * class gets the fewest pages (≤ 16) that waste at most an eighth of the span. */
+/* Size classes: 8-byte steps to 128 (so a 24-byte object costs 24 bytes), 16-byte steps to 256,
+ * then four classes per power of two up to 32 KiB. Each class gets the fewest pages (≤ 16) that
+ * waste at most an eighth of the span. Every multiple of 16 up to 256 is a class and every class
+ * above 256 is a multiple of 64, so a size rounded up to 16 maps to a 16-multiple class (checked
+ * below: objects that ask for 16-byte alignment rely on it). */
 
 static void size_classes_init(void) {
-  uint32_t n = 1, size = 16;
+  uint32_t n = 1, size = GC_GRANULE;
   while (size <= GC_SMALL_MAX) {
     if (n >= GC_SIZE_CLASSES) beskid_gc__fatal("gc: more size classes than GC_SIZE_CLASSES");
     gc_size_class *c = &beskid_gc__size_classes[n++];
@@ -87,22 +101,29 @@ static void size_classes_init(void) {
     c->npages = pages;
     c->nelems = pages * GC_PAGE_SIZE / size;
     if (c->nelems > GC_SPAN_MAX_OBJECTS) c->nelems = GC_SPAN_MAX_OBJECTS;
-    uint32_t step = size < 256 ? 16 : (uint32_t)1 << (31 - __builtin_clz(size) - 2);
+    uint32_t step = size < 128   ? GC_GRANULE
+                    : size < 256 ? 16
+                                 : (uint32_t)1 << (31 - __builtin_clz(size) - 2);
     size += step;
   }
   if (n != GC_SIZE_CLASSES) beskid_gc__fatal("gc: fewer size classes than GC_SIZE_CLASSES");
   for (uint32_t s = 0, cl = 1; s <= 1024; s += GC_GRANULE) {
     while (beskid_gc__size_classes[cl].size < s) cl++;
-    class_by_16[s / GC_GRANULE] = (uint8_t)cl;
+    class_by_8[s / GC_GRANULE] = (uint8_t)cl;
   }
   for (uint32_t s = 0, cl = 1; s <= GC_SMALL_MAX; s += 128) {
     while (beskid_gc__size_classes[cl].size < s) cl++;
     class_by_128[s / 128] = (uint8_t)cl;
   }
+  for (uint32_t s = 16; s <= GC_SMALL_MAX; s += 16) {
+    if (beskid_gc__size_classes[beskid_gc__size_to_class(s)].size % 16 != 0) {
+      beskid_gc__fatal("gc: size %u maps to a class that is not 16-aligned", s);
+    }
+  }
 }
 
 uint32_t beskid_gc__size_to_class(uint64_t size) {
-  if (size <= 1024) return class_by_16[(size + GC_GRANULE - 1) / GC_GRANULE];
+  if (size <= 1024) return class_by_8[(size + GC_GRANULE - 1) / GC_GRANULE];
   return class_by_128[(size + 127) / 128];
 }
 
@@ -173,6 +194,8 @@ void beskid_gc__heap_shutdown(void) {
   beskid_os_vm_release(gc.page_table, gc.page_table_bytes);
   gc.page_table = NULL;
   gc.committed_bytes = 0;
+  gc.free_resident_bytes = 0;
+  gc.released_bytes = 0;
   beskid_os_mutex_destroy(&gc.heap_lock);
   /* The arena itself stays reserved: mimalloc 2.0.9 cannot release an arena. A later
    * beskid_gc_init() reserves a new one. */
@@ -245,6 +268,7 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
       map_set(c->free_map, p);
       map_set(c->dirty_map, p);
     }
+    gc.free_resident_bytes += (uint64_t)c->npages * GC_PAGE_SIZE;
     avail_push(c);
   }
   c->prev = NULL;
@@ -257,6 +281,15 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
 
 /* Takes a chunk out of the heap's lists and accounts (heap_lock held). */
 static void chunk_unlink(gc_chunk *c) {
+  if (!c->dedicated) {
+    for (uint32_t p = 0; p < c->npages; p++) {
+      if (!map_test(c->free_map, p)) continue;
+      if (map_test(c->released_map, p))
+        gc.released_bytes -= GC_PAGE_SIZE;
+      else
+        gc.free_resident_bytes -= GC_PAGE_SIZE;
+    }
+  }
   if (c->in_avail) avail_remove(c);
   if (c->prev != NULL)
     c->prev->next = c->next;
@@ -266,16 +299,15 @@ static void chunk_unlink(gc_chunk *c) {
   gc.committed_bytes -= c->block_size;
 }
 
-/* Gives an unlinked chunk's memory back to mimalloc (no lock needed). */
+/* Gives an unlinked chunk's memory back to mimalloc (no lock needed). Its pages' physical memory
+ * goes back to the OS first: mimalloc 2.0.9 keeps a freed large block's memory resident in its
+ * segment until the owning thread next works in that heap, which a heap that has shrunk may not
+ * do for a long time. Best effort: a failed reset only leaves the memory resident. */
 static void chunk_free(gc_chunk *c) {
+  (void)beskid_os_vm_reset((void *)c->base, (size_t)c->npages * GC_PAGE_SIZE);
   tsan_release(c->block);
   mi_free(c->block);
   beskid_os_mem_free(c);
-}
-
-static void chunk_release(gc_chunk *c) {
-  chunk_unlink(c);
-  chunk_free(c);
 }
 
 /* First page of a run of `n` free pages in `c`, or -1. */
@@ -339,6 +371,12 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
       map_clear(c->free_map, p);
       dirty |= map_test(c->dirty_map, p);
       map_set(c->dirty_map, p);
+      if (map_test(c->released_map, p)) {
+        map_clear(c->released_map, p);
+        gc.released_bytes -= GC_PAGE_SIZE;
+      } else {
+        gc.free_resident_bytes -= GC_PAGE_SIZE;
+      }
     }
   }
   c->free_pages -= npages;
@@ -390,20 +428,74 @@ void beskid_gc__span_init_large(gc_span *s, uint64_t size, bool noscan) {
 /* Gives a span's pages back to its chunk and the chunk back to mimalloc when it empties.
  * The span must be in no list and unreachable (swept dead, or never used). */
 void beskid_gc__span_free(gc_span *s) {
+  gc_chunk *dead = NULL; /* a dedicated chunk, freed after the lock */
   beskid_os_mutex_lock(&gc.heap_lock);
   page_table_set(s->base, s->npages, NULL);
   gc_chunk *c = s->chunk;
   if (c->dedicated) {
-    chunk_release(c);
+    chunk_unlink(c);
+    dead = c;
   } else {
     uint32_t first = (uint32_t)((s->base - c->base) >> GC_PAGE_SHIFT);
     for (uint32_t p = first; p < first + s->npages; p++) map_set(c->free_map, p);
     c->free_pages += s->npages;
+    gc.free_resident_bytes += (uint64_t)s->npages * GC_PAGE_SIZE;
     if (!c->in_avail) avail_push(c);
   }
   s->state = GC_SPAN_FREE;
   s->next = gc.free_spans;
   gc.free_spans = s;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  if (dead != NULL) chunk_free(dead);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Releasing free pages (the primitives scavenge.c paces) */
+
+uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr) {
+  uint32_t taken = 0;
+  beskid_os_mutex_lock(&gc.heap_lock);
+  for (gc_chunk *c = gc.avail_chunks; c != NULL && taken == 0; c = c->avail_next) {
+    for (uint32_t p = 0; p < c->npages; p++) {
+      uint64_t word = c->free_map[p / 64] & ~c->released_map[p / 64];
+      if (taken == 0 && (word >> (p % 64)) == 0) { /* nothing resident in the rest of the word */
+        p |= 63;
+        continue;
+      }
+      bool resident = (word >> (p % 64)) & 1u;
+      if (taken == 0 && !resident) continue;
+      if (taken != 0 && (!resident || taken == max_pages)) break;
+      if (taken == 0) *addr = c->base + (uintptr_t)p * GC_PAGE_SIZE;
+      map_clear(c->free_map, p);
+      taken++;
+    }
+    if (taken != 0) {
+      *chunk = c;
+      c->free_pages -= taken;
+      gc.free_resident_bytes -= (uint64_t)taken * GC_PAGE_SIZE;
+      if (c->free_pages == 0) avail_remove(c);
+    }
+  }
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  return taken;
+}
+
+void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  uint32_t first = (uint32_t)((addr - c->base) >> GC_PAGE_SHIFT);
+  for (uint32_t p = first; p < first + npages; p++) {
+    map_set(c->free_map, p);
+    if (released) {
+      map_set(c->released_map, p);
+      map_clear(c->dirty_map, p); /* reads zero now */
+    }
+  }
+  c->free_pages += npages;
+  if (released)
+    gc.released_bytes += (uint64_t)npages * GC_PAGE_SIZE;
+  else
+    gc.free_resident_bytes += (uint64_t)npages * GC_PAGE_SIZE;
+  if (!c->in_avail) avail_push(c);
   beskid_os_mutex_unlock(&gc.heap_lock);
 }
 

@@ -24,14 +24,17 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Heap geometry                                                                              */
 
-#define GC_PAGE_SHIFT        13u
-#define GC_PAGE_SIZE         (1u << GC_PAGE_SHIFT) /* 8 KiB: the unit of the page table */
-#define GC_CHUNK_PAGES       128u                  /* pages asked of mimalloc at a time (1 MiB) */
-#define GC_GRANULE           16u                   /* every object size is a multiple of this */
-#define GC_SMALL_MAX         32768u                /* larger objects get a span of their own */
-#define GC_SPAN_MAX_OBJECTS  512u                  /* GC_PAGE_SIZE / GC_GRANULE */
+#define GC_PAGE_SHIFT  13u
+#define GC_PAGE_SIZE   (1u << GC_PAGE_SHIFT) /* 8 KiB: the unit of the page table */
+#define GC_CHUNK_PAGES 128u                  /* pages asked of mimalloc at a time (1 MiB) */
+#define GC_GRANULE     8u                    /* every object size is a multiple of this */
+#define GC_SMALL_MAX   32768u                /* larger objects get a span of their own */
+/* Objects per span at most: GC_PAGE_SIZE / 16. The 8-byte class (header-only objects, rare) uses
+ * half of its one-page spans rather than doubling the bitmaps of every span structure, which
+ * are C-allocator memory kept per span (heap.c). */
+#define GC_SPAN_MAX_OBJECTS  512u
 #define GC_SPAN_BITMAP_WORDS (GC_SPAN_MAX_OBJECTS / 64u)
-#define GC_SIZE_CLASSES      45u                    /* size classes 1..44; 0 means "large" */
+#define GC_SIZE_CLASSES      53u                    /* size classes 1..52; 0 means "large" */
 #define GC_SPAN_CLASSES      (GC_SIZE_CLASSES * 2u) /* (size class << 1) | noscan */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -132,7 +135,10 @@ typedef struct gc_size_class {
 
 extern gc_size_class beskid_gc__size_classes[GC_SIZE_CLASSES];
 
-/* The size class for a small object of `size` bytes (16 ≤ size ≤ GC_SMALL_MAX, multiple of 16). */
+/* The size class for a small object of `size` bytes (8 ≤ size ≤ GC_SMALL_MAX, a multiple of 8).
+ * A size that is a multiple of 16 always gets a class whose size is a multiple of 16, so every
+ * slot of its spans (which start page-aligned) is 16-aligned: that is how objects asking for
+ * 16-byte alignment get it (alloc.c rounds their size up to 16 first). */
 uint32_t beskid_gc__size_to_class(uint64_t size);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -329,10 +335,12 @@ typedef struct gc_global {
 
   /* The page heap: chunks of pages from mimalloc, spans carved from them (heap.c). */
   beskid_os_mutex_t heap_lock;
-  gc_chunk *chunks;         /* every chunk */
-  gc_chunk *avail_chunks;   /* shared chunks with at least one free page */
-  gc_span *free_spans;      /* recycled span structures */
-  uint64_t committed_bytes; /* bytes of chunks held (heap_lock) */
+  gc_chunk *chunks;             /* every chunk */
+  gc_chunk *avail_chunks;       /* shared chunks with at least one free page */
+  gc_span *free_spans;          /* recycled span structures */
+  uint64_t committed_bytes;     /* bytes of chunks held (heap_lock) */
+  uint64_t free_resident_bytes; /* free pages of shared chunks still resident (heap_lock) */
+  uint64_t released_bytes;      /* free pages whose memory went back to the OS (heap_lock) */
   gc_central central[GC_SPAN_CLASSES];
   gc_central large; /* large spans, in the `full` lists */
 
@@ -440,6 +448,24 @@ static inline gc_span *beskid_gc__span_of(uintptr_t addr) {
 }
 /* The object containing addr and its span and index, or NULL. */
 void *beskid_gc__find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
+
+/* Takes out of the free maps one run of at most `max_pages` free pages that are still resident
+ * (in one chunk); returns how many, with their chunk and address, or 0 when none is left. The
+ * run is in no free map and no span until beskid_gc__heap_put_released() gives it back, so the
+ * caller may release its memory without the heap lock. */
+uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr);
+/* Gives back a run from beskid_gc__heap_take_resident(): `released` when its memory went back to
+ * the OS (the pages then read zero), false when that failed and they are still resident. */
+void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
+
+/* scavenge.c */
+/* Gives the memory of free pages back to the OS until the heap keeps at most `retain_bytes`
+ * resident (committed minus released) or `budget_bytes` have been released; returns the bytes
+ * released. Never holds the heap lock while the OS works. */
+uint64_t beskid_gc__scavenge(uint64_t retain_bytes, uint64_t budget_bytes);
+/* The resident target after a cycle: the heap goal plus a tenth (Go's retained-heap goal), and
+ * under a soft memory limit at most 95% of it. */
+uint64_t beskid_gc__scavenge_target(void);
 
 /* alloc.c */
 /* Records why an allocation (of the heap or of the collector's own tables) failed: `requested`

@@ -118,6 +118,7 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
   out->heap_objects = atomic_load(&gc.heap_objects);
   beskid_os_mutex_lock(&gc.heap_lock);
   out->committed_bytes = gc.committed_bytes;
+  out->released_bytes = gc.released_bytes;
   beskid_os_mutex_unlock(&gc.heap_lock);
   out->total_alloc_bytes = atomic_load(&gc.total_alloc_bytes);
   out->total_alloc_objects = atomic_load(&gc.total_alloc_objects);

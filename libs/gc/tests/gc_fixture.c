@@ -1,9 +1,9 @@
 /* gc_fixture.c — the shared fixture of the gc suite (gc_fixture.h). */
 #include "gc_fixture.h"
 
-static const uint64_t node_map[] = {16, 24};
-const beskid_type_t node_type = {40, 8, node_map, 2, BESKID_TYPE_AGGREGATE, 0};
-const beskid_type_t leaf_type = {32, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
+static const uint64_t node_map[] = {8, 16};
+const beskid_type_t node_type = {32, 8, node_map, 2, BESKID_TYPE_AGGREGATE, 0};
+const beskid_type_t leaf_type = {24, 8, NULL, 0, BESKID_TYPE_AGGREGATE, 0};
 
 beskid_gc_thread_t *T;
 

@@ -28,9 +28,9 @@
 #include "check_support.h"
 #include "internal.h"
 
-/* struct Node { Node *left @16; Node *right @24; i64 value @32 } */
+/* struct Node { Node *left @8; Node *right @16; i64 value @24 } */
 extern const beskid_type_t node_type;
-/* struct Leaf { i64 value @16; i64 pad @24 } */
+/* struct Leaf { i64 value @8; i64 pad @16 } */
 extern const beskid_type_t leaf_type;
 
 typedef struct node {

@@ -1,6 +1,8 @@
 /* test_gc.c — the Check suite of libs/gc: one file per group of cases (test_gc_<group>.c), the
- * shared fixture in gc_fixture.h, the robustness cases in test_gc_robust.c. */
+ * shared fixture in gc_fixture.h, the robustness cases in test_gc_robust.c, the memory-return cases
+ * in test_gc_memory.c. */
 #include "gc_fixture.h"
+#include "test_gc_memory.h"
 #include "test_gc_robust.h"
 
 int main(void) {
@@ -17,5 +19,6 @@ int main(void) {
   gc_cases_fork(suite);
   gc_cases_fuzz(suite);
   beskid_gc_robust_cases(suite);
+  beskid_gc_memory_cases(suite);
   return beskid_test_run(suite);
 }

@@ -363,9 +363,9 @@ END_TEST
 /* ------------------------------------------------------------------------------------------ */
 /* Parallel marking: 1, 2, 4 and 8 workers under checkmark */
 
-/* struct Node { Node *next @16; Node *other @24; i64 value @32 } */
-static const uint64_t node_map[] = {16, 24};
-static const beskid_type_t node_type = {40, 8, node_map, 2, BESKID_TYPE_AGGREGATE, 0};
+/* struct Node { Node *next @8; Node *other @16; i64 value @24 } */
+static const uint64_t node_map[] = {8, 16};
+static const beskid_type_t node_type = {32, 8, node_map, 2, BESKID_TYPE_AGGREGATE, 0};
 typedef struct node {
   beskid_header_t header;
   struct node *next;

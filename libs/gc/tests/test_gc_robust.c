@@ -298,8 +298,8 @@ END_TEST
 /* The mark phase with no memory: more grey objects than the reserved work blocks hold */
 
 /* A list node: { next @16, value @24 } */
-static const uint64_t cell_map[] = {16};
-static const beskid_type_t cell_type = {32, 8, cell_map, 1, BESKID_TYPE_AGGREGATE, 0};
+static const uint64_t cell_map[] = {8};
+static const beskid_type_t cell_type = {24, 8, cell_map, 1, BESKID_TYPE_AGGREGATE, 0};
 typedef struct cell {
   beskid_header_t header;
   struct cell *next;

@@ -209,7 +209,7 @@ START_TEST(test_heap_cap_fails_allocation) {
   beskid_root_frame_t frame = {NULL, slots, 1};
   beskid_gc_push_frame(T, &frame);
   bool failed = false;
-  for (int i = 0; i < (3 << 20) / 48; i++) {
+  for (int i = 0; i < (3 << 20) / (int)sizeof(node); i++) {
     node *n = beskid_gc_alloc(T, &node_type);
     if (n == NULL) {
       failed = true;

@@ -10,12 +10,12 @@
 #include "beskid/objmodel.h"
 
 /* ------------------------------------------------------------------------------------------ */
-/* The ABI layouts (upstream v5), checked at compile time on every target. */
+/* The ABI layouts (upstream v5 with ABI 2's one-word header), checked at compile time on every
+ * target. */
 
 _Static_assert(sizeof(void *) == 8, "the Beskid ABI is defined for 64-bit targets");
-_Static_assert(sizeof(beskid_header_t) == 16, "object header is 16 bytes");
+_Static_assert(sizeof(beskid_header_t) == 8, "object header is one word");
 _Static_assert(offsetof(beskid_header_t, type) == 0, "header: type @0");
-_Static_assert(offsetof(beskid_header_t, gc_word) == 8, "header: gc_word @8");
 _Static_assert(BESKID_HEADER_SIZE == sizeof(beskid_header_t), "BESKID_HEADER_SIZE");
 
 _Static_assert(sizeof(beskid_type_t) == 40, "type descriptor is 40 bytes");
@@ -34,8 +34,10 @@ _Static_assert(offsetof(beskid_elem_type_t, pointer_count) == 24, "elem: pointer
 
 _Static_assert(sizeof(beskid_array_buffer_t) == BESKID_ARRAY_DATA_OFFSET, "array data @32");
 _Static_assert(offsetof(beskid_array_buffer_t, header) == 0, "array buffer: header @0");
-_Static_assert(offsetof(beskid_array_buffer_t, elem) == 16, "array buffer: elem @16");
-_Static_assert(offsetof(beskid_array_buffer_t, capacity) == 24, "array buffer: capacity @24");
+_Static_assert(offsetof(beskid_array_buffer_t, elem) == 8, "array buffer: elem @8");
+_Static_assert(offsetof(beskid_array_buffer_t, capacity) == 16, "array buffer: capacity @16");
+_Static_assert(offsetof(beskid_array_buffer_t, reserved) == 24, "array buffer: reserved @24");
+_Static_assert(BESKID_ARRAY_DATA_OFFSET % BESKID_ELEM_ALIGN_MAX == 0, "array data 16-aligned");
 
 _Static_assert(sizeof(beskid_str_t) == 16, "string value is 16 bytes");
 _Static_assert(offsetof(beskid_str_t, ptr) == 0, "string: ptr @0");

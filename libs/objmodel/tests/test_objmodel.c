@@ -13,8 +13,10 @@
 /* Layouts */
 
 START_TEST(test_layouts) {
-  ck_assert_uint_eq(sizeof(beskid_header_t), 16);
-  ck_assert_uint_eq(offsetof(beskid_header_t, gc_word), 8);
+  /* ABI 2: the header is the descriptor pointer alone; the array buffer follows it. */
+  ck_assert_uint_eq(sizeof(beskid_header_t), 8);
+  ck_assert_uint_eq(BESKID_HEADER_SIZE, 8);
+  ck_assert_uint_eq(offsetof(beskid_header_t, type), 0);
   ck_assert_uint_eq(sizeof(beskid_type_t), 40);
   ck_assert_uint_eq(offsetof(beskid_type_t, pointer_map), 16);
   ck_assert_uint_eq(offsetof(beskid_type_t, pointer_count), 24);
@@ -23,7 +25,10 @@ START_TEST(test_layouts) {
   ck_assert_uint_eq(sizeof(beskid_elem_type_t), 32);
   ck_assert_uint_eq(offsetof(beskid_elem_type_t, pointer_count), 24);
   ck_assert_uint_eq(sizeof(beskid_array_buffer_t), BESKID_ARRAY_DATA_OFFSET);
-  ck_assert_uint_eq(offsetof(beskid_array_buffer_t, capacity), 24);
+  ck_assert_uint_eq(offsetof(beskid_array_buffer_t, elem), 8);
+  ck_assert_uint_eq(offsetof(beskid_array_buffer_t, capacity), 16);
+  ck_assert_uint_eq(offsetof(beskid_array_buffer_t, reserved), 24);
+  ck_assert_uint_eq(BESKID_ARRAY_DATA_OFFSET % 16, 0); /* 16-aligned elements stay aligned */
   ck_assert_uint_eq(sizeof(beskid_str_t), 16);
   ck_assert_uint_eq(sizeof(beskid_array_t), 24);
   ck_assert_uint_eq(offsetof(beskid_array_t, cap), 16);
@@ -50,14 +55,18 @@ static beskid_obj_error vt(uint64_t size, uint64_t align, const uint64_t *map, u
 }
 
 START_TEST(test_type_rules) {
-  static const uint64_t m16[] = {16}, m8[] = {8}, m20[] = {20}, m_last[] = {40},
+  static const uint64_t m16[] = {16}, m8[] = {8}, m0[] = {0}, m20[] = {20}, m_last[] = {40},
                         m_past[] = {41 & ~7u};
   static const uint64_t m_dup[] = {16, 16}, m_desc[] = {24, 16}, m_ok[] = {16, 24, 40};
+  static const uint64_t m_first[] = {8, 16};
   ck_assert_int_eq(beskid_obj_validate_type(NULL), BESKID_OBJ_NULL_DESCRIPTOR);
-  ck_assert_int_eq(vt(16, 8, NULL, 0, 0, 0), BESKID_OBJ_VALID); /* header only */
+  ck_assert_int_eq(vt(8, 8, NULL, 0, 0, 0), BESKID_OBJ_VALID);     /* header only */
+  ck_assert_int_eq(vt(16, 8, m8, 1, 0, 0), BESKID_OBJ_VALID);      /* one pointer right after it */
+  ck_assert_int_eq(vt(24, 8, m_first, 2, 0, 0), BESKID_OBJ_VALID); /* binary-trees' node */
+  ck_assert_int_eq(vt(24, 8, m_first, 3, 0, 0), BESKID_OBJ_TOO_MANY_POINTERS);
   ck_assert_int_eq(vt(48, 16, m_ok, 3, 0, 0), BESKID_OBJ_VALID);
   ck_assert_int_eq(vt(48, 8, m_last, 1, 0, 0), BESKID_OBJ_VALID); /* offset = size - 8 */
-  ck_assert_int_eq(vt(15, 8, NULL, 0, 0, 0), BESKID_OBJ_SIZE_TOO_SMALL);
+  ck_assert_int_eq(vt(7, 8, NULL, 0, 0, 0), BESKID_OBJ_SIZE_TOO_SMALL);
   ck_assert_int_eq(vt(0, 8, NULL, 0, 0, 0), BESKID_OBJ_SIZE_TOO_SMALL);
   ck_assert_int_eq(vt(BESKID_OBJECT_SIZE_MAX + 1, 8, NULL, 0, 0, 0), BESKID_OBJ_SIZE_TOO_LARGE);
   ck_assert_int_eq(vt(32, 3, NULL, 0, 0, 0), BESKID_OBJ_BAD_ALIGNMENT);
@@ -65,9 +74,9 @@ START_TEST(test_type_rules) {
   ck_assert_int_eq(vt(32, 0, NULL, 0, 0, 0), BESKID_OBJ_BAD_ALIGNMENT);
   ck_assert_int_eq(vt(64, 32, NULL, 0, 0, 0), BESKID_OBJ_BAD_ALIGNMENT);
   ck_assert_int_eq(vt(32, 8, NULL, 1, 0, 0), BESKID_OBJ_NULL_POINTER_MAP);
-  ck_assert_int_eq(vt(32, 8, m16, 3, 0, 0), BESKID_OBJ_TOO_MANY_POINTERS);
+  ck_assert_int_eq(vt(32, 8, m16, 4, 0, 0), BESKID_OBJ_TOO_MANY_POINTERS);
   ck_assert_int_eq(vt(32, 8, m20, 1, 0, 0), BESKID_OBJ_OFFSET_UNALIGNED);
-  ck_assert_int_eq(vt(32, 8, m8, 1, 0, 0), BESKID_OBJ_OFFSET_IN_HEADER);
+  ck_assert_int_eq(vt(32, 8, m0, 1, 0, 0), BESKID_OBJ_OFFSET_IN_HEADER);
   ck_assert_int_eq(vt(40, 8, m_past, 1, 0, 0), BESKID_OBJ_OFFSET_OUT_OF_BOUNDS);
   ck_assert_int_eq(vt(40, 8, m_dup, 2, 0, 0), BESKID_OBJ_OFFSET_NOT_ASCENDING);
   ck_assert_int_eq(vt(40, 8, m_desc, 2, 0, 0), BESKID_OBJ_OFFSET_NOT_ASCENDING);
@@ -97,16 +106,15 @@ END_TEST
 static beskid_obj_error reference_type(const beskid_type_t *t) {
   if (t->reserved != 0 || t->flags > 1) return BESKID_OBJ_BAD_FLAGS;
   if (t->flags == 1 && (t->size != 32 || t->pointer_count != 0)) return BESKID_OBJ_BAD_FLAGS;
-  if (t->size < 16) return BESKID_OBJ_SIZE_TOO_SMALL;
+  if (t->size < 8) return BESKID_OBJ_SIZE_TOO_SMALL;
   if (t->size > BESKID_OBJECT_SIZE_MAX) return BESKID_OBJ_SIZE_TOO_LARGE;
   if (t->align != 8 && t->align != 16) return BESKID_OBJ_BAD_ALIGNMENT;
-  if (t->pointer_count > (t->size - 16) / 8)
-    return BESKID_OBJ_TOO_MANY_POINTERS; /* size ≥ 16 here */
+  if (t->pointer_count > (t->size - 8) / 8) return BESKID_OBJ_TOO_MANY_POINTERS; /* size ≥ 8 here */
   if (t->pointer_count > 0 && t->pointer_map == NULL) return BESKID_OBJ_NULL_POINTER_MAP;
   for (uint64_t i = 0; i < t->pointer_count; i++) {
     uint64_t o = t->pointer_map[i];
     if (o & 7) return BESKID_OBJ_OFFSET_UNALIGNED;
-    if (o < 16) return BESKID_OBJ_OFFSET_IN_HEADER;
+    if (o < 8) return BESKID_OBJ_OFFSET_IN_HEADER;
     if (o >= t->size || t->size - o < 8) return BESKID_OBJ_OFFSET_OUT_OF_BOUNDS;
     if (i > 0 && o <= t->pointer_map[i - 1]) return BESKID_OBJ_OFFSET_NOT_ASCENDING;
   }
@@ -138,14 +146,14 @@ START_TEST(test_type_random_against_reference) {
   int valid = 0;
   for (int n = 0; n < 20000; n++) {
     beskid_type_t t = {0};
-    t.size = beskid_test_rng_below(&rng, 3) ? 16 + 8 * beskid_test_rng_below(&rng, 12)
+    t.size = beskid_test_rng_below(&rng, 3) ? 8 * beskid_test_rng_below(&rng, 14)
                                             : pick(&rng, sizes, sizeof sizes / sizeof sizes[0]);
     t.align = pick(&rng, aligns, sizeof aligns / sizeof aligns[0]);
     /* Up to 16 entries (the map below), or a huge count that must be refused unread. */
     t.pointer_count = beskid_test_rng_below(&rng, 50) == 0
                           ? UINT64_MAX - beskid_test_rng_below(&rng, 3)
                           : beskid_test_rng_below(&rng, 17);
-    uint64_t off = 8 + 8 * beskid_test_rng_below(&rng, 2);
+    uint64_t off = 8 * beskid_test_rng_below(&rng, 3);
     for (int i = 0; i < 16; i++) {
       map[i] = off;
       unsigned r = (unsigned)beskid_test_rng_below(&rng, 20);
@@ -258,7 +266,7 @@ START_TEST(test_slots_aggregate) {
   static const uint64_t map[] = {16, 32, 56};
   static const beskid_type_t t = {64, 8, map, 3, 0, 0};
   _Alignas(16) unsigned char obj[64] = {0};
-  beskid_header_t h = {&t, 0};
+  beskid_header_t h = {&t};
   memcpy(obj, &h, sizeof h);
   ck_assert_uint_eq(beskid_obj_size(obj), 64);
   beskid_obj_slot_iter_t it;

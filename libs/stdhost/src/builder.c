@@ -16,13 +16,13 @@
 
 struct beskid_std_builder_t {
   beskid_header_t header;
-  uint8_t *data;     /* @16: buffer data (managed), or NULL */
-  int64_t len;       /* @24: bytes used */
-  int64_t cap;       /* @32: bytes available */
-  int64_t unchecked; /* @40: first byte not known to be UTF-8, or -1 */
+  uint8_t *data;     /* @8: buffer data (managed), or NULL */
+  int64_t len;       /* @16: bytes used */
+  int64_t cap;       /* @24: bytes available */
+  int64_t unchecked; /* @32: first byte not known to be UTF-8, or -1 */
 };
 
-static const uint64_t builder_map[] = {16};
+static const uint64_t builder_map[] = {8};
 static const beskid_type_t builder_type = {
     sizeof(struct beskid_std_builder_t), 8, builder_map, 1, BESKID_TYPE_AGGREGATE, 0};
 

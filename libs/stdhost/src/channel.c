@@ -23,7 +23,7 @@
 
 typedef struct std_channel {
   beskid_header_t header;
-  void **buffer;    /* @16: the ring buffer, or NULL for capacity 0 */
+  void **buffer;    /* @8: the ring buffer, or NULL for capacity 0 */
   int64_t capacity; /* fixed at creation */
   int64_t count;    /* values buffered */
   int64_t head;     /* index of the oldest buffered value */
@@ -33,7 +33,7 @@ typedef struct std_channel {
   std_waitq receivers;
 } std_channel;
 
-static const uint64_t channel_map[] = {16};
+static const uint64_t channel_map[] = {8};
 static const beskid_type_t channel_type = {sizeof(std_channel),   8, channel_map, 1,
                                            BESKID_TYPE_AGGREGATE, 0};
 static const uint64_t slot_map[] = {0};

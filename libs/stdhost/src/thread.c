@@ -43,8 +43,8 @@ enum { THREAD_RUNNING = 0, THREAD_FINISHING = 1, THREAD_DONE = 2 };
 
 typedef struct std_thread {
   beskid_header_t header;
-  void *arg;                  /* @16: the argument, until the function returns */
-  void *result;               /* @24: the function's result, once finishing */
+  void *arg;                  /* @8: the argument, until the function returns */
+  void *result;               /* @16: the function's result, once finishing */
   beskid_std_thread_fn fn;    /* the compiled function */
   beskid_gc_thread_t *runner; /* the thread running it, once attached (relaxed; self-join check) */
   uint32_t lock;              /* guards `joiners` and the changes of `state` */
@@ -52,7 +52,7 @@ typedef struct std_thread {
   std_waitq joiners;
 } std_thread;
 
-static const uint64_t thread_map[] = {16, 24};
+static const uint64_t thread_map[] = {8, 16};
 static const beskid_type_t thread_type = {sizeof(std_thread),    8, thread_map, 2,
                                           BESKID_TYPE_AGGREGATE, 0};
 

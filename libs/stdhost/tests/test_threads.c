@@ -34,20 +34,20 @@ static const beskid_type_t box_type = {sizeof(box), 8, NULL, 0, BESKID_TYPE_AGGR
 /* class Node { next: Node?, value: int } */
 typedef struct node {
   beskid_header_t header;
-  struct node *next; /* @16 */
-  int64_t value;     /* @24 */
+  struct node *next; /* @8 */
+  int64_t value;     /* @16 */
 } node;
-static const uint64_t node_map[] = {16};
+static const uint64_t node_map[] = {8};
 static const beskid_type_t node_type = {sizeof(node), 8, node_map, 1, BESKID_TYPE_AGGREGATE, 0};
 
 /* class Pair { a: any, b: any, n: int } — the argument of most thread functions. */
 typedef struct pair {
   beskid_header_t header;
-  void *a;   /* @16 */
-  void *b;   /* @24 */
-  int64_t n; /* @32 */
+  void *a;   /* @8 */
+  void *b;   /* @16 */
+  int64_t n; /* @24 */
 } pair;
-static const uint64_t pair_map[] = {16, 24};
+static const uint64_t pair_map[] = {8, 16};
 static const beskid_type_t pair_type = {sizeof(pair), 8, pair_map, 2, BESKID_TYPE_AGGREGATE, 0};
 
 static void start_with(uint64_t stress_interval) {

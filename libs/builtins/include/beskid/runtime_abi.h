@@ -60,10 +60,11 @@ extern "C" {
 #define BESKID_RT_API __attribute__((visibility("default")))
 
 /** Major version of this ABI: a program compiled against another major version is refused. */
-#define BESKID_ABI_VERSION_MAJOR 1
+#define BESKID_ABI_VERSION_MAJOR 2
 /** Minor version of this ABI: additions only; a program may need at most this minor.
- *  1.1 added the host functions of beskid/stdhost.h. */
-#define BESKID_ABI_VERSION_MINOR 1
+ *  1.1 added the host functions of beskid/stdhost.h; 2.0 made the object header one word (the
+ *  descriptor pointer), moving every field after it, and the array buffer's fields with it. */
+#define BESKID_ABI_VERSION_MINOR 0
 /** The process exit status of every trap and panic. */
 #define BESKID_TRAP_EXIT_STATUS 101
 /** The prefix of every trap line on stderr. */

@@ -516,6 +516,7 @@ typedef struct beskid_gc_stats_t {
   uint64_t heap_bytes;          /**< Bytes in allocated objects now (live and not yet swept). */
   uint64_t heap_objects;        /**< Objects allocated and not yet swept. */
   uint64_t committed_bytes;     /**< Memory the heap holds from the allocator (spans). */
+  uint64_t released_bytes;      /**< Of that, free pages whose memory went back to the OS. */
   uint64_t total_alloc_bytes;   /**< Bytes ever allocated. */
   uint64_t total_alloc_objects; /**< Objects ever allocated. */
   uint64_t total_freed_bytes;   /**< Bytes ever swept. */

@@ -4,7 +4,7 @@
  * rules.
  *
  * What lives here:
- * - the **object header** every heap object starts with (16 bytes: type @0, GC word @8);
+ * - the **object header** every heap object starts with (one word: the type descriptor @0);
  * - the **type descriptor** (40 bytes) compiled code emits for every struct type, with the
  *   **pointer map** that makes the collector precise;
  * - the **element descriptor** (32 bytes) of an array buffer and the **array buffer** itself;
@@ -16,7 +16,8 @@
  * - UTF-8 validation, the rule every Beskid string keeps.
  *
  * This library never allocates and never locks; it is pure functions and constants. Every size
- * and offset below is ABI (upstream "v5" layouts) and is checked by static assertions.
+ * and offset below is ABI (the upstream "v5" layouts with ABI 2's one-word header) and is
+ * checked by static assertions.
  *
  * Prefix: `beskid_obj_` for functions; layout types are `beskid_<what>_t`.
  */
@@ -41,25 +42,25 @@ extern "C" {
 /** @{ */
 
 /** Size in bytes of the object header; a descriptor's size includes it. */
-#define BESKID_HEADER_SIZE 16u
+#define BESKID_HEADER_SIZE 8u
 /** Largest object or array buffer the runtime will describe, in bytes (2^46 = 64 TiB). */
 #define BESKID_OBJECT_SIZE_MAX (UINT64_C(1) << 46)
 /** Largest element stride of an array, in bytes. */
 #define BESKID_ELEM_STRIDE_MAX (UINT64_C(1) << 32)
-/** Largest alignment an array element may ask for (the heap aligns every object to 16). */
+/** Largest alignment an array element or a type may ask for (the heap honours up to 16). */
 #define BESKID_ELEM_ALIGN_MAX 16u
 
 struct beskid_type_t;
 
 /**
- * @brief The first 16 bytes of every object in the garbage-collected heap.
+ * @brief The first word of every object in the garbage-collected heap (ABI 2: one word).
  *
  * Compiled code reads fields at fixed offsets after it and never touches it; the runtime writes
- * it once, when the object is allocated.
+ * it once, when the object is allocated. The collector keeps its mark and allocation state in
+ * side bitmaps, never in the object.
  */
 typedef struct beskid_header_t {
   const struct beskid_type_t *type; /**< @0: the object's type descriptor. */
-  uint64_t gc_word;                 /**< @8: reserved for the runtime; 0 at allocation. */
 } beskid_header_t;
 
 /** @brief Values of beskid_type_t::flags. */
@@ -75,10 +76,12 @@ enum beskid_type_flags {
  * Compiled code emits one as read-only data per type and passes its address to `alloc`.
  * Rules (beskid_obj_validate_type()):
  * - `size` ≥ #BESKID_HEADER_SIZE, includes the header, ≤ #BESKID_OBJECT_SIZE_MAX;
- * - `align` is a power of two, 8 ≤ align ≤ 16;
+ * - `align` is a power of two, 8 ≤ align ≤ 16; the heap places the object at an address that
+ *   is a multiple of it;
  * - `pointer_map` lists `pointer_count` byte offsets from the object start of every managed
  *   pointer word (a struct field, or the `ptr` word of a string or array field), strictly
- *   ascending, each 8-aligned, ≥ 16, and with offset + 8 ≤ size; it may be NULL only when
+ *   ascending, each 8-aligned, ≥ #BESKID_HEADER_SIZE (8), and with offset + 8 ≤ size; it may
+ *   be NULL only when
  *   `pointer_count` is 0;
  * - `flags` is #BESKID_TYPE_AGGREGATE, or #BESKID_TYPE_ARRAY for the runtime's own array buffer
  *   descriptor (size #BESKID_ARRAY_DATA_OFFSET, no pointers); `reserved` is 0.
@@ -108,7 +111,11 @@ typedef struct beskid_elem_type_t {
   uint64_t pointer_count;      /**< @24: number of entries in `pointer_map`. */
 } beskid_elem_type_t;
 
-/** Offset of element 0 in an array buffer, from the buffer's start. */
+/**
+ * Offset of element 0 in an array buffer, from the buffer's start. It stays a multiple of 16
+ * (after a reserved word) so that elements asking for 16-byte alignment get it in a buffer the
+ * heap aligns to 16.
+ */
 #define BESKID_ARRAY_DATA_OFFSET 32u
 
 /**
@@ -121,8 +128,9 @@ typedef struct beskid_elem_type_t {
  */
 typedef struct beskid_array_buffer_t {
   beskid_header_t header;         /**< @0: type is #beskid_obj_array_type. */
-  const beskid_elem_type_t *elem; /**< @16: layout of one element. */
-  uint64_t capacity;              /**< @24: number of elements the buffer holds. */
+  const beskid_elem_type_t *elem; /**< @8: layout of one element. */
+  uint64_t capacity;              /**< @16: number of elements the buffer holds. */
+  uint64_t reserved;              /**< @24: 0; keeps the elements 16-aligned. */
 } beskid_array_buffer_t;
 
 /**
