@@ -8,7 +8,7 @@ BENCH_MAIN {
   int max_depth = (int)bench_arg(1, 21);
   if (max_depth < 6) max_depth = 6;
   node *stretch = bottom_up(max_depth + 1);
-  printf("stretch tree of depth %d\t check: %" PRId64 "\n", max_depth + 1, check(stretch));
+  printf("stretch tree of depth %d\t check: %" PRId64 "\n", max_depth + 1, check_tree(stretch));
   release_tree(stretch);
   ROOTS(r, 1);
   r[0] = bottom_up(max_depth);
@@ -16,7 +16,7 @@ BENCH_MAIN {
     int64_t iterations = INT64_C(1) << (max_depth - depth + 4), sum = 0;
     for (int64_t i = 0; i < iterations; i++) {
       node *t = bottom_up(depth);
-      sum += check(t);
+      sum += check_tree(t);
       release_tree(t);
       POLL();
     }

@@ -23,7 +23,7 @@ static void *worker(void *arg) {
     int64_t from = iterations * id / threads, to = iterations * (id + 1) / threads, sum = 0;
     for (int64_t i = from; i < to; i++) {
       node *t = bottom_up(depth);
-      sum += check(t);
+      sum += check_tree(t);
       release_tree(t);
       POLL();
     }
@@ -41,7 +41,7 @@ BENCH_MAIN {
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   node *stretch = bottom_up(max_depth + 1);
-  printf("stretch tree of depth %d\t check: %" PRId64 "\n", max_depth + 1, check(stretch));
+  printf("stretch tree of depth %d\t check: %" PRId64 "\n", max_depth + 1, check_tree(stretch));
   release_tree(stretch);
   ROOTS(r, 1);
   r[0] = bottom_up(max_depth);

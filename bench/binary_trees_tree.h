@@ -31,6 +31,16 @@ static int64_t check(const node *n) {
   return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
 }
 
+/* Checks a tree the caller holds only in a local: check() polls, so the root must be in a root
+ * frame while it runs (as compiled code keeps every reference live across a safepoint). */
+static int64_t check_tree(node *root) {
+  ROOTS(r, 1);
+  r[0] = root;
+  int64_t n = check(root);
+  UNROOT(r);
+  return n;
+}
+
 static void release_tree(node *n) {
 #ifdef BENCH_EXPLICIT
   if (n->left != NULL) {
