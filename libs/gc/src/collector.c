@@ -196,7 +196,9 @@ static void step_mark_done(void) {
   /* Mark termination proper. */
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
   uint64_t black_bytes = 0, black_objects = 0;
+  uint32_t mutators = 0;
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) != GC_THREAD_NATIVE) mutators++;
     beskid_gc__release_caches(t);
     black_bytes += t->black_bytes;
     black_objects += t->black_objects;
@@ -221,6 +223,7 @@ static void step_mark_done(void) {
   gc.cycle.worker_cpu_ns = worker_cpu;
   beskid_gc__pacer_observe(&gc.pacer.rates, gc.live_bytes, gc.pacer.last_scan_work,
                            gc.pacer.mark_alloc, gc.cycle.mark_ns, worker_scan, worker_cpu);
+  atomic_store_explicit(&gc.pacer.mutators, mutators, memory_order_relaxed);
   beskid_gc__pacer_set_goal(gc.live_bytes);
   gc.cycle.goal = atomic_load(&gc.pacer.goal);
   uint64_t pause = beskid_os_monotonic_ns() - t0;

@@ -297,6 +297,10 @@ typedef struct gc_pacer {
   uint64_t last_scan_work;        /* bytes the last cycle scanned in all */
   _Atomic uint64_t scan_done;     /* bytes scanned so far this cycle, published as marking goes */
   _Atomic uint64_t assist_credit; /* scan work collector-side markers did that no assist took */
+  /* Threads that were running managed code (not in the native state) at the last mark
+   * termination: the CPUs they keep busy are not idle for extra mark workers. Relaxed: a
+   * setter planning with the previous cycle's count is as good as with this one's. */
+  _Atomic uint32_t mutators;
 } gc_pacer;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -579,6 +583,7 @@ typedef struct gc_pacer_inputs {
   uint64_t heap_max;     /* 0: none */
   uint32_t cpus;
   uint32_t pool_workers; /* mark workers the pool has (the driver included) */
+  uint32_t mutators;     /* threads that were running managed code (0: unknown, no bound) */
   bool fixed_workers;    /* the count was configured: use them all, every cycle */
 } gc_pacer_inputs;
 
@@ -593,6 +598,10 @@ typedef struct gc_pacer_plan {
 
 uint64_t beskid_gc__pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint64_t cap);
 uint32_t beskid_gc__pacer_dedicated_workers(uint32_t cpus);
+/* The most mark workers a plan may use: the dedicated ones, or as many as the CPUs the
+ * `mutators` running threads leave idle (0 mutators: unknown, the whole pool), within the pool. */
+uint32_t beskid_gc__pacer_worker_bound(uint32_t cpus, uint32_t mutators, uint32_t dedicated,
+                                       uint32_t pool);
 /* The smoothed rate after `sample` (0: no sample, the rate stays). */
 uint64_t beskid_gc__pacer_smooth(uint64_t old, uint64_t sample);
 /* Folds one cycle's measurements into `rates` (any 0 figure leaves its rate alone). */

@@ -35,12 +35,14 @@
  * while marking is black and counts in the next L, inflating every later goal. So the trigger
  * stays at least 70% of the way from L to G (Go's lower bound), and the pacer first buys speed
  * with workers: n starts at the dedicated count — a quarter of the CPUs, at least one, as Go
- * dedicates 25% of its processors — and grows (up to the pool's size, "idle" workers in Go's
- * terms, since a CPU the mutators leave idle is what an extra worker runs on) until A(n) × 9/8
- * fits in the last 30% of the runway. When even the whole pool cannot make it, the trigger may
- * move down to 50% of the runway rather than let every mutator assist for the rest of the mark:
- * the inflation is bounded by half a runway, and the mark still ends at the goal. It never
- * moves later than 95% of the way, so a mark always has some runway to finish in.
+ * dedicates 25% of its processors — and grows until A(n) × 9/8 fits in the last 30% of the
+ * runway, but only onto CPUs the mutators leave idle ("idle" workers in Go's terms): with M
+ * threads running managed code at the last mark termination, n ≤ max(dedicated, CPUs − M),
+ * within the pool. A worker beyond that would take its CPU from a mutator, so the mark would
+ * not end sooner in wall time, and the program would run slower. When even the whole pool cannot
+ * make it, the trigger may move down to 50% of the runway rather than let every mutator assist for
+ * the rest of the mark: the inflation is bounded by half a runway, and the mark still ends at the
+ * goal. It never moves later than 95% of the way, so a mark always has some runway to finish in.
  *
  * A configured worker count (BESKID_GCWORKERS, beskid_gc_config_t.mark_workers) fixes n: every
  * mark runs that many workers and only the trigger adapts.
@@ -111,6 +113,13 @@ uint32_t beskid_gc__pacer_dedicated_workers(uint32_t cpus) {
   return n == 0 ? 1 : n;
 }
 
+uint32_t beskid_gc__pacer_worker_bound(uint32_t cpus, uint32_t mutators, uint32_t dedicated,
+                                       uint32_t pool) {
+  uint32_t idle = mutators == 0 ? pool : cpus > mutators ? cpus - mutators : 0;
+  uint32_t most = idle > dedicated ? idle : dedicated;
+  return most < pool ? most : pool;
+}
+
 uint64_t beskid_gc__pacer_smooth(uint64_t old, uint64_t sample) {
   if (sample == 0) return old;
   if (old == 0) return sample;
@@ -147,7 +156,8 @@ void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
     out->learned = true;
     uint32_t n = dedicated;
     uint64_t expected = alloc_during_mark(in, out->expected_work, n);
-    while (!in->fixed_workers && n < pool && sat_add(expected, expected / 8) > latest) {
+    uint32_t most = beskid_gc__pacer_worker_bound(in->cpus, in->mutators, dedicated, pool);
+    while (!in->fixed_workers && n < most && sat_add(expected, expected / 8) > latest) {
       n++;
       expected = alloc_during_mark(in, out->expected_work, n);
     }

@@ -292,6 +292,46 @@ START_TEST(test_pacer_trace_heavy_allocator_gets_workers) {
 }
 END_TEST
 
+START_TEST(test_pacer_workers_only_on_idle_cpus) {
+  /* The latency probe's rates on 2 CPUs: one worker cannot fit the mark in the last 30% of the
+   * runway, but the one mutator keeps the other CPU busy, so the plan stays at one worker and
+   * starts marking earlier instead (a second worker would only take the mutator's CPU). */
+  gc_pacer_inputs in = {.live = 1024 * MiB,
+                        .gogc = 100,
+                        .cpus = 2,
+                        .pool_workers = 2,
+                        .mutators = 1,
+                        .scan_per_byte = 512,
+                        .mark_speed = 600 * MiB,
+                        .alloc_rate = 400 * MiB};
+  gc_pacer_plan p;
+  beskid_gc__pacer_plan(&in, &p);
+  ck_assert(p.learned);
+  ck_assert_uint_eq(p.workers, 1);
+  ck_assert_uint_lt(p.trigger, 1024 * MiB + (1024 * MiB) / 100 * 70);
+  /* Nothing known about the mutators: the pool is the bound, as before. */
+  in.mutators = 0;
+  beskid_gc__pacer_plan(&in, &p);
+  ck_assert_uint_eq(p.workers, 2);
+  /* 16 CPUs, 12 mutators, a pool of 16 and four times the allocation rate: the plan may go past
+   * the 4 dedicated workers only up to the 4 idle CPUs... */
+  in.cpus = 16;
+  in.pool_workers = 16;
+  in.mutators = 12;
+  in.alloc_rate = 1600 * MiB;
+  beskid_gc__pacer_plan(&in, &p);
+  ck_assert_uint_eq(p.workers, 4);
+  /* ...and with 6 mutators, up to the 10 CPUs they leave idle. */
+  in.mutators = 6;
+  beskid_gc__pacer_plan(&in, &p);
+  ck_assert_uint_gt(p.workers, 4);
+  ck_assert_uint_le(p.workers, 10);
+  ck_assert_uint_eq(beskid_gc__pacer_worker_bound(16, 20, 4, 16), 4);
+  ck_assert_uint_eq(beskid_gc__pacer_worker_bound(16, 6, 4, 8), 8);
+  ck_assert_uint_eq(beskid_gc__pacer_worker_bound(16, 0, 4, 16), 16);
+}
+END_TEST
+
 START_TEST(test_pacer_unknown_rates_fall_back_and_gogc_off_never_triggers) {
   gc_pacer_inputs in = {.live = 100 * MiB, .gogc = 100, .cpus = 16, .pool_workers = 8};
   gc_pacer_plan p;
@@ -532,6 +572,7 @@ int main(void) {
   tcase_add_test(tc, test_pacer_smoothing_and_observation);
   tcase_add_test(tc, test_pacer_trace_fast_marker_triggers_late);
   tcase_add_test(tc, test_pacer_trace_heavy_allocator_gets_workers);
+  tcase_add_test(tc, test_pacer_workers_only_on_idle_cpus);
   tcase_add_test(tc, test_pacer_unknown_rates_fall_back_and_gogc_off_never_triggers);
   tcase_add_test(tc, test_pacer_assist_ratio);
   tcase_add_test(tc, test_pacer_learns_in_manual_mode);
