@@ -16,7 +16,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 pkgs=(cmake ninja-build gcc clang make pkgconf check libsubunit-dev doxygen
-      clang-format binutils dpkg-dev python3 file libclang-rt-14-dev)
+      clang-format clang-tidy cppcheck binutils dpkg-dev python3 file libclang-rt-14-dev)
 if [ "$want_bench" = 1 ]; then pkgs+=(libgc-dev golang-go gnuplot-nox time); fi
 
 missing=()

@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
   int32_t st = beskid_rt_init(&config);
   if (st != 0) {
     char msg[200];
-    snprintf(msg, sizeof msg, "%s (status %d)", beskid_rt_init_failure(st), st);
+    (void)snprintf(msg, sizeof msg, "%s (status %d)", beskid_rt_init_failure(st), st);
     beskid_rt_startup_failed(msg);
   }
   int64_t status = beskid_program_main();

@@ -15,11 +15,13 @@
 
 static _Noreturn void trap_descriptor(beskid_obj_error e) {
   char msg[160];
-  snprintf(msg, sizeof msg, "malformed type descriptor: %s", beskid_obj_error_message(e));
+  (void)snprintf(msg, sizeof msg, "malformed type descriptor: %s", beskid_obj_error_message(e));
   beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
 }
 
-static void *alloc_slow(int64_t size, const beskid_type_t *type);
+/* Never inlined: its message buffers would give alloc() a stack frame and, with the stack
+ * protector, a canary check on every allocation. */
+static __attribute__((noinline)) void *alloc_slow(int64_t size, const beskid_type_t *type);
 
 void *alloc(int64_t size, const beskid_type_t *type) {
   /* One call for the common case: a known descriptor of a small object (the size check against
@@ -36,8 +38,8 @@ static void *alloc_slow(int64_t size, const beskid_type_t *type) {
   if (type == NULL) {
     if (size < (int64_t)BESKID_HEADER_SIZE || (uint64_t)size > BESKID_OBJECT_SIZE_MAX) {
       char msg[96];
-      snprintf(msg, sizeof msg, "alloc of %lld bytes: an object has 8 to 2^46 bytes",
-               (long long)size);
+      (void)snprintf(msg, sizeof msg, "alloc of %lld bytes: an object has 8 to 2^46 bytes",
+                     (long long)size);
       beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
     }
     type = beskid_rt_raw_type((uint64_t)size);
@@ -46,8 +48,8 @@ static void *alloc_slow(int64_t size, const beskid_type_t *type) {
     if (e != BESKID_OBJ_VALID) trap_descriptor(e);
     if (size < 0 || (uint64_t)size != type->size) {
       char msg[128];
-      snprintf(msg, sizeof msg, "alloc of %lld bytes with a descriptor of %llu bytes",
-               (long long)size, (unsigned long long)type->size);
+      (void)snprintf(msg, sizeof msg, "alloc of %lld bytes with a descriptor of %llu bytes",
+                     (long long)size, (unsigned long long)type->size);
       beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
     }
   }
@@ -69,7 +71,8 @@ void str_new(beskid_str_t *out, const uint8_t *ptr, int64_t len) {
   size_t bad;
   if (!beskid_obj_utf8_valid(ptr, (size_t)len, &bad)) {
     char msg[96];
-    snprintf(msg, sizeof msg, "str_new: invalid UTF-8 at byte %zu of %lld", bad, (long long)len);
+    (void)snprintf(msg, sizeof msg, "str_new: invalid UTF-8 at byte %zu of %lld", bad,
+                   (long long)len);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
   beskid_array_buffer_t *b = beskid_gc_alloc_array(t, &beskid_obj_byte_elem_type, (uint64_t)len);
@@ -108,7 +111,8 @@ void array_new(beskid_array_t *out, int64_t elem_size, int64_t len) {
   if (out == NULL) beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, "array_new: NULL result pointer");
   if (elem_size < 1 || (uint64_t)elem_size > BESKID_ELEM_STRIDE_MAX) {
     char msg[96];
-    snprintf(msg, sizeof msg, "array_new: element size %lld outside 1..2^32", (long long)elem_size);
+    (void)snprintf(msg, sizeof msg, "array_new: element size %lld outside 1..2^32",
+                   (long long)elem_size);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "array_new: negative length");
@@ -120,7 +124,8 @@ void beskid_rt_array_new_typed(beskid_array_t *out, const beskid_elem_type_t *el
   beskid_obj_error e = beskid_obj_validate_elem_type(elem);
   if (e != BESKID_OBJ_VALID) {
     char msg[160];
-    snprintf(msg, sizeof msg, "malformed element descriptor: %s", beskid_obj_error_message(e));
+    (void)snprintf(msg, sizeof msg, "malformed element descriptor: %s",
+                   beskid_obj_error_message(e));
     beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
   }
   if (len < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "array_new: negative length");

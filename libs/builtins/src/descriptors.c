@@ -108,7 +108,7 @@ static raw_entry *raw_insert(raw_cache *c, uint64_t bytes) {
     return e;
   }
   uint64_t capacity = t != NULL ? t->mask + 1 : 0;
-  if ((c->count + 1) * 2 > capacity) {
+  if (t == NULL || (c->count + 1) * 2 > capacity) {
     uint32_t bits = t != NULL ? 64u - t->shift + 1u : RAW_TABLE_MIN_SHIFT;
     raw_table *grown = raw_table_new(bits);
     if (grown == NULL) {

@@ -13,13 +13,16 @@ uint8_t gc_register_root(void **slot) {
   return st == BESKID_GC_OK;
 }
 
+/* Out of line: its message buffer would give gc_unregister_root() a stack canary. */
+static _Noreturn __attribute__((noinline)) void trap_unbalanced(void **slot) {
+  char msg[96];
+  (void)snprintf(msg, sizeof msg, "unbalanced roots: slot %p is not registered", (void *)slot);
+  beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT, msg);
+}
+
 void gc_unregister_root(void **slot) {
   beskid_gc_thread_t *t = beskid_rt_require_running("gc_unregister_root");
-  if (beskid_gc_unregister_root(t, slot) != BESKID_GC_OK) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "unbalanced roots: slot %p is not registered", (void *)slot);
-    beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT, msg);
-  }
+  if (beskid_gc_unregister_root(t, slot) != BESKID_GC_OK) trap_unbalanced(slot);
 }
 
 void beskid_rt_register_globals(void **slots, int64_t count) {
@@ -27,16 +30,16 @@ void beskid_rt_register_globals(void **slots, int64_t count) {
   if (count < 0) beskid_rt_trap(BESKID_TRAP_BOUNDS, "register_globals: negative count");
   if ((uint64_t)count > BESKID_GC_GLOBALS_MAX) {
     char msg[112];
-    snprintf(msg, sizeof msg, "register_globals: count %lld exceeds the limit of 2^32 slots",
-             (long long)count);
+    (void)snprintf(msg, sizeof msg, "register_globals: count %lld exceeds the limit of 2^32 slots",
+                   (long long)count);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   if (slots == NULL && count > 0) beskid_rt_trap_null_reference();
   /* count ≤ 2^32, so the byte size cannot overflow; the range must not wrap. */
   if ((uintptr_t)slots > UINTPTR_MAX - (uint64_t)count * sizeof(void *)) {
     char msg[112];
-    snprintf(msg, sizeof msg, "register_globals: %lld slots at %p run past the address space",
-             (long long)count, (void *)slots);
+    (void)snprintf(msg, sizeof msg, "register_globals: %lld slots at %p run past the address space",
+                   (long long)count, (void *)slots);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   beskid_gc_status st = beskid_gc_register_globals(slots, (size_t)count);
@@ -57,7 +60,7 @@ uint64_t gc_root_handle(void *value) {
 
 static _Noreturn void trap_handle(uint64_t handle) {
   char msg[96];
-  snprintf(msg, sizeof msg, "handle 0x%llx is not live", (unsigned long long)handle);
+  (void)snprintf(msg, sizeof msg, "handle 0x%llx is not live", (unsigned long long)handle);
   beskid_rt_trap(BESKID_TRAP_INVALID_OR_STALE_HANDLE, msg);
 }
 

@@ -107,12 +107,13 @@ static bool fail(char *error, size_t cap, const char *name, const char *value, c
   if (error == NULL || cap == 0) return false;
   char shown[256];
   size_t n = 0;
-  for (; value[n] != '\0' && n < sizeof shown - 1; n++) {
+  for (; n < sizeof shown - 1 && value[n] != '\0'; n++) {
     unsigned char c = (unsigned char)value[n];
-    shown[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    shown[n] = value[n];
+    if (c < 0x20 || c == 0x7f) shown[n] = '?';
   }
   shown[n] = '\0';
-  snprintf(error, cap, "%s=%s: %s", name, shown, why);
+  (void)snprintf(error, cap, "%s=%s: %s", name, shown, why); /* cut to the caller's buffer */
   return false;
 }
 
@@ -126,8 +127,14 @@ static bool env(const char *name, char *buf, size_t cap, bool *set, char *error,
   return fail(error, error_cap, name, "...", "value too long");
 }
 
+/* Splits `list` in place at commas, skipping empty items. Not strtok: its hidden state is shared
+ * with every other strtok caller in the process, and a host may read the environment from
+ * several threads. */
 static bool parse_debug(beskid_rt_config_t *config, char *list, char *error, size_t cap) {
-  for (char *item = strtok(list, ","); item != NULL; item = strtok(NULL, ",")) {
+  for (char *item = list, *next; item != NULL; item = next) {
+    next = strchr(item, ',');
+    if (next != NULL) *next++ = '\0';
+    if (*item == '\0') continue;
     if (strcmp(item, "stw") == 0)
       config->debug_flags |= BESKID_GC_DEBUG_STW;
     else if (strcmp(item, "checkmark") == 0)
@@ -303,10 +310,10 @@ beskid_gc_thread_t *beskid_rt_require_running(const char *entry_point) {
   if (__builtin_expect(t != NULL, 1)) return t;
   beskid_rt_require_thread(); /* traps when not running or not attached */
   char msg[192];
-  snprintf(msg, sizeof msg,
-           "%s called in the native state (between beskid_rt_enter_native and "
-           "beskid_rt_leave_native)",
-           entry_point);
+  (void)snprintf(msg, sizeof msg,
+                 "%s called in the native state (between beskid_rt_enter_native and "
+                 "beskid_rt_leave_native)",
+                 entry_point);
   beskid_rt_trap(BESKID_TRAP_UNREACHABLE_OR_ISLE_INVARIANT, msg);
 }
 
@@ -337,9 +344,11 @@ uint32_t beskid_rt_abi_version(void) {
 }
 
 void beskid_rt_abi_check(uint32_t major, uint32_t minor) {
-  if (major == BESKID_ABI_VERSION_MAJOR && minor <= BESKID_ABI_VERSION_MINOR) return;
+  bool newer_minor = minor > BESKID_ABI_VERSION_MINOR; /* a program may need at most ours */
+  if (major == BESKID_ABI_VERSION_MAJOR && !newer_minor) return;
   char msg[160];
-  snprintf(msg, sizeof msg, "program compiled for runtime ABI %u.%u, this runtime provides %u.%u",
-           major, minor, (unsigned)BESKID_ABI_VERSION_MAJOR, (unsigned)BESKID_ABI_VERSION_MINOR);
+  (void)snprintf(msg, sizeof msg,
+                 "program compiled for runtime ABI %u.%u, this runtime provides %u.%u", major,
+                 minor, (unsigned)BESKID_ABI_VERSION_MAJOR, (unsigned)BESKID_ABI_VERSION_MINOR);
   beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
 }

@@ -71,7 +71,8 @@ static _Noreturn void report_and_exit(const char *head, const uint8_t *msg, size
   char line[1024];
   size_t at = strlen(head);
   if (at > sizeof line / 2) at = sizeof line / 2;
-  memcpy(line, head, at);
+  /* The line is written by length, never read as a C string. */
+  memcpy(line, head, at); // NOLINT(bugprone-not-null-terminated-result)
   if (msg != NULL) at = append_escaped(line, at, sizeof line - 1, msg, len);
   line[at++] = '\n';
   /* Never raises SIGPIPE: with stderr a pipe whose reader has gone, the line is lost but the
@@ -82,8 +83,8 @@ static _Noreturn void report_and_exit(const char *head, const uint8_t *msg, size
 
 static _Noreturn void die(uint32_t code, const uint8_t *msg, size_t len) {
   char head[128];
-  snprintf(head, sizeof head, "%s: %s (%u): ", BESKID_TRAP_DIAGNOSTIC, beskid_rt_trap_name(code),
-           code);
+  (void)snprintf(head, sizeof head, "%s: %s (%u): ", BESKID_TRAP_DIAGNOSTIC,
+                 beskid_rt_trap_name(code), code);
   report_and_exit(head, msg, len);
 }
 
@@ -102,8 +103,8 @@ void beskid_rt_trap_null_reference(void) {
 
 void beskid_rt_trap_bounds(int64_t index, int64_t length) {
   char msg[96];
-  snprintf(msg, sizeof msg, "index %lld out of range for length %lld", (long long)index,
-           (long long)length);
+  (void)snprintf(msg, sizeof msg, "index %lld out of range for length %lld", (long long)index,
+                 (long long)length);
   beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
 }
 
@@ -119,9 +120,9 @@ void beskid_rt_trap_out_of_memory(uint64_t requested) {
   beskid_gc_failure_t f;
   beskid_gc_last_failure(&f);
   char msg[160];
-  snprintf(msg, sizeof msg, "req=%llu live=%llu committed=%llu cap=%llu",
-           (unsigned long long)requested, (unsigned long long)f.live,
-           (unsigned long long)f.committed, (unsigned long long)f.cap);
+  (void)snprintf(msg, sizeof msg, "req=%llu live=%llu committed=%llu cap=%llu",
+                 (unsigned long long)requested, (unsigned long long)f.live,
+                 (unsigned long long)f.committed, (unsigned long long)f.cap);
   beskid_rt_trap(BESKID_TRAP_OUT_OF_MEMORY, msg);
 }
 

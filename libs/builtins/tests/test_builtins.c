@@ -106,6 +106,24 @@ START_TEST(test_config_from_env) {
 }
 END_TEST
 
+/* The debug list is split without strtok: a caller in the middle of its own strtok keeps its
+ * place while the runtime reads the environment. Empty items are skipped. */
+START_TEST(test_config_from_env_leaves_strtok_alone) {
+  char list[] = "a,b,c";
+  ck_assert_str_eq(strtok(list, ","), "a");
+  setenv("BESKID_GCDEBUG", ",checkmark,,verify,", 1);
+  beskid_rt_config_t c;
+  beskid_rt_config_default(&c);
+  char err[256];
+  ck_assert(beskid_rt_config_from_env(&c, err, sizeof err));
+  ck_assert_uint_eq(c.debug_flags, BESKID_GC_DEBUG_CHECKMARK | BESKID_GC_DEBUG_VERIFY);
+  const char *next = strtok(NULL, ",");
+  ck_assert_ptr_nonnull(next);
+  ck_assert_str_eq(next, "b");
+  unsetenv("BESKID_GCDEBUG");
+}
+END_TEST
+
 START_TEST(test_config_gcworkers_from_env) {
   beskid_rt_config_t c;
   beskid_rt_config_default(&c);
@@ -1211,6 +1229,7 @@ int main(void) {
   TCase *tc = tcase_create("config");
   tcase_add_test(tc, test_parse_bytes);
   tcase_add_test(tc, test_config_from_env);
+  tcase_add_test(tc, test_config_from_env_leaves_strtok_alone);
   tcase_add_test(tc, test_config_gcworkers_from_env);
   tcase_add_test(tc, test_host_helpers_null);
   suite_add_tcase(suite, tc);

@@ -55,7 +55,7 @@ static bool cache_take_run(gc_alloc_cache *c) {
   }
   uint32_t first = (uint32_t)__builtin_ctzll(c->free_mask);
   uint64_t ones = c->free_mask >> first;
-  uint32_t len = ~ones == 0 ? 64 - first : (uint32_t)__builtin_ctzll(~ones);
+  uint32_t len = ones == UINT64_MAX ? 64 - first : (uint32_t)__builtin_ctzll(~ones);
   uint64_t run = (len == 64 ? UINT64_MAX : (UINT64_C(1) << len) - 1) << first;
   c->free_mask &= ~run;
   /* Relaxed: only this thread writes the alloc bits of a cached span; markers read them. */
@@ -391,8 +391,9 @@ static inline size_t type_slot(const beskid_type_t *type) {
 
 beskid_obj_error beskid_gc_type_check(beskid_gc_thread_t *pt, const beskid_type_t *type) {
   gc_thread *t = gc_thread_of(pt);
+  if (type == NULL) return BESKID_OBJ_NULL_DESCRIPTOR;
   gc_type_entry *e = &t->type_cache[type_slot(type)];
-  if (e->type == type && type != NULL) return BESKID_OBJ_VALID;
+  if (e->type == type) return BESKID_OBJ_VALID;
   beskid_obj_error err = beskid_obj_validate_type(type);
   if (err == BESKID_OBJ_VALID && (type->flags & BESKID_TYPE_ARRAY) != 0) err = BESKID_OBJ_BAD_FLAGS;
   if (err == BESKID_OBJ_VALID) {

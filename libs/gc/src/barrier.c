@@ -40,7 +40,9 @@ uint8_t beskid_gc_barrier_on;
 /* ------------------------------------------------------------------------------------------ */
 /* Write barrier */
 
-void beskid_gc__flush_barrier_buffer(gc_thread *t) {
+/* Never inlined into the barriers: its marker on the stack would give every barrier call a
+ * frame and, with the stack protector, a canary check. */
+__attribute__((noinline)) void beskid_gc__flush_barrier_buffer(gc_thread *t) {
   if (t->wb_count == 0) return;
   gc_marker m;
   beskid_gc__marker_init(&m);

@@ -446,7 +446,8 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
    * for fragmentation and dedicated chunks), saturating, at most what any machine could give;
    * if that much cannot be had the reservation halves until it fits, so a cap above what the
    * machine can reserve means no cap beyond the arena. */
-  uint64_t reserve = config->reserve, floor = config->reserve;
+  uint64_t reserve = config->reserve;
+  uint64_t floor = reserve;
   if (reserve != 0) {
     if (reserve > GC_RESERVE_MAX) {
       beskid_gc__lifecycle_unlock();

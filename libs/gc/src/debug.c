@@ -23,8 +23,8 @@ static void tracer_out_of_memory(const char *when, const char *what, size_t coun
   uint64_t requested = beskid_os_size_mul(count, size, &bytes) ? bytes : UINT64_MAX;
   beskid_gc__record_failure(requested);
   char line[256];
-  snprintf(line, sizeof line, "gc verify (%s): cannot allocate %llu bytes for its %s", when,
-           (unsigned long long)requested, what);
+  (void)snprintf(line, sizeof line, "gc verify (%s): cannot allocate %llu bytes for its %s", when,
+                 (unsigned long long)requested, what);
   if (gc.config.out_of_memory != NULL) gc.config.out_of_memory(line, gc.config.log_context);
   beskid_gc__fatal("%s", line);
 }
@@ -53,7 +53,7 @@ static void problem(tracer *tr, const char *fmt, ...) {
   char line[400];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
+  (void)vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   beskid_gc__log("gc verify (%s): %s", tr->when, line);
 }
@@ -270,11 +270,12 @@ uint64_t beskid_gc__verify_stopped(const char *when) {
   }
   uint64_t heap_bytes = atomic_load(&gc.heap_bytes);
   uint64_t heap_objects = atomic_load(&gc.heap_objects);
-  if (sc.bytes + cached_bytes != heap_bytes || sc.objects + cached_objects != heap_objects) {
+  uint64_t recounted_bytes = sc.bytes + cached_bytes;
+  uint64_t recounted_objects = sc.objects + cached_objects;
+  if (recounted_bytes != heap_bytes || recounted_objects != heap_objects) {
     problem(&tr, "accounting: %llu bytes / %llu objects counted, %llu / %llu recounted",
             (unsigned long long)heap_bytes, (unsigned long long)heap_objects,
-            (unsigned long long)(sc.bytes + cached_bytes),
-            (unsigned long long)(sc.objects + cached_objects));
+            (unsigned long long)recounted_bytes, (unsigned long long)recounted_objects);
   }
   tr.check_marked = false;
   /* While sweeping, the last mark must have found everything reachable, unless that cycle's

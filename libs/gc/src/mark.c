@@ -34,7 +34,7 @@
 
 #include "internal.h"
 
-#define GC_OBLET_BYTES (128u * 1024u)
+#define GC_OBLET_BYTES (UINT64_C(128) * 1024u)
 
 /* ------------------------------------------------------------------------------------------ */
 /* The work pool (gc.work_lock) */
@@ -262,7 +262,6 @@ bool beskid_gc__drain(gc_marker *m, uint64_t budget) {
   void *fifo[GC_PREFETCH];
   uint32_t head = 0, count = 0;
   uint64_t done = 0, scanned_objects = 0;
-  bool stack_empty = false;
   uint64_t published = 0;
   while (done < budget) {
     if ((++scanned_objects & 1023) == 0) {
@@ -270,12 +269,10 @@ bool beskid_gc__drain(gc_marker *m, uint64_t budget) {
       publish_progress(m, done - published);
       published = done;
     }
-    while (count < GC_PREFETCH && !stack_empty) {
+    /* Refilled after every scan: scanning may have pushed more. */
+    while (count < GC_PREFETCH) {
       void *entry = pop(m);
-      if (entry == NULL) {
-        stack_empty = true;
-        break;
-      }
+      if (entry == NULL) break;
       __builtin_prefetch((void *)((uintptr_t)entry & ~(uintptr_t)1u));
       fifo[(head + count++) % GC_PREFETCH] = entry;
     }
@@ -284,7 +281,6 @@ bool beskid_gc__drain(gc_marker *m, uint64_t budget) {
     head = (head + 1) % GC_PREFETCH;
     count--;
     done += scan_entry(m, entry);
-    stack_empty = false; /* scanning may have pushed more */
   }
   while (count > 0) {
     push(m, fifo[head]);

@@ -145,9 +145,12 @@ static bool handles_grow(void) {
     beskid_gc__record_failure(sizeof(handle_slot) * HANDLE_BLOCK);
     return false;
   }
+  /* The index is an array of block pointers: its element size is a pointer's. */
   handle_slot **blocks =
+      // NOLINTNEXTLINE(bugprone-sizeof-expression)
       beskid_os_mem_resize(handle_blocks, (size_t)handle_block_count + 1, sizeof *blocks);
   if (blocks == NULL) {
+    // NOLINTNEXTLINE(bugprone-sizeof-expression)
     beskid_gc__record_failure(((uint64_t)handle_block_count + 1) * sizeof *blocks);
     return false;
   }

@@ -24,7 +24,7 @@ void beskid_gc__fatal(const char *fmt, ...) {
   char line[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
+  (void)vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   if (gc.config.fatal != NULL) gc.config.fatal(line, gc.config.log_context);
   beskid_gc__log("%s", line);
@@ -37,7 +37,7 @@ void beskid_gc__log(const char *fmt, ...) {
   char line[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
+  (void)vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   log(line, gc.config.log_context);
 }
@@ -104,7 +104,8 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
   static uint64_t sorted[GC_PAUSE_RING];
   beskid_os_mutex_lock(&gc.stats_lock);
   *out = gc.stats;
-  uint64_t n = pause_ring_next < GC_PAUSE_RING ? pause_ring_next : GC_PAUSE_RING;
+  uint64_t n = pause_ring_next;
+  if (n > GC_PAUSE_RING) n = GC_PAUSE_RING;
   memcpy(sorted, pause_ring, n * sizeof sorted[0]);
   qsort(sorted, n, sizeof sorted[0], cmp_u64);
   if (n > 0) {

@@ -87,7 +87,7 @@ static beskid_status from_errno(void) { return beskid_os_status_from_errno(errno
 
 static void set_name(pthread_t thread, const char *name) {
   char short_name[16];
-  snprintf(short_name, sizeof short_name, "%s", name);
+  (void)snprintf(short_name, sizeof short_name, "%s", name);
   pthread_setname_np(thread, short_name);
 }
 
@@ -113,7 +113,7 @@ beskid_status beskid_os_thread_create(beskid_os_thread_t *thread, beskid_os_thre
   if (start == NULL) return BESKID_IO_ERROR;
   start->fn = fn;
   start->arg = arg;
-  if (name != NULL) snprintf(start->name, sizeof start->name, "%s", name);
+  if (name != NULL) (void)snprintf(start->name, sizeof start->name, "%s", name);
   if (pthread_create(&thread->handle, NULL, thread_trampoline, start) != 0) {
     free(start);
     return BESKID_IO_ERROR;
@@ -252,6 +252,7 @@ beskid_status beskid_os_vm_decommit(void *addr, size_t size) {
   /* Replacing the mapping drops the pages at once and leaves the range reserved. */
   void *p =
       mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  // cppcheck-suppress memleak ; MAP_FIXED replaces part of the caller's reservation, not a new one
   return p == MAP_FAILED ? from_errno() : BESKID_OK;
 }
 
@@ -269,7 +270,8 @@ void *beskid_os_vm_map(size_t size) {
   if (size == 0) return NULL;
   void *p =
       mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
+  if (p == MAP_FAILED) return NULL;
+  return p;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -286,13 +288,30 @@ int64_t beskid_os_realtime_ns(void) { return (int64_t)clock_ns(CLOCK_REALTIME); 
 uint64_t beskid_os_thread_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 uint64_t beskid_os_process_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
+/* Reads the unsigned decimal at *at (after blanks) and moves *at past it; false when there is
+ * none or it does not fit (strtoull reports that, unlike scanf). */
+static bool next_u64(const char **at, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(*at, &end, 10);
+  if (end == *at || errno != 0) return false;
+  *at = end;
+  *out = v;
+  return true;
+}
+
 beskid_status beskid_os_memory_usage(uint64_t *current, uint64_t *peak) {
   if (current != NULL) {
+    /* "size resident shared text lib data dt", in pages. */
+    char text[160];
     FILE *f = fopen("/proc/self/statm", "re");
-    unsigned long long pages_total = 0, pages_resident = 0;
-    int n = f != NULL ? fscanf(f, "%llu %llu", &pages_total, &pages_resident) : 0;
-    if (f != NULL) fclose(f);
-    if (n != 2) return BESKID_IO_ERROR;
+    if (f == NULL) return BESKID_IO_ERROR;
+    size_t got = fread(text, 1, sizeof text - 1, f);
+    (void)fclose(f); /* read-only: nothing to lose */
+    text[got] = '\0';
+    const char *at = text;
+    uint64_t pages_total, pages_resident;
+    if (!next_u64(&at, &pages_total) || !next_u64(&at, &pages_resident)) return BESKID_IO_ERROR;
     *current = pages_resident * beskid_os_page_size();
   }
   if (peak != NULL) {
@@ -370,7 +389,9 @@ beskid_status beskid_os_write_all_nosignal(int fd, const void *buf, size_t len, 
     sigpending(&pending);
     if (sigismember(&pending, SIGPIPE) == 1) {
       const struct timespec now = {0, 0};
-      while (sigtimedwait(&pipe_only, NULL, &now) < 0 && errno == EINTR) continue;
+      int r;
+      do r = sigtimedwait(&pipe_only, NULL, &now);
+      while (r < 0 && errno == EINTR);
     }
   }
   pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
@@ -465,6 +486,8 @@ beskid_status beskid_os_dir_next(beskid_os_dir_t *dir, const char **name, size_t
   if (dir == NULL || dir->handle == NULL || name == NULL) return BESKID_INVALID_INPUT;
   for (;;) {
     errno = 0; /* readdir reports the end and an error alike, with NULL: errno tells them apart */
+    /* readdir_r is deprecated: readdir is thread-safe on distinct streams, one per caller here. */
+    // cppcheck-suppress readdirCalled
     struct dirent *e = readdir(dir->handle);
     if (e == NULL) {
       *name = NULL;
@@ -582,7 +605,13 @@ beskid_status beskid_os_env_set(const char *name, const char *value) {
   if (!env_name_ok(name)) return BESKID_INVALID_INPUT;
   process_locks_ready();
   pthread_mutex_lock(&env_lock);
-  int r = value != NULL ? setenv(name, value, 1) : unsetenv(name);
+  /* setenv and unsetenv race with any other access to the environment: env_lock serialises them
+   * with every read the runtime makes (platform.h tells callers outside it). */
+  int r;
+  if (value != NULL)
+    r = setenv(name, value, 1); // NOLINT(concurrency-mt-unsafe): under env_lock
+  else
+    r = unsetenv(name); // NOLINT(concurrency-mt-unsafe): under env_lock
   pthread_mutex_unlock(&env_lock);
   return r == 0 ? BESKID_OK : from_errno();
 }
@@ -648,7 +677,8 @@ beskid_status beskid_os_atfork(void (*prepare)(void), void (*parent)(void), void
 /* ------------------------------------------------------------------------------------------ */
 /* Exit */
 
-void beskid_os_exit(int status) { exit(status); }
+/* exit() itself, with its contract: platform.h says two threads must not exit at once. */
+void beskid_os_exit(int status) { exit(status); } // NOLINT(concurrency-mt-unsafe): exit's contract
 void beskid_os_exit_now(int status) { _exit(status); }
 
 /* Flushes `stream` unless another thread keeps it locked for ~100 ms. FILE locks are recursive,
@@ -656,7 +686,7 @@ void beskid_os_exit_now(int status) { _exit(status); }
 static void flush_if_free(FILE *stream) {
   for (int tries = 0; tries < 100; tries++) {
     if (ftrylockfile(stream) == 0) {
-      fflush(stream);
+      (void)fflush(stream);
       funlockfile(stream);
       return;
     }

@@ -129,7 +129,8 @@ void beskid_std_builder_append_char(beskid_std_builder_t *b, int32_t code_point)
   size_t n = beskid_std_utf8_encode(buf, code_point);
   if (n == 0) {
     char msg[96];
-    snprintf(msg, sizeof msg, "builder_append_char: %d is not a Unicode scalar value", code_point);
+    (void)snprintf(msg, sizeof msg, "builder_append_char: %d is not a Unicode scalar value",
+                   code_point);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
   append(b, buf, (int64_t)n);
@@ -149,8 +150,8 @@ void beskid_std_builder_finish(beskid_str_t *out, beskid_std_builder_t *b) {
     int64_t from = b->unchecked;
     if (!beskid_obj_utf8_valid(b->data + from, (size_t)(len - from), &bad)) {
       char msg[160];
-      snprintf(msg, sizeof msg, "builder_finish: invalid UTF-8 at byte %lld of %lld",
-               (long long)(from + (int64_t)bad), (long long)len);
+      (void)snprintf(msg, sizeof msg, "builder_finish: invalid UTF-8 at byte %lld of %lld",
+                     (long long)from + (long long)bad, (long long)len);
       beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
     }
     b->unchecked = -1;

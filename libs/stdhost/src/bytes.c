@@ -14,7 +14,8 @@ uint8_t beskid_std_bytes_get(const beskid_array_t *bytes, int64_t index) {
 void beskid_std_bytes_set(const beskid_array_t *bytes, int64_t index, uint8_t value) {
   beskid_array_t a = beskid_std_check_array(bytes, "bytes_set");
   if ((uint64_t)index >= (uint64_t)a.len) beskid_rt_trap_bounds(index, a.len);
-  ((uint8_t *)a.ptr)[index] = value;
+  uint8_t *data = a.ptr;
+  data[index] = value;
 }
 
 void beskid_std_bytes_copy(const beskid_array_t *dst, int64_t dst_start, const beskid_array_t *src,

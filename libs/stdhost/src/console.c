@@ -119,6 +119,7 @@ static int64_t write_out(int64_t fd, const uint8_t *bytes, size_t len) {
   int os_fd = std_fd(fd);
   if (os_fd < 0) return -1;
   beskid_gc_thread_t *t = beskid_gc_current();
+  // cppcheck-suppress variableScope ; `frame` points at it until the frame is popped below
   void *slots[1];
   beskid_root_frame_t frame;
   if (t != NULL) {
@@ -157,6 +158,7 @@ int64_t beskid_std_console_read(int64_t fd, const beskid_array_t *bytes, int64_t
   if (os_fd < 0) return -1;
   uint8_t *dest = (uint8_t *)bytes->ptr + start;
   beskid_gc_thread_t *t = beskid_gc_current();
+  // cppcheck-suppress variableScope ; `frame` points at it until the frame is popped below
   void *slots[1];
   beskid_root_frame_t frame;
   if (t != NULL) {

@@ -141,10 +141,9 @@ static beskid_status write_atomic(char *cpath, const uint8_t *bytes, size_t len)
   const char *base = slash != NULL ? slash + 1 : cpath;
   if (*base == '\0') return BESKID_INVALID_INPUT; /* "dir/": no file name */
   char dir[STD_PATH_CAP];
-  if (slash == NULL) {
-    snprintf(dir, sizeof dir, ".");
-  } else if (slash == cpath) {
-    snprintf(dir, sizeof dir, "/");
+  if (slash == NULL || slash == cpath) {
+    dir[0] = slash == NULL ? '.' : '/';
+    dir[1] = '\0';
   } else {
     memcpy(dir, cpath, (size_t)(slash - cpath));
     dir[slash - cpath] = '\0';
@@ -190,6 +189,7 @@ static beskid_status with_text(const char *fn, const beskid_str_t *path, const b
   beskid_status st = beskid_std_arg_path(fn, path, cpath);
   if (st != BESKID_OK) return st;
   beskid_gc_thread_t *t = beskid_gc_current();
+  // cppcheck-suppress variableScope ; `frame` points at it until the frame is popped below
   void *slots[1];
   beskid_root_frame_t frame;
   if (t != NULL) {
@@ -340,7 +340,7 @@ static bool listing_add(listing *l, const char *name, size_t len) {
     l->entries = grown;
     l->cap = cap;
   }
-  if (l->names_cap - l->names_len < len) {
+  if (l->names == NULL || l->names_cap - l->names_len < len) {
     size_t cap = l->names_cap == 0 ? 4096 : l->names_cap * 2;
     while (cap - l->names_len < len) cap *= 2;
     char *grown = beskid_os_mem_resize(l->names, cap, 1);

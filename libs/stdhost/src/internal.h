@@ -66,7 +66,7 @@ static inline beskid_gc_thread_t *std_native_enter(void) {
 }
 
 /* Leaves the native state entered by std_native_enter(); a safepoint for an attached thread. */
-static inline void std_native_leave(beskid_gc_thread_t *t) {
+static inline void std_native_leave(const beskid_gc_thread_t *t) {
   if (t != NULL) beskid_rt_leave_native();
 }
 

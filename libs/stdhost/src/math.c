@@ -34,7 +34,8 @@ double beskid_std_math_hypot(double x, double y) { return hypot(x, y); }
 
 static _Noreturn void overflow(const char *op, int64_t a, int64_t b) {
   char msg[128];
-  snprintf(msg, sizeof msg, "%lld %s %lld does not fit an int", (long long)a, op, (long long)b);
+  (void)snprintf(msg, sizeof msg, "%lld %s %lld does not fit an int", (long long)a, op,
+                 (long long)b);
   beskid_rt_trap(BESKID_TRAP_ARITHMETIC_OVERFLOW, msg);
 }
 

@@ -159,11 +159,12 @@ size_t beskid_std_format_f64(char *buf, double value) {
   bool negative = (bits >> 63) != 0;
   uint64_t magnitude = bits & ~(UINT64_C(1) << 63);
   if (magnitude >= UINT64_C(0x7ff0000000000000)) {
+    /* `buf` receives a counted text (the length is returned), never a C string. */
     if (magnitude > UINT64_C(0x7ff0000000000000)) {
-      memcpy(buf, "NaN", 3);
+      memcpy(buf, "NaN", 3); // NOLINT(bugprone-not-null-terminated-result)
       return 3;
     }
-    memcpy(buf, negative ? "-Inf" : "+Inf", 4);
+    memcpy(buf, negative ? "-Inf" : "+Inf", 4); // NOLINT(bugprone-not-null-terminated-result)
     return 4;
   }
   if (negative) buf[n++] = '-';
@@ -196,7 +197,7 @@ size_t beskid_std_format_f64(char *buf, double value) {
       *p++ = (char)('0' + ax / 100);
       ax %= 100;
     }
-    memcpy(p, &digit_pairs[ax * 2], 2);
+    memcpy(p, &digit_pairs[(size_t)ax * 2], 2);
     p += 2;
   } else if (x < 0) {
     /* 0.000ddd */
@@ -212,7 +213,7 @@ size_t beskid_std_format_f64(char *buf, double value) {
     for (int32_t i = nd; i <= x; i++) *p++ = '0';
   } else {
     /* ddd.ddd */
-    memcpy(p, dstart, (size_t)(x + 1));
+    memcpy(p, dstart, (size_t)x + 1);
     p += x + 1;
     *p++ = '.';
     memcpy(p, dstart + x + 1, (size_t)(nd - x - 1));

@@ -28,8 +28,8 @@ void beskid_std_args_get(beskid_str_t *out, int64_t index) {
   size_t bad = 0;
   if (!beskid_obj_utf8_valid((const uint8_t *)arg, len, &bad)) {
     char msg[160];
-    snprintf(msg, sizeof msg, "beskid_std_args_get: argument %lld is not UTF-8 (byte %zu)",
-             (long long)index, bad);
+    (void)snprintf(msg, sizeof msg, "beskid_std_args_get: argument %lld is not UTF-8 (byte %zu)",
+                   (long long)index, bad);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
   beskid_std_new_text(out, (const uint8_t *)arg, len);

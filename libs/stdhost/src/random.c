@@ -63,6 +63,7 @@ int32_t beskid_std_random_seed_entropy(beskid_std_rng_t *rng) {
   check("beskid_std_random_seed_entropy", rng);
   uint64_t seed[4];
   beskid_gc_thread_t *t = beskid_gc_current();
+  // cppcheck-suppress variableScope ; `frame` points at it until the frame is popped below
   void *slots[1];
   beskid_root_frame_t frame;
   if (t != NULL) {
@@ -93,8 +94,8 @@ int64_t beskid_std_random_below(beskid_std_rng_t *rng, int64_t bound) {
   check("beskid_std_random_below", rng);
   if (bound <= 0) {
     char msg[96];
-    snprintf(msg, sizeof msg, "beskid_std_random_below: bound %lld is not positive",
-             (long long)bound);
+    (void)snprintf(msg, sizeof msg, "beskid_std_random_below: bound %lld is not positive",
+                   (long long)bound);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   return (int64_t)below(rng, (uint64_t)bound);
@@ -104,8 +105,8 @@ int64_t beskid_std_random_range(beskid_std_rng_t *rng, int64_t low, int64_t high
   check("beskid_std_random_range", rng);
   if (low > high) {
     char msg[128];
-    snprintf(msg, sizeof msg, "beskid_std_random_range: empty range [%lld, %lld]", (long long)low,
-             (long long)high);
+    (void)snprintf(msg, sizeof msg, "beskid_std_random_range: empty range [%lld, %lld]",
+                   (long long)low, (long long)high);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   uint64_t span = (uint64_t)high - (uint64_t)low; /* modulo 2^64: exact for every pair */
@@ -123,6 +124,7 @@ int32_t beskid_std_random_entropy(const beskid_array_t *bytes, int64_t start, in
   if (count == 0) return BESKID_OK;
   uint8_t *dest = (uint8_t *)bytes->ptr + start;
   beskid_gc_thread_t *t = beskid_gc_current();
+  // cppcheck-suppress variableScope ; `frame` points at it until the frame is popped below
   void *slots[1];
   beskid_root_frame_t frame;
   if (t != NULL) {

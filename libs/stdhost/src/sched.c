@@ -130,8 +130,9 @@ static void check_deadlock_locked(const char *what) {
   uint32_t attached = beskid_gc_thread_count();
   if (blocked > 0 && blocked >= (int64_t)attached + spawning) {
     char msg[200];
-    snprintf(msg, sizeof msg, "all %u attached threads are blocked and none can wake another (%s)",
-             attached, what);
+    (void)snprintf(msg, sizeof msg,
+                   "all %u attached threads are blocked and none can wake another (%s)", attached,
+                   what);
     beskid_rt_trap(BESKID_TRAP_SCHEDULER_DEADLOCK, msg);
   }
 }
@@ -237,11 +238,11 @@ beskid_gc_thread_t *beskid_std_thread_self(void) { return beskid_rt_thread(); }
 void beskid_std_check_object(const void *object, const beskid_type_t *type, const char *kind) {
   char msg[96];
   if (object == NULL) {
-    snprintf(msg, sizeof msg, "the %s is null", kind);
+    (void)snprintf(msg, sizeof msg, "the %s is null", kind);
     beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, msg);
   }
   if (((const beskid_header_t *)object)->type != type) {
-    snprintf(msg, sizeof msg, "the object passed as a %s is not one", kind);
+    (void)snprintf(msg, sizeof msg, "the object passed as a %s is not one", kind);
     beskid_rt_trap(BESKID_TRAP_ABI_OR_LAYOUT_MISMATCH, msg);
   }
 }

@@ -18,15 +18,15 @@
 
 void beskid_std_trap(uint32_t code, const char *fn, const char *what) {
   char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", fn, what);
+  (void)snprintf(msg, sizeof msg, "%s: %s", fn, what);
   beskid_rt_trap(code, msg);
 }
 
 void beskid_std_check_range(int64_t start, int64_t len, int64_t limit, const char *fn) {
   if (start < 0 || len < 0 || start > limit || len > limit - start) {
     char msg[200];
-    snprintf(msg, sizeof msg, "%s: range of %lld bytes from %lld outside length %lld", fn,
-             (long long)len, (long long)start, (long long)limit);
+    (void)snprintf(msg, sizeof msg, "%s: range of %lld bytes from %lld outside length %lld", fn,
+                   (long long)len, (long long)start, (long long)limit);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
 }
@@ -93,8 +93,8 @@ static inline bool is_continuation(uint8_t byte) { return (byte & 0xC0) == 0x80;
 
 /* Pushes a root frame over `slots` on `t` (compiled code's inline push). */
 #define ROOTS(t, frame, slots)                                                                     \
-  beskid_root_frame_t frame = {NULL, slots, sizeof slots / sizeof slots[0]};                       \
-  beskid_gc_push_frame(t, &frame)
+  beskid_root_frame_t frame = {NULL, (slots), sizeof(slots) / sizeof(slots)[0]};                   \
+  beskid_gc_push_frame((t), &(frame))
 
 /* ------------------------------------------------------------------------------------------ */
 /* Comparison */
@@ -153,15 +153,15 @@ void beskid_std_str_slice(beskid_str_t *out, const beskid_str_t *s, int64_t star
   beskid_str_t v = beskid_std_check_str(s, "str_slice");
   if (start < 0 || end < start || end > v.len) {
     char msg[160];
-    snprintf(msg, sizeof msg, "str_slice: [%lld, %lld) outside a string of %lld bytes",
-             (long long)start, (long long)end, (long long)v.len);
+    (void)snprintf(msg, sizeof msg, "str_slice: [%lld, %lld) outside a string of %lld bytes",
+                   (long long)start, (long long)end, (long long)v.len);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   if ((start < v.len && is_continuation(v.ptr[start])) ||
       (end < v.len && is_continuation(v.ptr[end]))) {
     char msg[160];
-    snprintf(msg, sizeof msg, "str_slice: [%lld, %lld) splits a multi-byte code point",
-             (long long)start, (long long)end);
+    (void)snprintf(msg, sizeof msg, "str_slice: [%lld, %lld) splits a multi-byte code point",
+                   (long long)start, (long long)end);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
   if (start == end) {
@@ -175,7 +175,8 @@ void beskid_std_str_slice(beskid_str_t *out, const beskid_str_t *s, int64_t star
 
 static _Noreturn void trap_invalid_utf8(const char *fn, size_t offset, int64_t len) {
   char msg[160];
-  snprintf(msg, sizeof msg, "%s: invalid UTF-8 at byte %zu of %lld", fn, offset, (long long)len);
+  (void)snprintf(msg, sizeof msg, "%s: invalid UTF-8 at byte %zu of %lld", fn, offset,
+                 (long long)len);
   beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
 }
 
@@ -238,7 +239,7 @@ void beskid_std_str_from_char(beskid_str_t *out, int32_t code_point) {
   size_t n = beskid_std_utf8_encode(buf, code_point);
   if (n == 0) {
     char msg[96];
-    snprintf(msg, sizeof msg, "str_from_char: %d is not a Unicode scalar value", code_point);
+    (void)snprintf(msg, sizeof msg, "str_from_char: %d is not a Unicode scalar value", code_point);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
   beskid_std_str_from_raw(out, buf, (int64_t)n);
@@ -277,8 +278,8 @@ int32_t beskid_std_str_char_at(const beskid_str_t *s, int64_t offset, int64_t *n
     n = 4, cp = b0 & 0x07u, min = 0x10000;
   } else {
     char msg[128];
-    snprintf(msg, sizeof msg, "str_char_at: byte %lld is not the start of a code point",
-             (long long)offset);
+    (void)snprintf(msg, sizeof msg, "str_char_at: byte %lld is not the start of a code point",
+                   (long long)offset);
     beskid_rt_trap(BESKID_TRAP_INVALID_UTF8, msg);
   }
   if (left < n) trap_invalid_utf8("str_char_at", (size_t)offset, v.len);

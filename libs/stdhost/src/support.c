@@ -11,7 +11,7 @@ const beskid_elem_type_t beskid_std_text_array_elem = {sizeof(beskid_str_t), 8, 
 
 void beskid_std_arg_null(const char *fn, const char *what) {
   char msg[160];
-  snprintf(msg, sizeof msg, "%s: NULL %s", fn, what);
+  (void)snprintf(msg, sizeof msg, "%s: NULL %s", fn, what);
   beskid_rt_trap(BESKID_TRAP_NULL_REFERENCE, msg);
 }
 
@@ -19,7 +19,7 @@ void beskid_std_arg_str(const char *fn, const beskid_str_t *s) {
   if (s == NULL) beskid_std_arg_null(fn, "string");
   if (s->len < 0) {
     char msg[160];
-    snprintf(msg, sizeof msg, "%s: string of negative length %lld", fn, (long long)s->len);
+    (void)snprintf(msg, sizeof msg, "%s: string of negative length %lld", fn, (long long)s->len);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   if (s->ptr == NULL && s->len > 0) beskid_std_arg_null(fn, "string data with a length");
@@ -29,15 +29,15 @@ void beskid_std_arg_range(const char *fn, const beskid_array_t *a, int64_t start
   if (a == NULL) beskid_std_arg_null(fn, "array");
   char msg[200];
   if (a->len < 0 || a->cap < a->len) {
-    snprintf(msg, sizeof msg, "%s: corrupted array (len %lld, cap %lld)", fn, (long long)a->len,
-             (long long)a->cap);
+    (void)snprintf(msg, sizeof msg, "%s: corrupted array (len %lld, cap %lld)", fn,
+                   (long long)a->len, (long long)a->cap);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
   if (a->ptr == NULL && a->len > 0) beskid_std_arg_null(fn, "array data with a length");
   /* start + count cannot overflow: both are checked against len first. */
   if (start < 0 || count < 0 || start > a->len || count > a->len - start) {
-    snprintf(msg, sizeof msg, "%s: range [%lld, %lld + %lld) outside an array of length %lld", fn,
-             (long long)start, (long long)start, (long long)count, (long long)a->len);
+    (void)snprintf(msg, sizeof msg, "%s: range [%lld, %lld + %lld) outside an array of length %lld",
+                   fn, (long long)start, (long long)start, (long long)count, (long long)a->len);
     beskid_rt_trap(BESKID_TRAP_BOUNDS, msg);
   }
 }

@@ -14,7 +14,7 @@
 
 /* POSIX (dlsym) guarantees function addresses fit a void *; ISO C does not, hence __extension__. */
 #define SYM(name)                                                                                  \
-  { #name, __extension__(void *) & name }
+  { #name, __extension__(void *) & (name) }
 #define SYM_ENTRY(name) SYM(name),
 
 static const beskid_rt_symbol_t symbols[] = {

@@ -562,6 +562,9 @@ BESKID_OS_API beskid_status beskid_os_env_get(const char *name, char *buf, size_
 
 /**
  * @brief Sets (or with `value` NULL, removes) an environment variable.
+ *
+ * Serialised with beskid_os_env_get() and itself; code that uses getenv(), setenv() or environ
+ * directly while another thread calls this races with it, as with setenv().
  * @return ::BESKID_OK or ::BESKID_INVALID_INPUT for a bad name.
  */
 BESKID_OS_API beskid_status beskid_os_env_set(const char *name, const char *value);
@@ -594,7 +597,12 @@ BESKID_OS_API const char *beskid_os_args_get(int64_t index, size_t *len);
 /** @name Process exit */
 /** @{ */
 
-/** @brief Ends the process with `status` after running `atexit` handlers and flushing stdio. */
+/**
+ * @brief Ends the process with `status` after running `atexit` handlers and flushing stdio.
+ *
+ * This is exit(), with its one restriction: it must not run in two threads at once (the
+ * handlers and stdio teardown are not thread-safe); beskid_os_exit_now() has no such limit.
+ */
 BESKID_OS_API _Noreturn void beskid_os_exit(int status);
 /** @brief Ends the process with `status` at once: no handlers, no flushing. */
 BESKID_OS_API _Noreturn void beskid_os_exit_now(int status);
