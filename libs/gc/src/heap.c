@@ -4,7 +4,11 @@
  * Memory path: at start-up one exclusive mimalloc arena is reserved (address space only; when
  * the machine will not grant the size asked for, the largest half, quarter, ... of it), so
  * every byte of the GC heap lies in [arena_base, arena_base + arena_size) and a flat page table
- * maps each 8 KiB page of it to the span using it. Spans need pages; pages come in chunks of
+ * maps each 8 KiB page of it to the span using it. The span structures live in a second flat
+ * table beside it, the span table: the structure of a span is the entry of its first page, so
+ * it needs no allocation, and its memory goes back to the OS with the pages it describes (see
+ * "The span table" below). Both tables are mapped without backing (beskid_os_vm_map): only the
+ * entries in use cost memory. Spans need pages; pages come in chunks of
  * 1 MiB, allocated from the calling thread's mimalloc heap in that arena (zeroed only for a
  * dedicated chunk; a shared chunk's pages start dirty, see chunk_new) and aligned
  * to a page inside the block. A large object whose span would not fit half a chunk gets a
@@ -25,6 +29,9 @@
  * - `released` pages are free pages whose physical memory went back to the OS (scavenge.c): they
  *   read zero, so they are not dirty; a page is released only while it is in the free map, and
  *   pages being released are in neither the free map nor a span (the scavenger holds them);
+ * - the span table's entry of a page that starts no span is unused: nothing reads it (the page
+ *   table leads only to spans in use), so its memory may be given back at any time under the
+ *   heap lock, or by whoever holds the page out of every free map and span;
  * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks;
  *   gc.free_resident_bytes counts the free pages of shared chunks that are not released, and
  *   gc.released_bytes those that are (so committed - released is what the heap keeps resident,
@@ -141,21 +148,27 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
    * the process's limits (ulimit -v) or the address space itself; a smaller try may succeed.
    * The table comes first: an arena cannot be given back once reserved. */
   mi_arena_id_t id;
-  void *table;
-  size_t table_bytes;
+  void *table, *spans = NULL;
+  size_t table_bytes, spans_bytes;
+  size_t os_page = beskid_os_page_size(), per_os_page = os_page / sizeof(gc_span);
   for (;;) {
     table_bytes = (size_t)(reserve >> GC_PAGE_SHIFT) * sizeof(gc_span *);
+    spans_bytes = ((size_t)(reserve >> GC_PAGE_SHIFT) + per_os_page - 1) / per_os_page * os_page;
     table = beskid_os_vm_map(table_bytes);
-    if (table != NULL) {
+    if (table != NULL) spans = beskid_os_vm_map(spans_bytes);
+    if (spans != NULL) {
       if (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) == 0) break;
-      beskid_os_vm_release(table, table_bytes);
+      beskid_os_vm_release(spans, spans_bytes);
     }
+    spans = NULL;
+    if (table != NULL) beskid_os_vm_release(table, table_bytes);
     if (reserve / 2 < floor) return BESKID_GC_OUT_OF_MEMORY;
     reserve = (reserve / 2) & ~(GC_RESERVE_MIN - 1);
   }
   size_t size = 0;
   void *base = mi_arena_area(id, &size);
   if (base == NULL || size == 0 || size > reserve) {
+    beskid_os_vm_release(spans, spans_bytes);
     beskid_os_vm_release(table, table_bytes);
     return BESKID_GC_OUT_OF_MEMORY;
   }
@@ -164,6 +177,10 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   gc.arena_size = size;
   gc.page_table = table;
   gc.page_table_bytes = table_bytes;
+  gc.span_table = spans;
+  gc.span_table_bytes = spans_bytes;
+  gc.span_table_page = os_page;
+  gc.spans_per_os_page = (uint32_t)per_os_page;
   beskid_os_mutex_init(&gc.heap_lock);
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) beskid_os_mutex_init(&gc.central[i].lock);
   beskid_os_mutex_init(&gc.large.lock);
@@ -179,11 +196,6 @@ void beskid_gc__heap_shutdown(void) {
   }
   gc.chunks = NULL;
   gc.avail_chunks = NULL;
-  for (gc_span *s = gc.free_spans, *next; s != NULL; s = next) {
-    next = s->next;
-    beskid_os_mem_free(s);
-  }
-  gc.free_spans = NULL;
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
     memset(&gc.central[i].partial, 0, sizeof gc.central[i].partial);
     memset(&gc.central[i].full, 0, sizeof gc.central[i].full);
@@ -193,12 +205,67 @@ void beskid_gc__heap_shutdown(void) {
   beskid_os_mutex_destroy(&gc.large.lock);
   beskid_os_vm_release(gc.page_table, gc.page_table_bytes);
   gc.page_table = NULL;
+  beskid_os_vm_release(gc.span_table, gc.span_table_bytes);
+  gc.span_table = NULL;
   gc.committed_bytes = 0;
   gc.free_resident_bytes = 0;
   gc.released_bytes = 0;
   beskid_os_mutex_destroy(&gc.heap_lock);
   /* The arena itself stays reserved: mimalloc 2.0.9 cannot release an arena. A later
    * beskid_gc_init() reserves a new one. */
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The span table. Entries are laid out whole in OS pages, gc.spans_per_os_page of them to a page
+ * (the bytes left at the end of each page unused), so that entry i lies in OS page
+ * i / spans_per_os_page and an OS page of the table describes a fixed group of heap pages.
+ *
+ * An entry is claimed (state != GC_SPAN_FREE) from beskid_gc__span_alloc() to
+ * beskid_gc__span_free(), which write its state under the heap lock (and no one else does); an
+ * unclaimed entry is read by no one. So an OS page of the table may be reset (read zero again)
+ * when none of its entries can be claimed meanwhile: all of its heap pages are held out of every
+ * free map (the scavenger's run, a chunk on its way out), which needs no lock; or the heap lock
+ * is held and every entry of the page is unclaimed, which is how the pages at the two ends of a
+ * run, shared with the entries of the heap pages around it, are given back. */
+
+_Static_assert(sizeof(gc_span) <= 4096, "a span structure must fit in the smallest OS page");
+
+/* The span table's entry for the page at `addr`: the structure of the span starting there. */
+static gc_span *span_entry(uintptr_t addr) {
+  size_t i = (addr - gc.arena_base) >> GC_PAGE_SHIFT;
+  return (gc_span *)((char *)gc.span_table + (i / gc.spans_per_os_page) * gc.span_table_page +
+                     (i % gc.spans_per_os_page) * sizeof(gc_span));
+}
+
+/* The OS pages of the table that describe only pages of the run are reset. Best effort: a failed
+ * reset leaves the memory resident. */
+void beskid_gc__span_table_reset(uintptr_t base, uint32_t npages) {
+  size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT, per = gc.spans_per_os_page;
+  size_t from = (first + per - 1) / per, to = (first + npages) / per; /* whole OS pages */
+  if (to > from) {
+    (void)beskid_os_vm_reset((char *)gc.span_table + from * gc.span_table_page,
+                             (to - from) * gc.span_table_page);
+  }
+}
+
+/* Resets OS page `g` of the table when every entry in it is unclaimed (heap lock held). */
+static void span_table_reset_shared(size_t g) {
+  size_t per = gc.spans_per_os_page, entries = gc.arena_size >> GC_PAGE_SHIFT;
+  gc_span *e = (gc_span *)((char *)gc.span_table + g * gc.span_table_page);
+  for (size_t i = 0; i < per && g * per + i < entries; i++) {
+    if (e[i].state != GC_SPAN_FREE) return;
+  }
+  (void)beskid_os_vm_reset(e, gc.span_table_page);
+}
+
+/* The ends of beskid_gc__span_table_reset(base, npages): the OS pages of the table that the
+ * run's first and last entries share with other pages' entries (heap lock held; at most two
+ * system calls). */
+static void span_table_reset_ends(uintptr_t base, uint32_t npages) {
+  size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT, end = first + npages;
+  size_t per = gc.spans_per_os_page, head = first / per, tail = (end - 1) / per;
+  if (first % per != 0 || end < (head + 1) * per) span_table_reset_shared(head);
+  if (tail != head && end % per != 0) span_table_reset_shared(tail);
 }
 
 static void page_table_set(uintptr_t base, uint32_t npages, gc_span *s) {
@@ -305,6 +372,10 @@ static void chunk_unlink(gc_chunk *c) {
  * do for a long time. Best effort: a failed reset only leaves the memory resident. */
 static void chunk_free(gc_chunk *c) {
   (void)beskid_os_vm_reset((void *)c->base, (size_t)c->npages * GC_PAGE_SIZE);
+  beskid_gc__span_table_reset(c->base, c->npages);
+  beskid_os_mutex_lock(&gc.heap_lock);
+  span_table_reset_ends(c->base, c->npages);
+  beskid_os_mutex_unlock(&gc.heap_lock);
   tsan_release(c->block);
   mi_free(c->block);
   beskid_os_mem_free(c);
@@ -324,26 +395,12 @@ static int64_t chunk_find_run(const gc_chunk *c, uint32_t n) {
   return -1;
 }
 
-static gc_span *span_struct_new(void) {
-  gc_span *s = gc.free_spans;
-  if (s != NULL) {
-    gc.free_spans = s->next;
-  } else {
-    s = beskid_os_mem_aligned(64, sizeof *s);
-    if (s == NULL) return NULL;
-  }
-  memset(s, 0, sizeof *s);
-  return s;
-}
-
-/* A span of `npages` pages, its structure zeroed but for the pages, chunk and needzero; not yet
- * in the page table (the caller initialises it with beskid_gc__span_init_small() or
- * beskid_gc__span_init_large(), which map its pages). NULL when
- * mimalloc has no memory left in the arena. */
-gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
+/* A span of `npages` pages for a large object (`large`) or small ones: its span-table entry,
+ * zeroed but for the pages, chunk, state and needzero; not yet in the page table (the caller
+ * initialises it with beskid_gc__span_init_small() or beskid_gc__span_init_large(), which map
+ * its pages). NULL when mimalloc has no memory left in the arena. */
+gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
   beskid_os_mutex_lock(&gc.heap_lock);
-  gc_span *s = span_struct_new();
-  if (s == NULL) goto fail;
   gc_chunk *c = NULL;
   int64_t first = -1;
   if (npages <= GC_CHUNK_PAGES / 2) {
@@ -361,9 +418,8 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
     first = 0;
   }
   if (c == NULL) {
-    s->next = gc.free_spans;
-    gc.free_spans = s;
-    goto fail;
+    beskid_os_mutex_unlock(&gc.heap_lock);
+    return NULL;
   }
   bool dirty = c->dedicated; /* a dedicated chunk is not cleared (chunk_new) */
   if (!c->dedicated) {
@@ -381,15 +437,15 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
   }
   c->free_pages -= npages;
   if (c->free_pages == 0 && c->in_avail) avail_remove(c);
+  gc_span *s = span_entry(c->base + (uintptr_t)first * GC_PAGE_SIZE);
+  memset(s, 0, sizeof *s); /* the entry may hold a span that lived there before */
+  s->state = large ? GC_SPAN_LARGE : GC_SPAN_SMALL; /* claimed, under the lock (span table) */
   s->chunk = c;
   s->base = c->base + (uintptr_t)first * GC_PAGE_SIZE;
   s->npages = npages;
   s->needzero = dirty;
   beskid_os_mutex_unlock(&gc.heap_lock);
   return s;
-fail:
-  beskid_os_mutex_unlock(&gc.heap_lock);
-  return NULL;
 }
 
 /* Slots past nelems never exist: their alloc bits are set from the span's creation on, so that
@@ -403,7 +459,6 @@ static void mark_slots_past_end(gc_span *s) {
 void beskid_gc__span_init_small(gc_span *s, uint32_t span_class) {
   const gc_size_class *c = &beskid_gc__size_classes[span_class >> 1];
   s->span_class = (uint8_t)span_class;
-  s->state = GC_SPAN_SMALL;
   s->elem_size = c->size;
   s->nelems = c->nelems;
   s->limit = s->base + (uintptr_t)c->nelems * c->size;
@@ -415,7 +470,6 @@ void beskid_gc__span_init_small(gc_span *s, uint32_t span_class) {
 
 void beskid_gc__span_init_large(gc_span *s, uint64_t size, bool noscan) {
   s->span_class = noscan ? 1 : 0;
-  s->state = GC_SPAN_LARGE;
   s->elem_size = 0;
   s->nelems = 1;
   s->limit = s->base + size;
@@ -443,8 +497,6 @@ void beskid_gc__span_free(gc_span *s) {
     if (!c->in_avail) avail_push(c);
   }
   s->state = GC_SPAN_FREE;
-  s->next = gc.free_spans;
-  gc.free_spans = s;
   beskid_os_mutex_unlock(&gc.heap_lock);
   if (dead != NULL) chunk_free(dead);
 }
@@ -491,10 +543,12 @@ void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, 
     }
   }
   c->free_pages += npages;
-  if (released)
+  if (released) {
     gc.released_bytes += (uint64_t)npages * GC_PAGE_SIZE;
-  else
+    span_table_reset_ends(addr, npages);
+  } else {
     gc.free_resident_bytes += (uint64_t)npages * GC_PAGE_SIZE;
+  }
   if (!c->in_avail) avail_push(c);
   beskid_os_mutex_unlock(&gc.heap_lock);
 }

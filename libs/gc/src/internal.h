@@ -43,7 +43,7 @@
 typedef struct gc_chunk gc_chunk;
 
 enum gc_span_state {
-  GC_SPAN_FREE = 0,  /* on the free list of span structures; owns no pages */
+  GC_SPAN_FREE = 0,  /* an entry of the span table that describes no span in use */
   GC_SPAN_SMALL = 1, /* objects of one size class */
   GC_SPAN_LARGE = 2  /* exactly one object */
 };
@@ -337,7 +337,10 @@ typedef struct gc_global {
   beskid_os_mutex_t heap_lock;
   gc_chunk *chunks;             /* every chunk */
   gc_chunk *avail_chunks;       /* shared chunks with at least one free page */
-  gc_span *free_spans;          /* recycled span structures */
+  void *span_table;             /* one span structure per page of the arena (heap.c) */
+  size_t span_table_bytes;      /* its mapping's size */
+  size_t span_table_page;       /* the OS page size it is laid out in */
+  uint32_t spans_per_os_page;   /* entries per OS page of it */
   uint64_t committed_bytes;     /* bytes of chunks held (heap_lock) */
   uint64_t free_resident_bytes; /* free pages of shared chunks still resident (heap_lock) */
   uint64_t released_bytes;      /* free pages whose memory went back to the OS (heap_lock) */
@@ -432,7 +435,7 @@ extern gc_global beskid_gc__state;
  * is at least `floor`. */
 beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor);
 void beskid_gc__heap_shutdown(void);
-gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages);
+gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large);
 void beskid_gc__span_free(gc_span *s);
 void beskid_gc__heap_scavenge(uint64_t keep_bytes);
 void beskid_gc__for_each_span(void (*fn)(gc_span *s, void *context), void *context);
@@ -457,6 +460,13 @@ uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uin
 /* Gives back a run from beskid_gc__heap_take_resident(): `released` when its memory went back to
  * the OS (the pages then read zero), false when that failed and they are still resident. */
 void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
+/* Gives back to the OS the memory of the span-table entries of the `npages` pages at `base`,
+ * which must start no span while it runs: free pages the caller holds out of every free map
+ * (beskid_gc__heap_take_resident), or the pages of a chunk on its way back to mimalloc. Only the
+ * OS pages of the table holding nothing but those entries: the two at the ends, which they share
+ * with other pages' entries, are left to beskid_gc__heap_put_released() (or chunk_free), which
+ * checks them under the heap lock. */
+void beskid_gc__span_table_reset(uintptr_t base, uint32_t npages);
 
 /* scavenge.c */
 /* Gives the memory of free pages back to the OS until the heap keeps at most `retain_bytes`
