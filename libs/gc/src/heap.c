@@ -222,11 +222,13 @@ void beskid_gc__heap_shutdown(void) {
  *
  * An entry is claimed (state != GC_SPAN_FREE) from beskid_gc__span_alloc() to
  * beskid_gc__span_free(), which write its state under the heap lock (and no one else does); an
- * unclaimed entry is read by no one. So an OS page of the table may be reset (read zero again)
- * when none of its entries can be claimed meanwhile: all of its heap pages are held out of every
- * free map (the scavenger's run, a chunk on its way out), which needs no lock; or the heap lock
- * is held and every entry of the page is unclaimed, which is how the pages at the two ends of a
- * run, shared with the entries of the heap pages around it, are given back. */
+ * unclaimed entry is read by no one. The table's memory goes back to the OS with the chunks it
+ * describes (chunk_free): the OS pages holding only entries of the chunk's pages at once, since
+ * nothing can claim those until the chunk's block is back with mimalloc; the two at the ends,
+ * which they share with the entries of the pages around the chunk, under the heap lock when
+ * every entry in them is unclaimed. The entries of a kept chunk's free pages stay resident when
+ * the scavenger releases the pages (at most sizeof(gc_span) per 8 KiB page: two more system
+ * calls per run would cost more than they give back). */
 
 _Static_assert(sizeof(gc_span) <= 4096, "a span structure must fit in the smallest OS page");
 
@@ -237,9 +239,9 @@ static gc_span *span_entry(uintptr_t addr) {
                      (i % gc.spans_per_os_page) * sizeof(gc_span));
 }
 
-/* The OS pages of the table that describe only pages of the run are reset. Best effort: a failed
- * reset leaves the memory resident. */
-void beskid_gc__span_table_reset(uintptr_t base, uint32_t npages) {
+/* Resets the OS pages of the table that hold only entries of the `npages` pages at `base`, which
+ * nothing may claim meanwhile. Best effort: a failed reset leaves the memory resident. */
+static void span_table_reset(uintptr_t base, uint32_t npages) {
   size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT, per = gc.spans_per_os_page;
   size_t from = (first + per - 1) / per, to = (first + npages) / per; /* whole OS pages */
   if (to > from) {
@@ -258,7 +260,7 @@ static void span_table_reset_shared(size_t g) {
   (void)beskid_os_vm_reset(e, gc.span_table_page);
 }
 
-/* The ends of beskid_gc__span_table_reset(base, npages): the OS pages of the table that the
+/* The ends of span_table_reset(base, npages): the OS pages of the table that the
  * run's first and last entries share with other pages' entries (heap lock held; at most two
  * system calls). */
 static void span_table_reset_ends(uintptr_t base, uint32_t npages) {
@@ -366,13 +368,14 @@ static void chunk_unlink(gc_chunk *c) {
   gc.committed_bytes -= c->block_size;
 }
 
-/* Gives an unlinked chunk's memory back to mimalloc (no lock needed). Its pages' physical memory
- * goes back to the OS first: mimalloc 2.0.9 keeps a freed large block's memory resident in its
- * segment until the owning thread next works in that heap, which a heap that has shrunk may not
- * do for a long time. Best effort: a failed reset only leaves the memory resident. */
+/* Gives an unlinked chunk's memory back to mimalloc (without the heap lock; takes it briefly for
+ * the span table's ends). Its pages' physical memory goes back to the OS first: mimalloc 2.0.9
+ * keeps a freed large block's memory resident in its segment until the owning thread next works
+ * in that heap, which a heap that has shrunk may not do for a long time; so do the span
+ * structures describing them. Best effort: a failed reset only leaves the memory resident. */
 static void chunk_free(gc_chunk *c) {
   (void)beskid_os_vm_reset((void *)c->base, (size_t)c->npages * GC_PAGE_SIZE);
-  beskid_gc__span_table_reset(c->base, c->npages);
+  span_table_reset(c->base, c->npages);
   beskid_os_mutex_lock(&gc.heap_lock);
   span_table_reset_ends(c->base, c->npages);
   beskid_os_mutex_unlock(&gc.heap_lock);
@@ -543,12 +546,10 @@ void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, 
     }
   }
   c->free_pages += npages;
-  if (released) {
+  if (released)
     gc.released_bytes += (uint64_t)npages * GC_PAGE_SIZE;
-    span_table_reset_ends(addr, npages);
-  } else {
+  else
     gc.free_resident_bytes += (uint64_t)npages * GC_PAGE_SIZE;
-  }
   if (!c->in_avail) avail_push(c);
   beskid_os_mutex_unlock(&gc.heap_lock);
 }

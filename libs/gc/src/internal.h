@@ -460,13 +460,6 @@ uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uin
 /* Gives back a run from beskid_gc__heap_take_resident(): `released` when its memory went back to
  * the OS (the pages then read zero), false when that failed and they are still resident. */
 void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
-/* Gives back to the OS the memory of the span-table entries of the `npages` pages at `base`,
- * which must start no span while it runs: free pages the caller holds out of every free map
- * (beskid_gc__heap_take_resident), or the pages of a chunk on its way back to mimalloc. Only the
- * OS pages of the table holding nothing but those entries: the two at the ends, which they share
- * with other pages' entries, are left to beskid_gc__heap_put_released() (or chunk_free), which
- * checks them under the heap lock. */
-void beskid_gc__span_table_reset(uintptr_t base, uint32_t npages);
 
 /* scavenge.c */
 /* Gives the memory of free pages back to the OS until the heap keeps at most `retain_bytes`

@@ -43,7 +43,6 @@ uint64_t beskid_gc__scavenge(uint64_t retain_bytes, uint64_t budget_bytes) {
     if (n == 0) break; /* everything free is released already */
     size_t bytes = (size_t)n * GC_PAGE_SIZE;
     bool ok = beskid_os_vm_reset((void *)addr, bytes) == BESKID_OK;
-    beskid_gc__span_table_reset(addr, n); /* their pages' span-table entries too */
     beskid_gc__heap_put_released(c, addr, n, ok);
     if (!ok) break; /* the OS refused: leave the rest for the next cycle */
     released += bytes;
