@@ -73,12 +73,13 @@ struct gc_chunk {
   gc_chunk *avail_next; /* gc.avail_chunks: shared chunks with free pages */
   gc_chunk *avail_prev;
   bool in_avail;
-  void *block;                                 /* what mimalloc returned: given back with mi_free */
-  uint64_t block_size;                         /* its usable size */
-  uintptr_t base;                              /* first page */
-  uint32_t npages;                             /* pages in the chunk */
-  uint32_t free_pages;                         /* pages in free_map */
-  bool dedicated;                              /* holds one large span and goes away with it */
+  void *block;         /* what mimalloc returned: given back with mi_free */
+  uint64_t block_size; /* its usable size */
+  uintptr_t base;      /* first page */
+  uint32_t npages;     /* pages in the chunk */
+  uint32_t free_pages; /* pages in free_map */
+  bool dedicated;      /* holds one large span and goes away with it */
+  uint64_t used_gen;   /* gc.heap_gen when a span last took pages of it (heap_lock) */
   uint64_t free_map[GC_CHUNK_MAX_PAGES / 64];  /* bit p: page p is free */
   uint64_t dirty_map[GC_CHUNK_MAX_PAGES / 64]; /* bit p: page p has held objects */
   uint64_t released_map[GC_CHUNK_MAX_PAGES /
@@ -332,6 +333,7 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   c->npages = (uint32_t)pages;
   c->free_pages = c->npages;
   c->dedicated = dedicated;
+  c->used_gen = gc.heap_gen;
   if (!dedicated) {
     for (uint32_t p = 0; p < c->npages; p++) {
       map_set(c->free_map, p);
@@ -439,6 +441,7 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
     }
   }
   c->free_pages -= npages;
+  c->used_gen = gc.heap_gen;
   if (c->free_pages == 0 && c->in_avail) avail_remove(c);
   gc_span *s = span_entry(c->base + (uintptr_t)first * GC_PAGE_SIZE);
   memset(s, 0, sizeof *s); /* the entry may hold a span that lived there before */
@@ -507,10 +510,12 @@ void beskid_gc__span_free(gc_span *s) {
 /* ------------------------------------------------------------------------------------------ */
 /* Releasing free pages (the primitives scavenge.c paces) */
 
-uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr) {
+uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, bool idle_only, gc_chunk **chunk,
+                                       uintptr_t *addr) {
   uint32_t taken = 0;
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = gc.avail_chunks; c != NULL && taken == 0; c = c->avail_next) {
+    if (idle_only && c->used_gen >= gc.heap_gen) continue;
     for (uint32_t p = 0; p < c->npages; p++) {
       uint64_t word = c->free_map[p / 64] & ~c->released_map[p / 64];
       if (taken == 0 && (word >> (p % 64)) == 0) { /* nothing resident in the rest of the word */
@@ -554,16 +559,22 @@ void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, 
   beskid_os_mutex_unlock(&gc.heap_lock);
 }
 
-/* Gives empty shared chunks back to mimalloc while the heap holds more than `keep_bytes`. The
- * chunks are unlinked under the lock and freed after it, so the allocator's decommit calls never
- * hold up a thread that needs a span. */
+void beskid_gc__heap_next_gen(void) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  gc.heap_gen++;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+}
+
+/* Gives empty shared chunks that no span took pages of since the last scavenge back to mimalloc,
+ * while the heap holds more than `keep_bytes`. The chunks are unlinked under the lock and freed
+ * after it, so the allocator's decommit calls never hold up a thread that needs a span. */
 void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   gc_chunk *release = NULL;
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = gc.avail_chunks, *next; c != NULL && gc.committed_bytes > keep_bytes;
        c = next) {
     next = c->avail_next;
-    if (c->free_pages != c->npages) continue;
+    if (c->free_pages != c->npages || c->used_gen >= gc.heap_gen) continue;
     chunk_unlink(c);
     c->next = release;
     release = c;
