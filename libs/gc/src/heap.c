@@ -29,9 +29,10 @@
  * - `released` pages are free pages whose physical memory went back to the OS (scavenge.c): they
  *   read zero, so they are not dirty; a page is released only while it is in the free map, and
  *   pages being released are in neither the free map nor a span (the scavenger holds them);
- * - the span table's entry of a page that starts no span is unused: nothing reads it (the page
- *   table leads only to spans in use), so its memory may be given back at any time under the
- *   heap lock, or by whoever holds the page out of every free map and span;
+ * - a span-table entry is claimed (state != GC_SPAN_FREE) exactly while its page starts a span
+ *   (beskid_gc__span_alloc to beskid_gc__span_free); an unclaimed entry is read by no one (the
+ *   page table leads only to spans in use), so its memory may be given back whenever nothing
+ *   can claim it meanwhile (see "The span table" below);
  * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks;
  *   gc.free_resident_bytes counts the free pages of shared chunks that are not released, and
  *   gc.released_bytes those that are (so committed - released is what the heap keeps resident,
@@ -224,7 +225,7 @@ void beskid_gc__heap_shutdown(void) {
  * An entry is claimed (state != GC_SPAN_FREE) from beskid_gc__span_alloc() to
  * beskid_gc__span_free(), which write its state under the heap lock (and no one else does); an
  * unclaimed entry is read by no one. The table's memory goes back to the OS with the chunks it
- * describes (chunk_free): the OS pages holding only entries of the chunk's pages at once, since
+ * describes (chunks_free): the OS pages holding only entries of the chunk's pages at once, since
  * nothing can claim those until the chunk's block is back with mimalloc; the two at the ends,
  * which they share with the entries of the pages around the chunk, under the heap lock when
  * every entry in them is unclaimed. The entries of a kept chunk's free pages stay resident when
@@ -242,7 +243,7 @@ static gc_span *span_entry(uintptr_t addr) {
 
 /* Resets the OS pages of the table that hold only entries of the `npages` pages at `base`, which
  * nothing may claim meanwhile. Best effort: a failed reset leaves the memory resident. */
-static void span_table_reset(uintptr_t base, uint32_t npages) {
+static void span_table_reset(uintptr_t base, size_t npages) {
   size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT, per = gc.spans_per_os_page;
   size_t from = (first + per - 1) / per, to = (first + npages) / per; /* whole OS pages */
   if (to > from) {
@@ -264,7 +265,7 @@ static void span_table_reset_shared(size_t g) {
 /* The ends of span_table_reset(base, npages): the OS pages of the table that the
  * run's first and last entries share with other pages' entries (heap lock held; at most two
  * system calls). */
-static void span_table_reset_ends(uintptr_t base, uint32_t npages) {
+static void span_table_reset_ends(uintptr_t base, size_t npages) {
   size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT, end = first + npages;
   size_t per = gc.spans_per_os_page, head = first / per, tail = (end - 1) / per;
   if (first % per != 0 || end < (head + 1) * per) span_table_reset_shared(head);
@@ -370,20 +371,80 @@ static void chunk_unlink(gc_chunk *c) {
   gc.committed_bytes -= c->block_size;
 }
 
-/* Gives an unlinked chunk's memory back to mimalloc (without the heap lock; takes it briefly for
- * the span table's ends). Its pages' physical memory goes back to the OS first: mimalloc 2.0.9
- * keeps a freed large block's memory resident in its segment until the owning thread next works
- * in that heap, which a heap that has shrunk may not do for a long time; so do the span
- * structures describing them. Best effort: a failed reset only leaves the memory resident. */
-static void chunk_free(gc_chunk *c) {
-  (void)beskid_os_vm_reset((void *)c->base, (size_t)c->npages * GC_PAGE_SIZE);
-  span_table_reset(c->base, c->npages);
+/* A list of chunks (linked through `next`) sorted by address (merge sort). */
+static gc_chunk *chunks_sorted(gc_chunk *list) {
+  if (list == NULL || list->next == NULL) return list;
+  gc_chunk *slow = list, *fast = list->next;
+  while (fast != NULL && fast->next != NULL) {
+    slow = slow->next;
+    fast = fast->next->next;
+  }
+  gc_chunk *second = slow->next;
+  slow->next = NULL;
+  gc_chunk *a = chunks_sorted(list), *b = chunks_sorted(second), *head = NULL, **tail = &head;
+  while (a != NULL && b != NULL) {
+    gc_chunk **low = a->base < b->base ? &a : &b;
+    *tail = *low;
+    tail = &(*low)->next;
+    *low = (*low)->next;
+  }
+  *tail = a != NULL ? a : b;
+  return head;
+}
+
+/* Fewer pages than any chunk has (a dedicated chunk has more than GC_CHUNK_PAGES / 2): a gap this
+ * small between two chunks holds no page of any other chunk, so no span can start in it. */
+#define GC_CHUNK_GAP_PAGES (GC_CHUNK_PAGES / 2 + 1)
+
+/* The end of the group of chunks starting at `c` in a sorted list: the chunks up to the returned
+ * one are at most GC_CHUNK_GAP_PAGES - 1 pages apart, so the span-table entries from the group's
+ * first page to its last describe only its chunks' pages and gaps no span can start in. */
+static gc_chunk *chunk_group_last(gc_chunk *c) {
+  while (c->next != NULL &&
+         c->next->base < c->base + ((uintptr_t)c->npages + GC_CHUNK_GAP_PAGES) * GC_PAGE_SIZE) {
+    c = c->next;
+  }
+  return c;
+}
+
+/* Gives a list of unlinked chunks (linked through `next`) back to mimalloc, without the heap lock
+ * but for a moment to check the span table's ends. Their pages' physical memory goes back to the
+ * OS first: mimalloc 2.0.9 keeps a freed large block's memory resident in its segment until the
+ * owning thread next works in that heap, which a heap that has shrunk may not do for a long
+ * time; so do the span structures describing them. Both a run of neighbouring chunks at a time:
+ * with a mutator running, each reset of the span table cost 0.3–0.6 ms on the 2-CPU machine
+ * however little it covered, so one per chunk doubled the 50–100 ms the shrink workload's first
+ * cycle after its drop spends giving 400 MB back; by runs, the table's part is about 1 ms. Best
+ * effort: a failed reset only leaves the memory resident. */
+static void chunks_free(gc_chunk *list) {
+  list = chunks_sorted(list);
+  for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
+    /* Neighbouring blocks: the bytes between one chunk's pages and the next's are the two
+     * blocks' own slack, so one call resets the run. */
+    last = c;
+    while (last->next != NULL &&
+           (uintptr_t)last->next->block == (uintptr_t)last->block + last->block_size) {
+      last = last->next;
+    }
+    uintptr_t end = last->base + (uintptr_t)last->npages * GC_PAGE_SIZE;
+    (void)beskid_os_vm_reset((void *)c->base, (size_t)(end - c->base));
+  }
+  for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
+    last = chunk_group_last(c);
+    span_table_reset(c->base, ((last->base - c->base) >> GC_PAGE_SHIFT) + last->npages);
+  }
   beskid_os_mutex_lock(&gc.heap_lock);
-  span_table_reset_ends(c->base, c->npages);
+  for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
+    last = chunk_group_last(c);
+    span_table_reset_ends(c->base, ((last->base - c->base) >> GC_PAGE_SHIFT) + last->npages);
+  }
   beskid_os_mutex_unlock(&gc.heap_lock);
-  tsan_release(c->block);
-  mi_free(c->block);
-  beskid_os_mem_free(c);
+  for (gc_chunk *c = list, *next; c != NULL; c = next) {
+    next = c->next;
+    tsan_release(c->block);
+    mi_free(c->block);
+    beskid_os_mem_free(c);
+  }
 }
 
 /* First page of a run of `n` free pages in `c`, or -1. */
@@ -504,7 +565,10 @@ void beskid_gc__span_free(gc_span *s) {
   }
   s->state = GC_SPAN_FREE;
   beskid_os_mutex_unlock(&gc.heap_lock);
-  if (dead != NULL) chunk_free(dead);
+  if (dead != NULL) {
+    dead->next = NULL;
+    chunks_free(dead);
+  }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -580,10 +644,7 @@ void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
     release = c;
   }
   beskid_os_mutex_unlock(&gc.heap_lock);
-  for (gc_chunk *c = release, *next; c != NULL; c = next) {
-    next = c->next;
-    chunk_free(c);
-  }
+  if (release != NULL) chunks_free(release);
 }
 
 /* ------------------------------------------------------------------------------------------ */

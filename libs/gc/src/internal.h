@@ -31,7 +31,7 @@
 #define GC_SMALL_MAX   32768u                /* larger objects get a span of their own */
 /* Objects per span at most: GC_PAGE_SIZE / 16. The 8-byte class (header-only objects, rare) uses
  * half of its one-page spans rather than doubling the bitmaps of every span structure, which
- * are C-allocator memory kept per span (heap.c). */
+ * the span table keeps one of per heap page (heap.c). */
 #define GC_SPAN_MAX_OBJECTS  512u
 #define GC_SPAN_BITMAP_WORDS (GC_SPAN_MAX_OBJECTS / 64u)
 #define GC_SIZE_CLASSES      53u                    /* size classes 1..52; 0 means "large" */
