@@ -394,10 +394,12 @@ START_TEST(test_every_internal_allocation_failure_is_a_trap_or_survived) {
   }
   ck_assert(!run_failing(total, UINT64_MAX)); /* failing past the end changes nothing */
   if (_i == 0) {
-    /* A table that cannot grow is fatal; the heap's span and chunk records are retried after an
-     * emergency collection, and a mark work block is done without: both kinds must occur. */
+    /* A table that cannot grow is fatal; the heap's chunk records are retried after an
+     * emergency collection, and a mark work block is done without: both kinds must occur, the
+     * survivable one at least once for each (span structures need no allocation: they are
+     * entries of the heap's span table). */
     ck_assert_uint_gt(trapped, 10);
-    ck_assert_uint_lt(trapped, total - 10);
+    ck_assert_uint_le(trapped, total - 2);
   } else {
     /* From any point on, nothing can be had: the scenario cannot finish (its last step, the
      * verifier, needs memory too). */

@@ -224,7 +224,7 @@ static gc_span *central_take(gc_thread *t, uint32_t span_class) {
     beskid_gc__sweep_span(s); /* frees it, or puts it back in a swept list */
   }
   const gc_size_class *sc = &beskid_gc__size_classes[span_class >> 1];
-  gc_span *s = beskid_gc__span_alloc(t, sc->npages);
+  gc_span *s = beskid_gc__span_alloc(t, sc->npages, false);
   if (s == NULL) return NULL;
   beskid_gc__span_init_small(s, span_class); /* slots past nelems start allocated */
   return s;
@@ -296,7 +296,8 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
   uint64_t bytes = npages << GC_PAGE_SHIFT;
   gc_span *s = NULL;
   for (int attempt = 0; attempt < 2 && s == NULL; attempt++) {
-    if (npages <= UINT32_MAX && under_cap(bytes)) s = beskid_gc__span_alloc(t, (uint32_t)npages);
+    if (npages <= UINT32_MAX && under_cap(bytes))
+      s = beskid_gc__span_alloc(t, (uint32_t)npages, true);
     if (s == NULL && attempt == 0) beskid_gc__collect_for_oom(t);
   }
   if (s == NULL) {

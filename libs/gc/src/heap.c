@@ -4,7 +4,11 @@
  * Memory path: at start-up one exclusive mimalloc arena is reserved (address space only; when
  * the machine will not grant the size asked for, the largest half, quarter, ... of it), so
  * every byte of the GC heap lies in [arena_base, arena_base + arena_size) and a flat page table
- * maps each 8 KiB page of it to the span using it. Spans need pages; pages come in chunks of
+ * maps each 8 KiB page of it to the span using it. The span structures live in a second flat
+ * table beside it, the span table: the structure of a span is the entry of its first page, so
+ * it needs no allocation, and its memory goes back to the OS with the pages it describes (see
+ * "The span table" below). Both tables are mapped without backing (beskid_os_vm_map): only the
+ * entries in use cost memory. Spans need pages; pages come in chunks of
  * 1 MiB, allocated from the calling thread's mimalloc heap in that arena (zeroed only for a
  * dedicated chunk; a shared chunk's pages start dirty, see chunk_new) and aligned
  * to a page inside the block. A large object whose span would not fit half a chunk gets a
@@ -25,6 +29,10 @@
  * - `released` pages are free pages whose physical memory went back to the OS (scavenge.c): they
  *   read zero, so they are not dirty; a page is released only while it is in the free map, and
  *   pages being released are in neither the free map nor a span (the scavenger holds them);
+ * - a span-table entry is claimed (state != GC_SPAN_FREE) exactly while its page starts a span
+ *   (beskid_gc__span_alloc to beskid_gc__span_free); an unclaimed entry is read by no one (the
+ *   page table leads only to spans in use), so its memory may be given back whenever nothing
+ *   can claim it meanwhile (see "The span table" below);
  * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks;
  *   gc.free_resident_bytes counts the free pages of shared chunks that are not released, and
  *   gc.released_bytes those that are (so committed - released is what the heap keeps resident,
@@ -66,12 +74,13 @@ struct gc_chunk {
   gc_chunk *avail_next; /* gc.avail_chunks: shared chunks with free pages */
   gc_chunk *avail_prev;
   bool in_avail;
-  void *block;                                 /* what mimalloc returned: given back with mi_free */
-  uint64_t block_size;                         /* its usable size */
-  uintptr_t base;                              /* first page */
-  uint32_t npages;                             /* pages in the chunk */
-  uint32_t free_pages;                         /* pages in free_map */
-  bool dedicated;                              /* holds one large span and goes away with it */
+  void *block;         /* what mimalloc returned: given back with mi_free */
+  uint64_t block_size; /* its usable size */
+  uintptr_t base;      /* first page */
+  uint32_t npages;     /* pages in the chunk */
+  uint32_t free_pages; /* pages in free_map */
+  bool dedicated;      /* holds one large span and goes away with it */
+  uint64_t used_gen;   /* gc.heap_gen when a span last took pages of it (heap_lock) */
   uint64_t free_map[GC_CHUNK_MAX_PAGES / 64];  /* bit p: page p is free */
   uint64_t dirty_map[GC_CHUNK_MAX_PAGES / 64]; /* bit p: page p has held objects */
   uint64_t released_map[GC_CHUNK_MAX_PAGES /
@@ -141,21 +150,27 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
    * the process's limits (ulimit -v) or the address space itself; a smaller try may succeed.
    * The table comes first: an arena cannot be given back once reserved. */
   mi_arena_id_t id;
-  void *table;
-  size_t table_bytes;
+  void *table, *spans = NULL;
+  size_t table_bytes, spans_bytes;
+  size_t os_page = beskid_os_page_size(), per_os_page = os_page / sizeof(gc_span);
   for (;;) {
     table_bytes = (size_t)(reserve >> GC_PAGE_SHIFT) * sizeof(gc_span *);
+    spans_bytes = ((size_t)(reserve >> GC_PAGE_SHIFT) + per_os_page - 1) / per_os_page * os_page;
     table = beskid_os_vm_map(table_bytes);
-    if (table != NULL) {
+    if (table != NULL) spans = beskid_os_vm_map(spans_bytes);
+    if (spans != NULL) {
       if (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) == 0) break;
-      beskid_os_vm_release(table, table_bytes);
+      beskid_os_vm_release(spans, spans_bytes);
     }
+    spans = NULL;
+    if (table != NULL) beskid_os_vm_release(table, table_bytes);
     if (reserve / 2 < floor) return BESKID_GC_OUT_OF_MEMORY;
     reserve = (reserve / 2) & ~(GC_RESERVE_MIN - 1);
   }
   size_t size = 0;
   void *base = mi_arena_area(id, &size);
   if (base == NULL || size == 0 || size > reserve) {
+    beskid_os_vm_release(spans, spans_bytes);
     beskid_os_vm_release(table, table_bytes);
     return BESKID_GC_OUT_OF_MEMORY;
   }
@@ -164,6 +179,10 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   gc.arena_size = size;
   gc.page_table = table;
   gc.page_table_bytes = table_bytes;
+  gc.span_table = spans;
+  gc.span_table_bytes = spans_bytes;
+  gc.span_table_page = os_page;
+  gc.spans_per_os_page = (uint32_t)per_os_page;
   beskid_os_mutex_init(&gc.heap_lock);
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) beskid_os_mutex_init(&gc.central[i].lock);
   beskid_os_mutex_init(&gc.large.lock);
@@ -179,11 +198,6 @@ void beskid_gc__heap_shutdown(void) {
   }
   gc.chunks = NULL;
   gc.avail_chunks = NULL;
-  for (gc_span *s = gc.free_spans, *next; s != NULL; s = next) {
-    next = s->next;
-    beskid_os_mem_free(s);
-  }
-  gc.free_spans = NULL;
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
     memset(&gc.central[i].partial, 0, sizeof gc.central[i].partial);
     memset(&gc.central[i].full, 0, sizeof gc.central[i].full);
@@ -193,12 +207,69 @@ void beskid_gc__heap_shutdown(void) {
   beskid_os_mutex_destroy(&gc.large.lock);
   beskid_os_vm_release(gc.page_table, gc.page_table_bytes);
   gc.page_table = NULL;
+  beskid_os_vm_release(gc.span_table, gc.span_table_bytes);
+  gc.span_table = NULL;
   gc.committed_bytes = 0;
   gc.free_resident_bytes = 0;
   gc.released_bytes = 0;
   beskid_os_mutex_destroy(&gc.heap_lock);
   /* The arena itself stays reserved: mimalloc 2.0.9 cannot release an arena. A later
    * beskid_gc_init() reserves a new one. */
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The span table. Entries are laid out whole in OS pages, gc.spans_per_os_page of them to a page
+ * (the bytes left at the end of each page unused), so that entry i lies in OS page
+ * i / spans_per_os_page and an OS page of the table describes a fixed group of heap pages.
+ *
+ * An entry is claimed (state != GC_SPAN_FREE) from beskid_gc__span_alloc() to
+ * beskid_gc__span_free(), which write its state under the heap lock (and no one else does); an
+ * unclaimed entry is read by no one. The table's memory goes back to the OS with the chunks it
+ * describes (chunks_free): the OS pages holding only entries of the chunk's pages at once, since
+ * nothing can claim those until the chunk's block is back with mimalloc; the two at the ends,
+ * which they share with the entries of the pages around the chunk, under the heap lock when
+ * every entry in them is unclaimed. The entries of a kept chunk's free pages stay resident when
+ * the scavenger releases the pages (at most sizeof(gc_span) per 8 KiB page: two more system
+ * calls per run would cost more than they give back). */
+
+_Static_assert(sizeof(gc_span) <= 4096, "a span structure must fit in the smallest OS page");
+
+/* The span table's entry for the page at `addr`: the structure of the span starting there. */
+static gc_span *span_entry(uintptr_t addr) {
+  size_t i = (addr - gc.arena_base) >> GC_PAGE_SHIFT;
+  return (gc_span *)((char *)gc.span_table + (i / gc.spans_per_os_page) * gc.span_table_page +
+                     (i % gc.spans_per_os_page) * sizeof(gc_span));
+}
+
+/* Resets the OS pages of the table that hold only entries of the `npages` pages at `base`, which
+ * nothing may claim meanwhile. Best effort: a failed reset leaves the memory resident. */
+static void span_table_reset(uintptr_t base, size_t npages) {
+  size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT, per = gc.spans_per_os_page;
+  size_t from = (first + per - 1) / per, to = (first + npages) / per; /* whole OS pages */
+  if (to > from) {
+    (void)beskid_os_vm_reset((char *)gc.span_table + from * gc.span_table_page,
+                             (to - from) * gc.span_table_page);
+  }
+}
+
+/* Resets OS page `g` of the table when every entry in it is unclaimed (heap lock held). */
+static void span_table_reset_shared(size_t g) {
+  size_t per = gc.spans_per_os_page, entries = gc.arena_size >> GC_PAGE_SHIFT;
+  gc_span *e = (gc_span *)((char *)gc.span_table + g * gc.span_table_page);
+  for (size_t i = 0; i < per && g * per + i < entries; i++) {
+    if (e[i].state != GC_SPAN_FREE) return;
+  }
+  (void)beskid_os_vm_reset(e, gc.span_table_page);
+}
+
+/* The ends of span_table_reset(base, npages): the OS pages of the table that the
+ * run's first and last entries share with other pages' entries (heap lock held; at most two
+ * system calls). */
+static void span_table_reset_ends(uintptr_t base, size_t npages) {
+  size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT, end = first + npages;
+  size_t per = gc.spans_per_os_page, head = first / per, tail = (end - 1) / per;
+  if (first % per != 0 || end < (head + 1) * per) span_table_reset_shared(head);
+  if (tail != head && end % per != 0) span_table_reset_shared(tail);
 }
 
 static void page_table_set(uintptr_t base, uint32_t npages, gc_span *s) {
@@ -263,6 +334,7 @@ static gc_chunk *chunk_new(gc_thread *t, uint32_t npages, bool dedicated) {
   c->npages = (uint32_t)pages;
   c->free_pages = c->npages;
   c->dedicated = dedicated;
+  c->used_gen = gc.heap_gen;
   if (!dedicated) {
     for (uint32_t p = 0; p < c->npages; p++) {
       map_set(c->free_map, p);
@@ -299,15 +371,80 @@ static void chunk_unlink(gc_chunk *c) {
   gc.committed_bytes -= c->block_size;
 }
 
-/* Gives an unlinked chunk's memory back to mimalloc (no lock needed). Its pages' physical memory
- * goes back to the OS first: mimalloc 2.0.9 keeps a freed large block's memory resident in its
- * segment until the owning thread next works in that heap, which a heap that has shrunk may not
- * do for a long time. Best effort: a failed reset only leaves the memory resident. */
-static void chunk_free(gc_chunk *c) {
-  (void)beskid_os_vm_reset((void *)c->base, (size_t)c->npages * GC_PAGE_SIZE);
-  tsan_release(c->block);
-  mi_free(c->block);
-  beskid_os_mem_free(c);
+/* A list of chunks (linked through `next`) sorted by address (merge sort). */
+static gc_chunk *chunks_sorted(gc_chunk *list) {
+  if (list == NULL || list->next == NULL) return list;
+  gc_chunk *slow = list, *fast = list->next;
+  while (fast != NULL && fast->next != NULL) {
+    slow = slow->next;
+    fast = fast->next->next;
+  }
+  gc_chunk *second = slow->next;
+  slow->next = NULL;
+  gc_chunk *a = chunks_sorted(list), *b = chunks_sorted(second), *head = NULL, **tail = &head;
+  while (a != NULL && b != NULL) {
+    gc_chunk **low = a->base < b->base ? &a : &b;
+    *tail = *low;
+    tail = &(*low)->next;
+    *low = (*low)->next;
+  }
+  *tail = a != NULL ? a : b;
+  return head;
+}
+
+/* Fewer pages than any chunk has (a dedicated chunk has more than GC_CHUNK_PAGES / 2): a gap this
+ * small between two chunks holds no page of any other chunk, so no span can start in it. */
+#define GC_CHUNK_GAP_PAGES (GC_CHUNK_PAGES / 2 + 1)
+
+/* The end of the group of chunks starting at `c` in a sorted list: the chunks up to the returned
+ * one are at most GC_CHUNK_GAP_PAGES - 1 pages apart, so the span-table entries from the group's
+ * first page to its last describe only its chunks' pages and gaps no span can start in. */
+static gc_chunk *chunk_group_last(gc_chunk *c) {
+  while (c->next != NULL &&
+         c->next->base < c->base + ((uintptr_t)c->npages + GC_CHUNK_GAP_PAGES) * GC_PAGE_SIZE) {
+    c = c->next;
+  }
+  return c;
+}
+
+/* Gives a list of unlinked chunks (linked through `next`) back to mimalloc, without the heap lock
+ * but for a moment to check the span table's ends. Their pages' physical memory goes back to the
+ * OS first: mimalloc 2.0.9 keeps a freed large block's memory resident in its segment until the
+ * owning thread next works in that heap, which a heap that has shrunk may not do for a long
+ * time; so do the span structures describing them. Both a run of neighbouring chunks at a time:
+ * with a mutator running, each reset of the span table cost 0.3–0.6 ms on the 2-CPU machine
+ * however little it covered, so one per chunk doubled the 50–100 ms the shrink workload's first
+ * cycle after its drop spends giving 400 MB back; by runs, the table's part is about 1 ms. Best
+ * effort: a failed reset only leaves the memory resident. */
+static void chunks_free(gc_chunk *list) {
+  list = chunks_sorted(list);
+  for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
+    /* Neighbouring blocks: the bytes between one chunk's pages and the next's are the two
+     * blocks' own slack, so one call resets the run. */
+    last = c;
+    while (last->next != NULL &&
+           (uintptr_t)last->next->block == (uintptr_t)last->block + last->block_size) {
+      last = last->next;
+    }
+    uintptr_t end = last->base + (uintptr_t)last->npages * GC_PAGE_SIZE;
+    (void)beskid_os_vm_reset((void *)c->base, (size_t)(end - c->base));
+  }
+  for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
+    last = chunk_group_last(c);
+    span_table_reset(c->base, ((last->base - c->base) >> GC_PAGE_SHIFT) + last->npages);
+  }
+  beskid_os_mutex_lock(&gc.heap_lock);
+  for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
+    last = chunk_group_last(c);
+    span_table_reset_ends(c->base, ((last->base - c->base) >> GC_PAGE_SHIFT) + last->npages);
+  }
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  for (gc_chunk *c = list, *next; c != NULL; c = next) {
+    next = c->next;
+    tsan_release(c->block);
+    mi_free(c->block);
+    beskid_os_mem_free(c);
+  }
 }
 
 /* First page of a run of `n` free pages in `c`, or -1. */
@@ -324,26 +461,12 @@ static int64_t chunk_find_run(const gc_chunk *c, uint32_t n) {
   return -1;
 }
 
-static gc_span *span_struct_new(void) {
-  gc_span *s = gc.free_spans;
-  if (s != NULL) {
-    gc.free_spans = s->next;
-  } else {
-    s = beskid_os_mem_aligned(64, sizeof *s);
-    if (s == NULL) return NULL;
-  }
-  memset(s, 0, sizeof *s);
-  return s;
-}
-
-/* A span of `npages` pages, its structure zeroed but for the pages, chunk and needzero; not yet
- * in the page table (the caller initialises it with beskid_gc__span_init_small() or
- * beskid_gc__span_init_large(), which map its pages). NULL when
- * mimalloc has no memory left in the arena. */
-gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
+/* A span of `npages` pages for a large object (`large`) or small ones: its span-table entry,
+ * zeroed but for the pages, chunk, state and needzero; not yet in the page table (the caller
+ * initialises it with beskid_gc__span_init_small() or beskid_gc__span_init_large(), which map
+ * its pages). NULL when mimalloc has no memory left in the arena. */
+gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
   beskid_os_mutex_lock(&gc.heap_lock);
-  gc_span *s = span_struct_new();
-  if (s == NULL) goto fail;
   gc_chunk *c = NULL;
   int64_t first = -1;
   if (npages <= GC_CHUNK_PAGES / 2) {
@@ -361,9 +484,8 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
     first = 0;
   }
   if (c == NULL) {
-    s->next = gc.free_spans;
-    gc.free_spans = s;
-    goto fail;
+    beskid_os_mutex_unlock(&gc.heap_lock);
+    return NULL;
   }
   bool dirty = c->dedicated; /* a dedicated chunk is not cleared (chunk_new) */
   if (!c->dedicated) {
@@ -380,16 +502,17 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages) {
     }
   }
   c->free_pages -= npages;
+  c->used_gen = gc.heap_gen;
   if (c->free_pages == 0 && c->in_avail) avail_remove(c);
+  gc_span *s = span_entry(c->base + (uintptr_t)first * GC_PAGE_SIZE);
+  memset(s, 0, sizeof *s); /* the entry may hold a span that lived there before */
+  s->state = large ? GC_SPAN_LARGE : GC_SPAN_SMALL; /* claimed, under the lock (span table) */
   s->chunk = c;
   s->base = c->base + (uintptr_t)first * GC_PAGE_SIZE;
   s->npages = npages;
   s->needzero = dirty;
   beskid_os_mutex_unlock(&gc.heap_lock);
   return s;
-fail:
-  beskid_os_mutex_unlock(&gc.heap_lock);
-  return NULL;
 }
 
 /* Slots past nelems never exist: their alloc bits are set from the span's creation on, so that
@@ -403,7 +526,6 @@ static void mark_slots_past_end(gc_span *s) {
 void beskid_gc__span_init_small(gc_span *s, uint32_t span_class) {
   const gc_size_class *c = &beskid_gc__size_classes[span_class >> 1];
   s->span_class = (uint8_t)span_class;
-  s->state = GC_SPAN_SMALL;
   s->elem_size = c->size;
   s->nelems = c->nelems;
   s->limit = s->base + (uintptr_t)c->nelems * c->size;
@@ -415,7 +537,6 @@ void beskid_gc__span_init_small(gc_span *s, uint32_t span_class) {
 
 void beskid_gc__span_init_large(gc_span *s, uint64_t size, bool noscan) {
   s->span_class = noscan ? 1 : 0;
-  s->state = GC_SPAN_LARGE;
   s->elem_size = 0;
   s->nelems = 1;
   s->limit = s->base + size;
@@ -443,19 +564,22 @@ void beskid_gc__span_free(gc_span *s) {
     if (!c->in_avail) avail_push(c);
   }
   s->state = GC_SPAN_FREE;
-  s->next = gc.free_spans;
-  gc.free_spans = s;
   beskid_os_mutex_unlock(&gc.heap_lock);
-  if (dead != NULL) chunk_free(dead);
+  if (dead != NULL) {
+    dead->next = NULL;
+    chunks_free(dead);
+  }
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Releasing free pages (the primitives scavenge.c paces) */
 
-uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr) {
+uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, bool idle_only, gc_chunk **chunk,
+                                       uintptr_t *addr) {
   uint32_t taken = 0;
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = gc.avail_chunks; c != NULL && taken == 0; c = c->avail_next) {
+    if (idle_only && c->used_gen >= gc.heap_gen) continue;
     for (uint32_t p = 0; p < c->npages; p++) {
       uint64_t word = c->free_map[p / 64] & ~c->released_map[p / 64];
       if (taken == 0 && (word >> (p % 64)) == 0) { /* nothing resident in the rest of the word */
@@ -499,25 +623,28 @@ void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, 
   beskid_os_mutex_unlock(&gc.heap_lock);
 }
 
-/* Gives empty shared chunks back to mimalloc while the heap holds more than `keep_bytes`. The
- * chunks are unlinked under the lock and freed after it, so the allocator's decommit calls never
- * hold up a thread that needs a span. */
+void beskid_gc__heap_next_gen(void) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  gc.heap_gen++;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+}
+
+/* Gives empty shared chunks that no span took pages of since the last scavenge back to mimalloc,
+ * while the heap holds more than `keep_bytes`. The chunks are unlinked under the lock and freed
+ * after it, so the allocator's decommit calls never hold up a thread that needs a span. */
 void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   gc_chunk *release = NULL;
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = gc.avail_chunks, *next; c != NULL && gc.committed_bytes > keep_bytes;
        c = next) {
     next = c->avail_next;
-    if (c->free_pages != c->npages) continue;
+    if (c->free_pages != c->npages || c->used_gen >= gc.heap_gen) continue;
     chunk_unlink(c);
     c->next = release;
     release = c;
   }
   beskid_os_mutex_unlock(&gc.heap_lock);
-  for (gc_chunk *c = release, *next; c != NULL; c = next) {
-    next = c->next;
-    chunk_free(c);
-  }
+  if (release != NULL) chunks_free(release);
 }
 
 /* ------------------------------------------------------------------------------------------ */

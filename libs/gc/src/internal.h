@@ -31,7 +31,7 @@
 #define GC_SMALL_MAX   32768u                /* larger objects get a span of their own */
 /* Objects per span at most: GC_PAGE_SIZE / 16. The 8-byte class (header-only objects, rare) uses
  * half of its one-page spans rather than doubling the bitmaps of every span structure, which
- * are C-allocator memory kept per span (heap.c). */
+ * the span table keeps one of per heap page (heap.c). */
 #define GC_SPAN_MAX_OBJECTS  512u
 #define GC_SPAN_BITMAP_WORDS (GC_SPAN_MAX_OBJECTS / 64u)
 #define GC_SIZE_CLASSES      53u                    /* size classes 1..52; 0 means "large" */
@@ -43,7 +43,7 @@
 typedef struct gc_chunk gc_chunk;
 
 enum gc_span_state {
-  GC_SPAN_FREE = 0,  /* on the free list of span structures; owns no pages */
+  GC_SPAN_FREE = 0,  /* an entry of the span table that describes no span in use */
   GC_SPAN_SMALL = 1, /* objects of one size class */
   GC_SPAN_LARGE = 2  /* exactly one object */
 };
@@ -341,10 +341,14 @@ typedef struct gc_global {
   beskid_os_mutex_t heap_lock;
   gc_chunk *chunks;             /* every chunk */
   gc_chunk *avail_chunks;       /* shared chunks with at least one free page */
-  gc_span *free_spans;          /* recycled span structures */
+  void *span_table;             /* one span structure per page of the arena (heap.c) */
+  size_t span_table_bytes;      /* its mapping's size */
+  size_t span_table_page;       /* the OS page size it is laid out in */
+  uint32_t spans_per_os_page;   /* entries per OS page of it */
   uint64_t committed_bytes;     /* bytes of chunks held (heap_lock) */
   uint64_t free_resident_bytes; /* free pages of shared chunks still resident (heap_lock) */
   uint64_t released_bytes;      /* free pages whose memory went back to the OS (heap_lock) */
+  uint64_t heap_gen; /* scavenges done: a chunk's pages were last taken when (heap_lock) */
   gc_central central[GC_SPAN_CLASSES];
   gc_central large; /* large spans, in the `full` lists */
 
@@ -436,9 +440,15 @@ extern gc_global beskid_gc__state;
  * is at least `floor`. */
 beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor);
 void beskid_gc__heap_shutdown(void);
-gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages);
+gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large);
 void beskid_gc__span_free(gc_span *s);
+/* Gives back to mimalloc the empty chunks no span took pages of since the last
+ * beskid_gc__heap_next_gen() (they sat unused a whole cycle), while more than `keep_bytes` are
+ * committed. */
 void beskid_gc__heap_scavenge(uint64_t keep_bytes);
+/* Starts a new scavenger generation: chunks a span takes pages of from now on count as in use
+ * until the next call. Called once a cycle, after the cycle's scavenging. */
+void beskid_gc__heap_next_gen(void);
 void beskid_gc__for_each_span(void (*fn)(gc_span *s, void *context), void *context);
 void beskid_gc__span_init_small(gc_span *s, uint32_t span_class);
 void beskid_gc__span_init_large(gc_span *s, uint64_t size, bool noscan);
@@ -454,18 +464,23 @@ static inline gc_span *beskid_gc__span_of(uintptr_t addr) {
 void *beskid_gc__find_object(uintptr_t addr, gc_span **span_out, uint32_t *index_out);
 
 /* Takes out of the free maps one run of at most `max_pages` free pages that are still resident
- * (in one chunk); returns how many, with their chunk and address, or 0 when none is left. The
+ * (in one chunk; with `idle_only`, in a chunk no span took pages of since the last
+ * beskid_gc__heap_next_gen()); returns how many, with their chunk and address, or 0 when none
+ * is left. The
  * run is in no free map and no span until beskid_gc__heap_put_released() gives it back, so the
  * caller may release its memory without the heap lock. */
-uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, gc_chunk **chunk, uintptr_t *addr);
+uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, bool idle_only, gc_chunk **chunk,
+                                       uintptr_t *addr);
 /* Gives back a run from beskid_gc__heap_take_resident(): `released` when its memory went back to
  * the OS (the pages then read zero), false when that failed and they are still resident. */
 void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
 
 /* scavenge.c */
-/* Gives the memory of free pages back to the OS until the heap keeps at most `retain_bytes`
- * resident (committed minus released) or `budget_bytes` have been released; returns the bytes
- * released. Never holds the heap lock while the OS works. */
+/* Gives the memory of free pages of idle chunks back to the OS until the heap keeps at most
+ * `retain_bytes` resident (committed minus released) or `budget_bytes` have been released, then,
+ * under a soft memory limit, of any chunk down to 95% of the limit; starts the next generation
+ * (beskid_gc__heap_next_gen). Returns the bytes released. Called once a cycle; never holds the
+ * heap lock while the OS works. */
 uint64_t beskid_gc__scavenge(uint64_t retain_bytes, uint64_t budget_bytes);
 /* The resident target after a cycle: the heap goal plus a tenth (Go's retained-heap goal), and
  * under a soft memory limit at most 95% of it. */
