@@ -576,6 +576,11 @@ static void process_locks_register(void) {
  * and resume first. A library's prepare handler (which may wait for its own threads, and those
  * for these locks) never waits behind them. */
 static void process_locks_ready(void) { pthread_once(&process_locks_once, process_locks_register); }
+/* ... and in practice at load time, before main and before any thread exists. Registered lazily
+ * only, the first registration could be in progress in another thread when a fork is made; the
+ * child would then wait forever on a once whose runner it does not have (the thread sanitizer's
+ * pthread_once, unlike the C library's, does not restart it in the child). */
+__attribute__((constructor)) static void process_locks_at_load(void) { process_locks_ready(); }
 
 static bool env_name_ok(const char *name) {
   return name != NULL && name[0] != '\0' && strchr(name, '=') == NULL;
