@@ -192,18 +192,19 @@ void beskid_gc__release_caches(gc_thread *t) {
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) cache_release(t, &t->caches[i]);
 }
 
-/* Unswept spans an allocating thread sweeps before it gives up and takes a new span; the rest is
- * the background sweeper's. Bounds the allocation slow path (and so the time to safepoint)
- * when most spans are full of live objects. */
-#define GC_SWEEP_BUDGET 32
+/* Unswept spans an allocating thread sweeps before it gives up and takes a new span, and how
+ * many it takes at a time; the rest is the background sweeper's. Bounds the allocation slow path
+ * (and so the time to safepoint) when most spans are full of live objects. */
+#define GC_SWEEP_BUDGET 32u
+#define GC_SWEEP_STEP   8u
 
 /* A swept span of class `span_class` with at least one free slot, taken out of the central
  * lists; sweeps unswept spans of the class on the way, and makes a new span if none has room. */
 static gc_span *central_take(gc_thread *t, uint32_t span_class) {
   gc_central *ctr = &gc.central[span_class];
-  for (int budget = GC_SWEEP_BUDGET;; budget--) {
-    uint32_t sg = atomic_load(&gc.sweepgen);
-    uint32_t swept = gc_swept_set(sg), unswept = gc_unswept_set(sg);
+  for (uint32_t budget = GC_SWEEP_BUDGET; budget != 0;) {
+    uint32_t swept = gc_swept_set(atomic_load(&gc.sweepgen));
+    gc_span *batch[GC_SWEEP_STEP];
     beskid_os_mutex_lock(&ctr->lock);
     gc_span *s = ctr->partial[swept].head;
     if (s != NULL) {
@@ -211,17 +212,13 @@ static gc_span *central_take(gc_thread *t, uint32_t span_class) {
       beskid_os_mutex_unlock(&ctr->lock);
       return s;
     }
-    gc_span_list_t *list =
-        ctr->partial[unswept].head ? &ctr->partial[unswept] : &ctr->full[unswept];
-    s = list->head;
-    if (s == NULL) {
-      beskid_os_mutex_unlock(&ctr->lock);
-      break;
-    }
-    beskid_gc__list_remove(list, s);
+    uint32_t n =
+        beskid_gc__take_unswept(ctr, batch, budget < GC_SWEEP_STEP ? budget : GC_SWEEP_STEP);
     beskid_os_mutex_unlock(&ctr->lock);
-    beskid_gc__span_sweep_claim(s);
-    beskid_gc__sweep_span(s); /* frees it, or puts it back in a swept list */
+    if (n == 0) break;
+    s = beskid_gc__sweep_taken(ctr, batch, n, true);
+    if (s != NULL) return s;
+    budget -= n;
   }
   const gc_size_class *sc = &beskid_gc__size_classes[span_class >> 1];
   gc_span *s = beskid_gc__span_alloc(t, sc->npages, false);

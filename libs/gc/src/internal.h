@@ -534,7 +534,16 @@ bool beskid_gc__mark_recover_overflow(gc_marker *m);
 void beskid_gc__flush_barrier_buffer(gc_thread *t);
 
 /* sweep.c */
-bool beskid_gc__sweep_one(void);
+/* Spans the background sweeper takes at a time (sweep.c). */
+#define GC_SWEEP_BATCH 64u
+bool beskid_gc__sweep_some(void);
+/* Takes up to `max` unswept spans of `ctr` (partly used ones first) into `out`; `ctr`'s lock
+ * held. */
+uint32_t beskid_gc__take_unswept(gc_central *ctr, gc_span **out, uint32_t max);
+/* Claims and sweeps `n` spans taken from `ctr`, frees the empty ones and files the others in
+ * one lock acquisition; with `keep`, the first one with a free slot is returned instead of
+ * filed (NULL if none). */
+gc_span *beskid_gc__sweep_taken(gc_central *ctr, gc_span **spans, uint32_t n, bool keep);
 void beskid_gc__sweep_span(gc_span *s);
 void beskid_gc__span_sweep_claim(gc_span *s);
 void beskid_gc__finish_sweep(void);

@@ -1,5 +1,7 @@
 /* test_gc_barrier.c — the classic lost-object races, forced with the step hooks in the exact phase
  * each needs (the gc suite; fixture in gc_fixture.h). */
+#include <stdlib.h>
+
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -218,6 +220,54 @@ START_TEST(test_race_allocate_during_sweep) {
 }
 END_TEST
 
+static int cmp_addr(const void *a, const void *b) {
+  uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Allocation in the sweep phase sweeps spans a batch at a time (alloc.c, sweep.c): it must
+ * allocate in the slots freed in the spans it sweeps, not in new memory, and the spans of a batch
+ * it does not use must go back to the lists (the verifier and the next cycle find them). */
+START_TEST(test_allocate_during_sweep_reuses_freed_slots) {
+  ROOTED_SCENARIO(2, BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER | BESKID_GC_DEBUG_VERIFY);
+  enum { OLD = 6000, NEW = 2000 };
+  static uintptr_t dead[OLD / 2];
+  for (int i = 0; i < OLD; i++) {
+    node *n = new_node(i);
+    if (i % 2 == 0) {
+      set_left(n, slots[0]);
+      slots[0] = n;
+    } else {
+      dead[i / 2] = (uintptr_t)n;
+    }
+  }
+  qsort(dead, OLD / 2, sizeof dead[0], cmp_addr);
+  beskid_gc_step(T, BESKID_GC_STEP_MARK_DONE);
+  ck_assert_int_eq(beskid_gc_phase(), BESKID_GC_PHASE_SWEEPING);
+  int reused = 0;
+  for (int i = 0; i < NEW; i++) {
+    node *n = new_node(100000 + i);
+    uintptr_t a = (uintptr_t)n;
+    if (bsearch(&a, dead, OLD / 2, sizeof dead[0], cmp_addr) != NULL) reused++;
+    set_left(n, slots[1]);
+    slots[1] = n;
+  }
+  /* All but the slots of the spans cached before the cycle come from freed ones. */
+  ck_assert_int_ge(reused, NEW * 9 / 10);
+  beskid_gc_step(T, BESKID_GC_STEP_SWEPT);
+  beskid_gc_collect(T);
+  int count = 0;
+  for (node *n = slots[1]; n != NULL; n = n->left, count++) {
+    ck_assert_int_eq(n->value, 100000 + NEW - 1 - count);
+  }
+  ck_assert_int_eq(count, NEW);
+  count = 0;
+  for (node *n = slots[0]; n != NULL; n = n->left) count++;
+  ck_assert_int_eq(count, OLD / 2);
+  rooted_stop(&frame);
+}
+END_TEST
+
 void gc_cases_barrier(Suite *suite) {
   TCase *tc = tcase_create("barrier_races");
   tcase_set_timeout(tc, 60);
@@ -228,5 +278,6 @@ void gc_cases_barrier(Suite *suite) {
   tcase_add_test(tc, test_race_object_barrier_rescans_every_thread);
   tcase_add_test(tc, test_race_allocate_during_mark_linked_from_new);
   tcase_add_test(tc, test_race_allocate_during_sweep);
+  tcase_add_test(tc, test_allocate_during_sweep_reuses_freed_slots);
   suite_add_tcase(suite, tc);
 }

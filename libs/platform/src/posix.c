@@ -148,9 +148,21 @@ void beskid_os_sleep_ns(uint64_t ns) {
 /* ------------------------------------------------------------------------------------------ */
 /* Mutexes, condition variables, once */
 
+/* The runtime's locks guard short critical sections (span lists, the page heap, work blocks):
+ * a thread that finds one taken spins briefly before it sleeps (glibc's adaptive mutex), as the
+ * Go runtime's locks do. A sleep and its wake-up cost far more than the section itself, and
+ * more still in a virtual machine: two threads sweeping the same size class through a plain
+ * mutex handed it over with a futex wake-up hundreds of times per millisecond. */
 beskid_status beskid_os_mutex_init(beskid_os_mutex_t *mutex) {
   if (mutex == NULL) return BESKID_INVALID_INPUT;
-  return pthread_mutex_init(&mutex->handle, NULL) == 0 ? BESKID_OK : BESKID_IO_ERROR;
+  pthread_mutexattr_t attr;
+  if (pthread_mutexattr_init(&attr) != 0) return BESKID_IO_ERROR;
+#ifdef __GLIBC__ /* an enumerator, not a macro */
+  (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+  int r = pthread_mutex_init(&mutex->handle, &attr);
+  pthread_mutexattr_destroy(&attr);
+  return r == 0 ? BESKID_OK : BESKID_IO_ERROR;
 }
 void beskid_os_mutex_destroy(beskid_os_mutex_t *mutex) { pthread_mutex_destroy(&mutex->handle); }
 void beskid_os_mutex_lock(beskid_os_mutex_t *mutex) { pthread_mutex_lock(&mutex->handle); }

@@ -136,6 +136,9 @@ BESKID_OS_API void beskid_os_sleep_ns(uint64_t ns);
 
 /**
  * @brief Initialises a non-recursive mutex.
+ *
+ * Meant for short critical sections: where the C library allows it (glibc), a thread that finds
+ * the mutex taken spins briefly before it sleeps.
  * @param mutex storage owned by the caller; must not be NULL.
  * @return ::BESKID_OK or ::BESKID_IO_ERROR.
  */
