@@ -77,7 +77,7 @@ unsigned long long beskid_test_rng_below(beskid_test_rng *rng, unsigned long lon
   return beskid_test_rng_next(rng) % bound;
 }
 
-void beskid_test_expect_exit(void (*fn)(void), int status, const char *const *needles) {
+int beskid_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap) {
   int fds[2];
   ck_assert_int_eq(pipe(fds), 0);
   fflush(NULL);
@@ -86,22 +86,35 @@ void beskid_test_expect_exit(void (*fn)(void), int status, const char *const *ne
   if (pid == 0) {
     close(fds[0]);
     dup2(fds[1], 2);
-    fn();
+    fn(arg);
     _exit(0);
   }
   close(fds[1]);
-  char out[8192], rest[512];
+  char rest[512];
   size_t got = 0;
   ssize_t n;
   /* Read to the end, keeping the first bytes: a child blocked on a full pipe never exits. */
-  while ((n = got + 1 < sizeof out ? read(fds[0], out + got, sizeof out - 1 - got)
-                                   : read(fds[0], rest, sizeof rest)) > 0) {
-    if (got + 1 < sizeof out) got += (size_t)n;
+  while ((n = got + 1 < cap ? read(fds[0], out + got, cap - 1 - got)
+                            : read(fds[0], rest, sizeof rest)) > 0) {
+    if (got + 1 < cap) got += (size_t)n;
   }
   out[got] = '\0';
   close(fds[0]);
   int ws;
   ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  return ws;
+}
+
+typedef struct plain_fn {
+  void (*fn)(void);
+} plain_fn;
+static void call_plain(void *arg) { ((plain_fn *)arg)->fn(); }
+
+void beskid_test_expect_exit(void (*fn)(void), int status, const char *const *needles) {
+  char out[8192];
+  plain_fn plain = {fn};
+  int ws = beskid_test_run_child(call_plain, &plain, out, sizeof out);
+  size_t got = strlen(out);
   ck_assert_msg(WIFEXITED(ws), "child did not exit normally; stderr: %s", out);
   ck_assert_msg(WEXITSTATUS(ws) == status, "exit %d, want %d; stderr: %s", WEXITSTATUS(ws), status,
                 out);

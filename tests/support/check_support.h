@@ -24,6 +24,10 @@ unsigned long long beskid_test_rng_next(beskid_test_rng *rng);
 /* A number in [0, bound); bound must be > 0. */
 unsigned long long beskid_test_rng_below(beskid_test_rng *rng, unsigned long long bound);
 
+/* Runs fn(arg) in a forked child (which exits 0 if fn returns) and waits for it: returns its wait
+ * status, with the first `cap` - 1 bytes it wrote on stderr in `out`, NUL-terminated. */
+int beskid_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap);
+
 /* Runs fn in a forked child whose stderr is captured (the child exits 0 if fn returns); asserts
  * that the child exited with `status` and wrote exactly one line on stderr containing every
  * string of `needles` (a NULL-terminated list). */

@@ -341,31 +341,23 @@ static void init_manual(void) {
   ck_assert_int_eq(beskid_rt_init(&c), 0);
 }
 
+typedef struct failing_run {
+  uint64_t nth, count;
+} failing_run;
+static void scenario_failing(void *arg) {
+  const failing_run *run = arg;
+  init_manual();
+  beskid_os_test_fail_allocations(run->nth, run->count);
+  scenario();
+}
+
 /* Runs the scenario in a child with allocation `nth` (and `count` after it) failing. Returns
  * true when the child trapped out_of_memory, false when it finished; anything else fails. */
 static bool run_failing(uint64_t nth, uint64_t count) {
-  int fds[2];
-  ck_assert_int_eq(pipe(fds), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 2);
-    init_manual();
-    beskid_os_test_fail_allocations(nth, count);
-    scenario();
-    _exit(0);
-  }
-  close(fds[1]);
   char out[8192];
-  size_t got = 0;
-  ssize_t n;
-  while ((n = read(fds[0], out + got, sizeof out - 1 - got)) > 0) got += (size_t)n;
-  out[got] = '\0';
-  close(fds[0]);
-  int ws;
-  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  failing_run run = {nth, count};
+  int ws = beskid_test_run_child(scenario_failing, &run, out, sizeof out);
+  size_t got = strlen(out);
   ck_assert_msg(WIFEXITED(ws), "allocation %llu (+%llu) failing: child killed; stderr: %s",
                 (unsigned long long)nth, (unsigned long long)count, out);
   if (WEXITSTATUS(ws) == 0 && got == 0) return false;

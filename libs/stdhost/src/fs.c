@@ -83,48 +83,49 @@ static beskid_status read_file(const char *cpath, void **slot, int64_t *len, boo
   return BESKID_OK;
 }
 
-int32_t beskid_std_fs_read_text(beskid_str_t *out, const beskid_str_t *path) {
-  static const char fn[] = "beskid_std_fs_read_text";
-  if (out == NULL) beskid_std_arg_null(fn, "result pointer");
-  out->ptr = NULL;
-  out->len = 0;
+/* Reads the file at `path` whole (read_file), rooted while it is read: *data and *len are the
+ * bytes read, NULL and 0 on failure and for an empty file. */
+static beskid_status read_whole(const char *fn, const beskid_str_t *path, bool want_text,
+                                void **data, int64_t *len) {
+  *data = NULL;
+  *len = 0;
   char cpath[STD_PATH_CAP];
   beskid_status st = beskid_std_arg_path(fn, path, cpath);
-  if (st != BESKID_OK) return (int32_t)st;
+  if (st != BESKID_OK) return st;
   beskid_gc_thread_t *t = beskid_rt_thread();
   void *slots[1];
   beskid_root_frame_t frame;
   std_roots_push(t, &frame, slots, 1);
-  int64_t len = 0;
-  st = read_file(cpath, &slots[0], &len, true);
-  if (st == BESKID_OK && len > 0) {
-    out->ptr = slots[0];
-    out->len = len;
+  int64_t n = 0;
+  st = read_file(cpath, &slots[0], &n, want_text);
+  if (st == BESKID_OK && n > 0) {
+    *data = slots[0];
+    *len = n;
   }
   std_roots_pop(t, &frame);
+  return st;
+}
+
+int32_t beskid_std_fs_read_text(beskid_str_t *out, const beskid_str_t *path) {
+  static const char fn[] = "beskid_std_fs_read_text";
+  if (out == NULL) beskid_std_arg_null(fn, "result pointer");
+  void *data;
+  int64_t len;
+  beskid_status st = read_whole(fn, path, true, &data, &len);
+  out->ptr = data;
+  out->len = len;
   return (int32_t)st;
 }
 
 int32_t beskid_std_fs_read_bytes(beskid_array_t *out, const beskid_str_t *path) {
   static const char fn[] = "beskid_std_fs_read_bytes";
   if (out == NULL) beskid_std_arg_null(fn, "result pointer");
-  out->ptr = NULL;
-  out->len = out->cap = 0;
-  char cpath[STD_PATH_CAP];
-  beskid_status st = beskid_std_arg_path(fn, path, cpath);
-  if (st != BESKID_OK) return (int32_t)st;
-  beskid_gc_thread_t *t = beskid_rt_thread();
-  void *slots[1];
-  beskid_root_frame_t frame;
-  std_roots_push(t, &frame, slots, 1);
-  int64_t len = 0;
-  st = read_file(cpath, &slots[0], &len, false);
-  if (st == BESKID_OK && len > 0) {
-    /* The array covers exactly the bytes read; the buffer's spare capacity stays unused. */
-    out->ptr = slots[0];
-    out->len = out->cap = len;
-  }
-  std_roots_pop(t, &frame);
+  void *data;
+  int64_t len;
+  beskid_status st = read_whole(fn, path, false, &data, &len);
+  /* The array covers exactly the bytes read; the buffer's spare capacity stays unused. */
+  out->ptr = data;
+  out->len = out->cap = len;
   return (int32_t)st;
 }
 
