@@ -590,8 +590,9 @@ void beskid_gc__lifecycle_unlock(void);
 bool beskid_gc__collector_start(void);
 
 /* ttsp.c */
-/* Zeroes [start, start + size) a slice at a time, polling for a stop between slices; the range
- * must be invisible to the collector (a span not published yet) and no lock held. */
+/* Zeroes [start, start + size) in the native state, so that no stop waits for it; the range must
+ * be invisible to the collector (a span not published yet), no lock held and the thread's roots
+ * and caches left alone meanwhile. */
 void beskid_gc__clear_bounded(gc_thread *t, void *start, uint64_t size);
 
 /* pacer_model.c — pure functions; the model and its formulas are at the top of that file. */

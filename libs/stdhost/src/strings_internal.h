@@ -55,8 +55,11 @@ static inline void beskid_std_check_out(const void *out, const char *fn) {
 uint8_t *beskid_std_alloc_bytes(beskid_gc_thread_t *t, int64_t len);
 
 /* Bytes a long operation handles between two safepoint polls, so that a copy or a scan of a
- * large string never holds up a collection for long (time to safepoint). */
-#define BESKID_STD_POLL_CHUNK ((int64_t)1 << 18)
+ * large string never holds up a collection for long (time to safepoint). 64 KiB: a copy into
+ * fresh memory takes a page fault every 4 KiB, and a fault costs 10 µs and more in a virtual
+ * machine (bench/RESULTS.md), so 256 KiB chunks made stops wait 0.4-0.6 ms; a poll costs one
+ * load. A power of two (loops test an index against it with a mask). */
+#define BESKID_STD_POLL_CHUNK ((int64_t)1 << 16)
 
 /* memcpy of n bytes in chunks, polling for a safepoint between them: the caller keeps the
  * objects of `dst` and `src` in roots. */
