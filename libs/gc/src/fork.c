@@ -14,7 +14,8 @@
  *     3. take cycle_lock: no cycle step is half-done (one in progress completes first; a cycle
  *        that is between steps, as manual stepping leaves it, stays in its phase);
  *     4. stop the world: every other attached thread is parked at a safepoint or in native code,
- *        so its context is at rest (a native thread never touches the heap);
+ *        so its context is at rest (a native thread never touches the heap's structures; one
+ *        that is mapping a dedicated chunk in mimalloc holds map_lock, which step 5 waits for);
  *     5. take every other lock an unattached caller may take (statistics, handles, the background
  *        collector's wake-up), so none is half-way through a change; the central lists' locks,
  *        which only allocation and sweeping take, are taken once each to see them free.
@@ -41,12 +42,14 @@ static bool fork_left_running; /* the forking thread was attached and running */
 /* The locks of the collector that prepare holds across the fork, besides the lifecycle lock and
  * cycle_lock, in the order it takes them (no code path holds a later one while it takes an
  * earlier one): every lock an unattached caller may take (statistics, handles and globals, the
- * wake-up, the failure report, the heap through statistics), and the thread list. */
+ * wake-up, the failure report, the heap through statistics), the lock of a native thread's call
+ * into mimalloc (heap.c) and the thread list. */
 static size_t held_locks(beskid_os_mutex_t **out) {
   size_t n = 0;
   out[n++] = &gc.wake_lock;
   out[n++] = &gc.roots_lock;
   out[n++] = &gc.work_lock;
+  out[n++] = &gc.map_lock;
   out[n++] = &gc.heap_lock;
   out[n++] = &gc.failure_lock;
   out[n++] = &gc.stats_lock;
@@ -54,7 +57,7 @@ static size_t held_locks(beskid_os_mutex_t **out) {
   return n;
 }
 
-#define GC_FORK_LOCKS 7u
+#define GC_FORK_LOCKS 8u
 
 /* The central lists' locks are taken only by allocation and sweeping: by attached threads (now
  * stopped, or native and not allocating) and by cycle steps (we hold cycle_lock). Taking each

@@ -184,6 +184,7 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   gc.span_table_page = os_page;
   gc.spans_per_os_page = (uint32_t)per_os_page;
   beskid_os_mutex_init(&gc.heap_lock);
+  beskid_os_mutex_init(&gc.map_lock);
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) beskid_os_mutex_init(&gc.central[i].lock);
   beskid_os_mutex_init(&gc.large.lock);
   return BESKID_GC_OK;
@@ -213,6 +214,7 @@ void beskid_gc__heap_shutdown(void) {
   gc.free_resident_bytes = 0;
   gc.released_bytes = 0;
   beskid_os_mutex_destroy(&gc.heap_lock);
+  beskid_os_mutex_destroy(&gc.map_lock);
   /* The arena itself stays reserved: mimalloc 2.0.9 cannot release an arena. A later
    * beskid_gc_init() reserves a new one. */
 }
@@ -484,10 +486,14 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
     /* A dedicated chunk (one large object) comes from mimalloc, for a large object straight from
      * the OS: 0.3-1.2 ms for 16-128 MiB on a virtual machine. The thread waits for it without the
      * heap lock and in the native state (it touches no heap structure meanwhile), so that neither
-     * another thread's allocation nor a stop of the world waits with it. */
+     * another thread's allocation nor a stop of the world waits with it. map_lock keeps a fork
+     * from copying mimalloc mid-call (fork.c); it is released before leaving the native state,
+     * which may park the thread while fork's prepare waits for it. */
     beskid_os_mutex_unlock(&gc.heap_lock);
     beskid_gc_enter_native(&t->pub);
+    beskid_os_mutex_lock(&gc.map_lock);
     void *block = chunk_block(t, npages);
+    beskid_os_mutex_unlock(&gc.map_lock);
     beskid_gc_leave_native(&t->pub);
     beskid_os_mutex_lock(&gc.heap_lock);
     c = chunk_new(block, npages, true);

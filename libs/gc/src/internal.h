@@ -339,6 +339,9 @@ typedef struct gc_global {
 
   /* The page heap: chunks of pages from mimalloc, spans carved from them (heap.c). */
   beskid_os_mutex_t heap_lock;
+  /* Held by a thread that maps a dedicated chunk in the native state (heap.c), and by fork's
+   * prepare, so that mimalloc is never copied into a child in the middle of that call. */
+  beskid_os_mutex_t map_lock;
   gc_chunk *chunks;             /* every chunk */
   gc_chunk *avail_chunks;       /* shared chunks with at least one free page */
   void *span_table;             /* one span structure per page of the arena (heap.c) */
@@ -544,8 +547,6 @@ uint32_t beskid_gc__take_unswept(gc_central *ctr, gc_span **out, uint32_t max);
  * one lock acquisition; with `keep`, the first one with a free slot is returned instead of
  * filed (NULL if none). */
 gc_span *beskid_gc__sweep_taken(gc_central *ctr, gc_span **spans, uint32_t n, bool keep);
-void beskid_gc__sweep_span(gc_span *s);
-void beskid_gc__span_sweep_claim(gc_span *s);
 void beskid_gc__finish_sweep(void);
 
 /* roots.c */

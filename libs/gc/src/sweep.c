@@ -17,7 +17,7 @@
 
 /* Marks a span taken out of an unswept list as being swept. Only the taker can do it: a span in
  * an unswept list always has sweepgen == gc.sweepgen - 2, so anything else is corruption. */
-void beskid_gc__span_sweep_claim(gc_span *s) {
+static void span_sweep_claim(gc_span *s) {
   uint32_t sg = atomic_load(&gc.sweepgen);
   uint32_t expected = gc_sweepgen_unswept(sg);
   if (!atomic_compare_exchange_strong(&s->sweepgen, &expected, gc_sweepgen_sweeping(sg))) {
@@ -36,7 +36,7 @@ static void clobber_dead(gc_span *s, uint32_t w, uint64_t dead) {
   }
 }
 
-/* Sweeps a span claimed with beskid_gc__span_sweep_claim() and taken out of every list: frees it
+/* Sweeps a span claimed with span_sweep_claim() and taken out of every list: frees it
  * and returns false, or publishes its new sweepgen and returns true: the caller files it in the
  * swept set of its central (file_swept). */
 static bool sweep_span_bits(gc_span *s) {
@@ -75,22 +75,10 @@ static bool sweep_span_bits(gc_span *s) {
   return true;
 }
 
-static gc_central *central_of(gc_span *s) {
-  return s->state == GC_SPAN_LARGE ? &gc.large : &gc.central[s->span_class];
-}
-
 /* Files a swept span in the swept set of `ctr` (its central's lock held). */
 static void file_swept(gc_central *ctr, gc_span *s) {
   gc_central_file(ctr, s, gc_swept_set(atomic_load(&gc.sweepgen)),
                   s->state == GC_SPAN_SMALL && s->alloc_count < s->nelems);
-}
-
-void beskid_gc__sweep_span(gc_span *s) {
-  if (!sweep_span_bits(s)) return;
-  gc_central *ctr = central_of(s);
-  beskid_os_mutex_lock(&ctr->lock);
-  file_swept(ctr, s);
-  beskid_os_mutex_unlock(&ctr->lock);
 }
 
 /* Spans are taken, swept and filed a batch at a time: one central lock acquisition to take a
@@ -118,7 +106,7 @@ gc_span *beskid_gc__sweep_taken(gc_central *ctr, gc_span **spans, uint32_t n, bo
   uint32_t survivors = 0;
   for (uint32_t i = 0; i < n; i++) {
     gc_span *s = spans[i];
-    beskid_gc__span_sweep_claim(s);
+    span_sweep_claim(s);
     if (!sweep_span_bits(s)) continue;
     if (keep && kept == NULL && s->state == GC_SPAN_SMALL && s->alloc_count < s->nelems) {
       kept = s;
