@@ -195,11 +195,55 @@ START_TEST(test_fork_while_collecting) {
 }
 END_TEST
 
+/* A thread that allocates 2 MiB byte arrays, each a dedicated chunk that mimalloc maps and the
+ * thread then clears, both in the native state (heap.c, ttsp.c), resting a millisecond between
+ * two: forks land in those windows too. */
+static const beskid_elem_type_t byte_elem = {1, 1, NULL, 0};
+static void *large_helper(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  while (!atomic_load(&helper_stop)) {
+    ck_assert_ptr_nonnull(beskid_gc_alloc_array(t, &byte_elem, UINT64_C(2) << 20));
+    atomic_fetch_add(&helper_rounds, 1);
+    beskid_gc_enter_native(t);
+    beskid_os_sleep_ns(1000000);
+    beskid_gc_leave_native(t);
+  }
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_fork_while_allocating_large) {
+  beskid_gc_config_t config;
+  test_config(&config, 0);
+  start_config(&config);
+  void *slots[2] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 2};
+  beskid_gc_push_frame(T, &frame);
+  build_list(slots);
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, large_helper, NULL, "large"), BESKID_OK);
+  for (int round = 0; round < 20; round++) {
+    let_helper_run(3);
+    fork_and_check(slots, -1, round);
+    ck_assert(list_intact(slots[0]));
+  }
+  atomic_store(&helper_stop, 1);
+  beskid_gc_enter_native(T);
+  beskid_os_thread_join(&th, NULL);
+  beskid_gc_leave_native(T);
+  beskid_gc_collect(T);
+  ck_assert(list_intact(slots[0]));
+  rooted_stop(&frame);
+}
+END_TEST
+
 void gc_cases_fork(Suite *suite) {
   TCase *tc = tcase_create("fork");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_fork_during_marking);
   tcase_add_test(tc, test_fork_during_sweeping);
   tcase_add_test(tc, test_fork_while_collecting);
+  tcase_add_test(tc, test_fork_while_allocating_large);
   suite_add_tcase(suite, tc);
 }
