@@ -38,16 +38,22 @@ typedef struct fd_state {
  * written before it is published, so a reader that sees it sees them. */
 static _Atomic(fd_state *) states;
 
-static fd_state *state_find(int fd) {
-  for (fd_state *s = atomic_load_explicit(&states, memory_order_acquire); s != NULL; s = s->next) {
+/* The state of `fd` among those from `head` down to (not including) `stop`, or NULL. */
+static fd_state *state_find(fd_state *head, const fd_state *stop, int fd) {
+  for (fd_state *s = head; s != stop; s = s->next) {
     if (s->fd == fd) return s;
   }
   return NULL;
 }
 
-/* The state of `fd`, made on first use; NULL when out of memory. */
+/* The state of `fd`, made on first use; NULL when out of memory. Invariant: one state per
+ * descriptor. The list is searched from the very head that the new state is linked to, and a
+ * failed publication searches only what was pushed since, so two threads making a descriptor's
+ * first call cannot both publish a state for it (which would split its bytes between two
+ * buffers). */
 static fd_state *state_get(int fd) {
-  fd_state *s = state_find(fd);
+  fd_state *head = atomic_load_explicit(&states, memory_order_acquire);
+  fd_state *s = state_find(head, NULL, fd);
   if (s != NULL) return s;
   fd_state *fresh = beskid_os_mem_alloc(1, sizeof *fresh);
   if (fresh == NULL) return NULL;
@@ -56,21 +62,19 @@ static fd_state *state_get(int fd) {
     beskid_os_mem_free(fresh);
     return NULL;
   }
-  fd_state *head = atomic_load_explicit(&states, memory_order_acquire);
   for (;;) {
-    fresh->next = head;
-    /* Release publishes fresh's fields; on failure `head` is reloaded (acquire) and searched
-     * again, since another thread may have added this very descriptor. */
+    fresh->next = head; /* searched already */
+    /* Release publishes fresh's fields; on failure `head` is reloaded (acquire), and the states
+     * pushed above the one searched are searched, since one may be for this very descriptor. */
     if (atomic_compare_exchange_weak_explicit(&states, &head, fresh, memory_order_release,
                                               memory_order_acquire)) {
       return fresh;
     }
-    for (s = head; s != NULL; s = s->next) {
-      if (s->fd == fd) {
-        beskid_os_mutex_destroy(&fresh->lock);
-        beskid_os_mem_free(fresh);
-        return s;
-      }
+    s = state_find(head, fresh->next, fd);
+    if (s != NULL) {
+      beskid_os_mutex_destroy(&fresh->lock);
+      beskid_os_mem_free(fresh);
+      return s;
     }
   }
 }
@@ -165,7 +169,7 @@ int64_t beskid_std_console_read(int64_t fd, const beskid_array_t *bytes, int64_t
     std_roots_push(t, &frame, slots, 1);
     slots[0] = bytes->ptr; /* keeps the destination alive while native */
   }
-  fd_state *s = state_find(os_fd);
+  fd_state *s = state_find(atomic_load_explicit(&states, memory_order_acquire), NULL, os_fd);
   std_native_enter();
   int64_t result;
   if (s != NULL) state_lock(s);

@@ -420,6 +420,61 @@ START_TEST(test_concurrent_line_readers) {
 }
 END_TEST
 
+/* Threads making a descriptor's first read_line at the same moment share one read-ahead buffer:
+ * were there two, a line split between two reads would lose bytes to the other buffer. Each
+ * round uses a descriptor number never read before, so every round races on first use. */
+enum { FIRST_USE_ROUNDS = 150, FIRST_USE_FD = 600, FIRST_USE_LINES = 40 };
+static pthread_barrier_t first_use_start;
+static int first_use_fd;
+static atomic_int first_use_seen[FIRST_USE_LINES];
+
+static void *read_first_use_lines(void *arg) {
+  (void)arg;
+  beskid_rt_thread_attach();
+  pthread_barrier_wait(&first_use_start);
+  beskid_str_t line;
+  while (beskid_std_console_read_line(first_use_fd, &line) == BESKID_OK) {
+    int n = -1;
+    if (line.len == 3 && line.ptr[0] == 'L') n = (line.ptr[1] - '0') * 10 + (line.ptr[2] - '0');
+    ck_assert_msg(n >= 0 && n < FIRST_USE_LINES, "a line lost bytes: \"%.*s\"", (int)line.len,
+                  line.ptr);
+    atomic_fetch_add(&first_use_seen[n], 1);
+  }
+  beskid_rt_thread_detach();
+  return NULL;
+}
+
+START_TEST(test_first_read_line_from_many_threads) {
+  std_test_init(false);
+  char data[FIRST_USE_LINES * 4 + 1];
+  for (int i = 0; i < FIRST_USE_LINES; i++) snprintf(data + i * 4, 5, "L%02d\n", i);
+  for (int round = 0; round < FIRST_USE_ROUNDS; round++) {
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    first_use_fd = FIRST_USE_FD + round;
+    ck_assert_int_eq(dup2(fds[0], first_use_fd), first_use_fd);
+    close(fds[0]);
+    for (int i = 0; i < FIRST_USE_LINES; i++) atomic_store(&first_use_seen[i], 0);
+    pthread_barrier_init(&first_use_start, NULL, READERS + 1);
+    pthread_t readers[READERS];
+    for (int i = 0; i < READERS; i++) pthread_create(&readers[i], NULL, read_first_use_lines, NULL);
+    pthread_barrier_wait(&first_use_start);
+    /* Lines split across writes, so a reader's first read ends inside a line. */
+    for (size_t off = 0; off < sizeof data - 1; off += 6) {
+      size_t n = sizeof data - 1 - off < 6 ? sizeof data - 1 - off : 6;
+      ck_assert_int_eq(write(fds[1], data + off, n), (ssize_t)n);
+    }
+    close(fds[1]);
+    for (int i = 0; i < READERS; i++) pthread_join(readers[i], NULL);
+    pthread_barrier_destroy(&first_use_start);
+    close(first_use_fd);
+    for (int i = 0; i < FIRST_USE_LINES; i++)
+      ck_assert_msg(atomic_load(&first_use_seen[i]) == 1, "round %d: line %d read %d times", round,
+                    i, atomic_load(&first_use_seen[i]));
+  }
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ */
 /* Terminals */
 
@@ -642,6 +697,7 @@ int main(void) {
   tcase_add_test(tc, test_read_long_lines_in_pieces);
   tcase_add_test(tc, test_read_after_read_line_keeps_order);
   tcase_add_test(tc, test_concurrent_line_readers);
+  tcase_add_test(tc, test_first_read_line_from_many_threads);
   suite_add_tcase(suite, tc);
   tc = tcase_create("terminal");
   tcase_add_test(tc, test_isatty_and_terminal_size);
