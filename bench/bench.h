@@ -103,6 +103,10 @@ static inline void bench_report(void) {
   printf("gc: cycles=%" PRIu64 " live_mb=%.1f ttsp_max_us=%.1f gc_cpu_s=%.2f assist_s=%.2f\n",
          st.cycles, (double)st.live_bytes / 1048576.0, (double)st.ttsp_max_ns / 1e3,
          (double)st.gc_cpu_ns / 1e9, (double)st.assist_ns / 1e9);
+  /* A stall: a thread stopped for a pause, from its safepoint until it ran again. */
+  printf("stalls: n=%" PRIu64 " stall_mean_us=%.1f stall_max_us=%.1f\n", st.stall_count,
+         st.stall_count ? (double)st.stall_total_ns / (double)st.stall_count / 1e3 : 0.0,
+         (double)st.stall_max_ns / 1e3);
 }
 #else
 /* ------------------------------------------------------------------------------------------ */

@@ -27,6 +27,7 @@ PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([
 BATCHES = re.compile(r"^batches: n=\d+ p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
 LIVE = re.compile(r"^live: peak_mb=([\d.]+)", re.M)
 TTSP = re.compile(r"ttsp_max_us=([\d.]+)")
+STALL = re.compile(r"stall_mean_us=([\d.]+) stall_max_us=([\d.]+)")
 RSS_SAMPLE = re.compile(r"^rss: t_s=([\d.]+) mb=([\d.]+)", re.M)
 AFTER_SHRINK = re.compile(r"^after_shrink: rss_mb=([\d.]+) live_mb=([\d.]+)", re.M)
 
@@ -168,6 +169,9 @@ def main():
             tm = TTSP.search(texts.get(v, ""))
             if tm:
                 pauses += f"; TTSP max {tm.group(1)}"
+            sm = STALL.search(texts.get(v, ""))
+            if sm:
+                pauses += f"; stall mean/max {sm.group(1)} / {sm.group(2)}"
             lm = LIVE.search(texts.get(v, ""))
             rl = f"{rss / float(lm.group(1)):.2f} ({lm.group(1)} MB)" if lm else "—"
             bm = BATCHES.search(texts.get(v, ""))

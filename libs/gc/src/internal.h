@@ -424,6 +424,11 @@ typedef struct gc_global {
   _Atomic uint64_t total_freed_bytes;
   _Atomic uint64_t total_freed_objects;
   _Atomic uint64_t assist_ns;
+  /* Stalls of stopped threads (beskid_gc_stats_t::stall_*): added by each thread as it resumes;
+   * relaxed, as statistics. */
+  _Atomic uint64_t stall_count;
+  _Atomic uint64_t stall_total_ns;
+  _Atomic uint64_t stall_max_ns;
   uint64_t start_ns;
   gc_cycle_record cycle; /* the cycle in progress (its driver only) */
 } gc_global;
@@ -577,6 +582,8 @@ void beskid_gc__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2),
 void beskid_gc__stats_init(void);
 /* Records one stop-the-world pause of the cycle in progress (the cycle's driver only). */
 void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns);
+/* Adds one stopped thread's stall, parked to running again (any thread). */
+void beskid_gc__record_stall(uint64_t ns);
 /* Adds the completed cycle gc.cycle to the statistics, all at once. */
 void beskid_gc__publish_cycle(uint64_t cpu_ns);
 void beskid_gc__trace_cycle(void);

@@ -68,6 +68,17 @@ void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns) {
   if (ttsp_ns > gc.cycle.ttsp_max_ns) gc.cycle.ttsp_max_ns = ttsp_ns;
 }
 
+/* Adds one thread's stall (thread.c) to the statistics. Relaxed: three independent counters; a
+ * reader may see one stall's count without its time, which statistics tolerate. */
+void beskid_gc__record_stall(uint64_t ns) {
+  atomic_fetch_add_explicit(&gc.stall_count, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&gc.stall_total_ns, ns, memory_order_relaxed);
+  uint64_t max = atomic_load_explicit(&gc.stall_max_ns, memory_order_relaxed);
+  while (ns > max && !atomic_compare_exchange_weak_explicit(
+                         &gc.stall_max_ns, &max, ns, memory_order_relaxed, memory_order_relaxed)) {
+  }
+}
+
 /* Adds the completed cycle `gc.cycle` to the statistics, all at once (see CONSISTENCY). */
 void beskid_gc__publish_cycle(uint64_t cpu_ns) {
   beskid_os_mutex_lock(&gc.stats_lock);
@@ -126,6 +137,9 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
   out->total_freed_bytes = atomic_load(&gc.total_freed_bytes);
   out->total_freed_objects = atomic_load(&gc.total_freed_objects);
   out->assist_ns = atomic_load(&gc.assist_ns);
+  out->stall_count = atomic_load_explicit(&gc.stall_count, memory_order_relaxed);
+  out->stall_total_ns = atomic_load_explicit(&gc.stall_total_ns, memory_order_relaxed);
+  out->stall_max_ns = atomic_load_explicit(&gc.stall_max_ns, memory_order_relaxed);
   beskid_os_mutex_lock(&gc.threads_lock);
   out->threads = gc.thread_count;
   beskid_os_mutex_unlock(&gc.threads_lock);

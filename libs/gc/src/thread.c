@@ -278,6 +278,7 @@ void beskid_gc__threads_shutdown(void) {
  * that follow each other closely: the second stopper may already have counted it as stopped. */
 static void park_until_restart(gc_thread *t, uint32_t resume_state) {
   /* Caller holds threads_lock; stop_requested is set. */
+  uint64_t parked = beskid_os_monotonic_ns();
   atomic_store(&t->state, GC_THREAD_STOPPED);
   beskid_os_cond_broadcast(&gc.threads_cond);
   if (spinning_pays()) {
@@ -289,6 +290,7 @@ static void park_until_restart(gc_thread *t, uint32_t resume_state) {
   }
   while (atomic_load(&gc.stop_requested)) beskid_os_cond_wait(&gc.threads_cond, &gc.threads_lock);
   atomic_store(&t->state, resume_state);
+  beskid_gc__record_stall(beskid_os_monotonic_ns() - parked);
 }
 
 void beskid_gc_safepoint(beskid_gc_thread_t *pt) {

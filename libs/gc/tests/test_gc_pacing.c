@@ -200,10 +200,62 @@ END_TEST
 START_TEST(test_stats_consistent_during_concurrent_cycles) { stats_stress(BESKID_GC_DEBUG_VERIFY); }
 END_TEST
 
+/* A thread that runs managed code while another thread collects is stopped by every pause and
+ * counts a stall each time, from its safepoint to running again; the stopper counts none. */
+static atomic_uint_fast64_t helper_rounds;
+
+static void *poll_until_told(void *arg) {
+  atomic_int *flag = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  atomic_store(flag, 1);
+  while (atomic_load(flag) == 1) {
+    beskid_gc_alloc(t, &leaf_type);
+    beskid_gc_poll(t);
+    atomic_fetch_add(&helper_rounds, 1);
+  }
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_stalls_counted_per_stopped_thread) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  for (int i = 0; i < 5; i++) beskid_gc_collect(T);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.stall_count, 0); /* the only thread drove every stop itself */
+  ck_assert_uint_eq(st.stall_max_ns, 0);
+
+  atomic_int flag = 0;
+  beskid_os_thread_t helper;
+  spawn_until_ready(&helper, poll_until_told, &flag, "stall-helper");
+  enum { CYCLES = 20 };
+  uint64_t t0 = beskid_os_monotonic_ns();
+  for (int i = 0; i < CYCLES; i++) {
+    /* The helper runs between cycles, so each cycle's first stop finds it running. */
+    uint64_t rounds = atomic_load(&helper_rounds);
+    while (atomic_load(&helper_rounds) == rounds) beskid_os_thread_yield();
+    beskid_gc_collect(T);
+  }
+  atomic_store(&flag, 2);
+  beskid_os_thread_join(&helper, NULL); /* its last stall is counted as it resumes */
+  uint64_t elapsed = beskid_os_monotonic_ns() - t0;
+  beskid_gc_read_stats(&st);
+  /* Two stops a cycle, and the helper runs into each, unless one stop follows another so closely
+   * that it is still parked from the first (then one stall covers both). */
+  ck_assert_uint_ge(st.stall_count, CYCLES);
+  ck_assert_uint_le(st.stall_count, 2 * CYCLES);
+  ck_assert_uint_gt(st.stall_max_ns, 0);
+  ck_assert_uint_ge(st.stall_max_ns * st.stall_count, st.stall_total_ns);
+  ck_assert_uint_le(st.stall_total_ns, elapsed);
+  stop();
+}
+END_TEST
+
 void gc_cases_pacing(Suite *suite) {
   TCase *tc = tcase_create("pacing");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_trace_line_and_stats);
+  tcase_add_test(tc, test_stalls_counted_per_stopped_thread);
   tcase_add_test(tc, test_gogc_goal_and_setters);
   tcase_add_test(tc, test_background_collector_paces_heap);
   tcase_add_test(tc, test_debug_modes_stw_checkmark_verify);

@@ -538,6 +538,13 @@ typedef struct beskid_gc_stats_t {
                          counted). */
   uint32_t threads;   /**< Attached threads now. */
   int32_t gogc;       /**< The GOGC setting. */
+  /** Stops that a running thread waited out: each counts once per thread it held, from the
+   * moment the thread reached its safepoint (or came back from the native state) to the moment
+   * it ran again. Unlike the pauses, a stall includes the thread's own wait for the stopper to
+   * notice it and its wake-up after the restart: what the thread itself lost. */
+  uint64_t stall_count;
+  uint64_t stall_total_ns; /**< Sum of those stalls. */
+  uint64_t stall_max_ns;   /**< Longest of them. */
 } beskid_gc_stats_t;
 
 /**
