@@ -243,6 +243,7 @@ typedef struct gc_marker {
   uint64_t marked_objects;
   uint64_t marked_bytes;
   bool credits_assists; /* a collector-side marker: its work pays mutators' assist debt */
+  bool yields_to_stops; /* a mutator's assist: stops draining as soon as a pause is requested */
 } gc_marker;
 
 /* ------------------------------------------------------------------------------------------ */

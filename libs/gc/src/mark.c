@@ -225,13 +225,17 @@ static uint64_t scan_entry(gc_marker *m, void *entry) {
   return scan_array(m, b, from);
 }
 
-/* Marks until `budget` bytes have been scanned or no grey object is left anywhere.
- * Returns true when it stopped because of the budget.
+/* Marks until `budget` bytes have been scanned or no grey object is left anywhere, or, for a
+ * marker that yields to stops (an assist), until a pause is requested: every GC_DRAIN_CHECK
+ * objects it looks, so that a stop never waits for the rest of an assist (128 KiB of scanning,
+ * 100-300 us measured) but at most for one stretch of about 20 us. Returns true when it stopped
+ * early: because of the budget, or to let a pause begin.
  *
  * Scanning is bound by cache misses on the objects' headers, so popped entries pass through a
  * small FIFO: an object's header is prefetched when it enters and scanned GC_PREFETCH entries
  * later. Entries still in the FIFO when the budget runs out go back on the stack. */
-#define GC_PREFETCH 8u
+#define GC_PREFETCH    8u
+#define GC_DRAIN_CHECK 1024u /* objects between looks at the pool, the counters and stops */
 
 /* Work balancing: when the pool is empty (so an assisting thread would find nothing to do) and
  * this marker holds a good amount of grey objects, half of them go to the pool. */
@@ -263,11 +267,17 @@ bool beskid_gc__drain(gc_marker *m, uint64_t budget) {
   uint32_t head = 0, count = 0;
   uint64_t done = 0, scanned_objects = 0;
   uint64_t published = 0;
+  bool yielded = false;
   while (done < budget) {
-    if ((++scanned_objects & 1023) == 0) {
+    if ((++scanned_objects % GC_DRAIN_CHECK) == 0) {
       share_work(m);
       publish_progress(m, done - published);
       published = done;
+      /* Relaxed: a hint; the stop itself waits on this thread's safepoint, which is seq_cst. */
+      if (m->yields_to_stops && atomic_load_explicit(&gc.stop_requested, memory_order_relaxed)) {
+        yielded = true;
+        break;
+      }
     }
     /* Refilled after every scan: scanning may have pushed more. */
     while (count < GC_PREFETCH) {
@@ -289,7 +299,7 @@ bool beskid_gc__drain(gc_marker *m, uint64_t budget) {
   }
   publish_progress(m, done - published);
   m->scanned_bytes += done;
-  return done >= budget;
+  return yielded || done >= budget;
 }
 
 /* ------------------------------------------------------------------------------------------ */

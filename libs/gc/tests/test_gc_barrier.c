@@ -268,10 +268,59 @@ START_TEST(test_allocate_during_sweep_reuses_freed_slots) {
 }
 END_TEST
 
+/* A mutator's assist gives way to a requested pause within one stretch of GC_DRAIN_CHECK
+ * objects, leaving the rest of its work in the pool; a collector-side marker does not. */
+static uint64_t drain_with_stop_requested(bool yields, bool *stopped_early) {
+  enum { LIST = 20000 };
+  ROOTED_SCENARIO(1, GC_TEST_RACE);
+  slots[0] = NULL;
+  for (int i = 0; i < LIST; i++) {
+    node *n = new_node(i);
+    set_right(n, slots[0]);
+    slots[0] = n;
+  }
+  beskid_gc_step(T, BESKID_GC_STEP_MARK_STARTED); /* the head is grey, the rest white */
+  gc_marker m;
+  beskid_gc__marker_init(&m);
+  m.yields_to_stops = yields;
+  atomic_store(&gc.stop_requested, 1); /* as a stopper would, without stopping anyone */
+  *stopped_early = beskid_gc__drain(&m, UINT64_MAX);
+  atomic_store(&gc.stop_requested, 0);
+  beskid_gc__marker_flush(&m);
+  ck_assert(*stopped_early == beskid_gc__work_available()); /* what is left is in the pool */
+  beskid_gc_step(T, BESKID_GC_STEP_SWEPT); /* marking finishes; checkmark verifies it */
+  int64_t count = 0;
+  for (node *n = slots[0]; n != NULL; n = n->right, count++) {
+    ck_assert_int_eq(n->value, LIST - 1 - count);
+  }
+  ck_assert_int_eq(count, LIST);
+  rooted_stop(&frame);
+  return m.scanned_bytes;
+}
+
+START_TEST(test_assist_yields_to_requested_stop) {
+  bool early;
+  uint64_t scanned = drain_with_stop_requested(true, &early);
+  ck_assert(early);
+  ck_assert_uint_le(scanned, 1024 * sizeof(node));
+  ck_assert_uint_ge(scanned, 1000 * sizeof(node));
+}
+END_TEST
+
+START_TEST(test_collector_marker_ignores_stop_request) {
+  bool early;
+  uint64_t scanned = drain_with_stop_requested(false, &early);
+  ck_assert(!early);
+  ck_assert_uint_eq(scanned, 20000 * sizeof(node));
+}
+END_TEST
+
 void gc_cases_barrier(Suite *suite) {
   TCase *tc = tcase_create("barrier_races");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_race_move_heap_pointer_to_root_then_overwrite);
+  tcase_add_test(tc, test_assist_yields_to_requested_stop);
+  tcase_add_test(tc, test_collector_marker_ignores_stop_request);
   tcase_add_test(tc, test_race_link_into_black_object);
   tcase_add_test(tc, test_race_object_barrier_rescans_roots);
   tcase_add_test(tc, test_race_object_barrier_after_snapshot_store);
