@@ -111,8 +111,8 @@ void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   atomic_fetch_add(&gc.assists_active, 1);
   gc_marker m;
   beskid_gc__marker_init(&m);
-  m.yields_to_stops =
-      true; /* the work left undone is the background workers' or a later assist's */
+  /* What it leaves undone for a pause is the background workers' or a later assist's. */
+  m.yields_to_stops = true;
   beskid_gc__drain(&m, budget);
   beskid_gc__marker_flush(&m);
   atomic_fetch_sub(&gc.assists_active, 1);

@@ -554,7 +554,8 @@ typedef struct beskid_gc_stats_t {
  * live_objects, the pause counts, durations, histogram and percentiles, times to safepoint,
  * mark_ns, sweep_ns, gc_cpu_ns) describe the same set of completed cycles; a cycle in progress
  * shows up, pauses included, when it completes. The heap figures (heap_bytes, heap_objects,
- * committed_bytes, the totals, heap_goal, heap_trigger, threads) are as of the call.
+ * committed_bytes, the totals, heap_goal, heap_trigger, threads) and the stall figures are as of
+ * the call.
  */
 BESKID_GC_API void beskid_gc_read_stats(beskid_gc_stats_t *stats);
 
