@@ -53,6 +53,14 @@ static void let_helper_run(long n) {
   beskid_gc_leave_native(T);
 }
 
+/* Tells the helper to stop and joins it; the main thread waits in native code. */
+static void stop_helper(beskid_os_thread_t *th) {
+  atomic_store(&helper_stop, 1);
+  beskid_gc_enter_native(T);
+  beskid_os_thread_join(th, NULL);
+  beskid_gc_leave_native(T);
+}
+
 #define FORK_LIST 1000
 
 /* A list of FORK_LIST nodes, values FORK_LIST-1 .. 0 from the head, rooted in slots[0]. */
@@ -144,10 +152,7 @@ static void fork_in_phase(beskid_gc_step_t step, beskid_gc_phase_t phase) {
     ck_assert(list_intact(slots[0]));
     ck_assert_uint_eq(beskid_gc_verify(T), 0);
   }
-  atomic_store(&helper_stop, 1);
-  beskid_gc_enter_native(T);
-  beskid_os_thread_join(&th, NULL);
-  beskid_gc_leave_native(T);
+  stop_helper(&th);
   beskid_gc_collect(T);
   ck_assert(list_intact(slots[0]));
   rooted_stop(&frame);
@@ -163,6 +168,19 @@ START_TEST(test_fork_during_sweeping) {
 }
 END_TEST
 
+/* Forks 20 times while `helper` runs on another thread, `rounds` of its rounds before each fork;
+ * each child checks the heap (fork_and_check) and the parent's list stays intact. */
+static void fork_beside(void **slots, beskid_os_thread_fn helper, long rounds) {
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, helper, NULL, "helper"), BESKID_OK);
+  for (int round = 0; round < 20; round++) {
+    let_helper_run(rounds);
+    fork_and_check(slots, -1, round);
+    ck_assert(list_intact(slots[0]));
+  }
+  stop_helper(&th);
+}
+
 /* The reported deadlock: fork while the background collector and another thread run cycles.
  * The child's background collector runs again (its allocations trigger cycles). */
 START_TEST(test_fork_while_collecting) {
@@ -177,17 +195,7 @@ START_TEST(test_fork_while_collecting) {
   beskid_gc_push_frame(T, &frame);
   build_list(slots);
   atomic_store(&helper_collects, 1);
-  beskid_os_thread_t th;
-  ck_assert_int_eq(beskid_os_thread_create(&th, fork_helper, NULL, "helper"), BESKID_OK);
-  for (int round = 0; round < 20; round++) {
-    let_helper_run(1500);
-    fork_and_check(slots, -1, round);
-    ck_assert(list_intact(slots[0]));
-  }
-  atomic_store(&helper_stop, 1);
-  beskid_gc_enter_native(T);
-  beskid_os_thread_join(&th, NULL);
-  beskid_gc_leave_native(T);
+  fork_beside(slots, fork_helper, 1500);
   beskid_gc_stats_t st;
   beskid_gc_read_stats(&st);
   ck_assert_uint_ge(st.cycles, 10);
@@ -221,17 +229,7 @@ START_TEST(test_fork_while_allocating_large) {
   beskid_root_frame_t frame = {NULL, slots, 2};
   beskid_gc_push_frame(T, &frame);
   build_list(slots);
-  beskid_os_thread_t th;
-  ck_assert_int_eq(beskid_os_thread_create(&th, large_helper, NULL, "large"), BESKID_OK);
-  for (int round = 0; round < 20; round++) {
-    let_helper_run(3);
-    fork_and_check(slots, -1, round);
-    ck_assert(list_intact(slots[0]));
-  }
-  atomic_store(&helper_stop, 1);
-  beskid_gc_enter_native(T);
-  beskid_os_thread_join(&th, NULL);
-  beskid_gc_leave_native(T);
+  fork_beside(slots, large_helper, 3);
   beskid_gc_collect(T);
   ck_assert(list_intact(slots[0]));
   rooted_stop(&frame);
