@@ -397,6 +397,7 @@ static void collector_stop(void) {
 /* Releases everything init made. No thread is attached; the lifecycle lock is held. */
 static void teardown(void) {
   collector_stop();
+  beskid_gc__grower_stop();
   beskid_gc__mark_workers_shutdown();
   gc.initialized = false;
   __atomic_store_n(&beskid_gc_barrier_on, 0, __ATOMIC_RELAXED);
@@ -481,7 +482,7 @@ beskid_gc_status beskid_gc_init(const beskid_gc_config_t *config) {
   gc.start_ns = beskid_os_monotonic_ns();
   beskid_gc__stats_init();
   gc.initialized = true;
-  if (!beskid_gc__collector_start()) {
+  if (!beskid_gc__collector_start() || !beskid_gc__grower_start()) {
     teardown();
     beskid_gc__lifecycle_unlock();
     return BESKID_GC_OUT_OF_MEMORY;

@@ -25,8 +25,8 @@
  *     freed: what only its roots reached is garbage in the child. Its mimalloc heap stays behind
  *     (a heap belongs to its thread; its free memory is lost to the child, its chunks stay valid).
  *     The condition variables are made new (their waiters do not exist), the locks released, the
- *     world marked running and the background collector thread started again. A cycle left
- *     between steps stays in its phase, and the child's next collection completes it.
+ *     world marked running and the background collector and grower threads started again. A cycle
+ * left between steps stays in its phase, and the child's next collection completes it.
  *
  * The handlers are registered once per process, when the lifecycle lock is first used (the first
  * beskid_gc_init() or attach); they do nothing while the collector is not initialised but hold the
@@ -124,6 +124,7 @@ static void fork_child(void) {
     /* Waiters of the parent do not exist here. */
     beskid_os_cond_reset_in_child(&gc.threads_cond);
     beskid_os_cond_reset_in_child(&gc.wake_cond);
+    beskid_os_cond_reset_in_child(&gc.grow_cond);
     release_collector();
     /* Only the forking thread is left in the list; the world counts as running again. */
     gc_thread *others = NULL;
@@ -143,9 +144,11 @@ static void fork_child(void) {
     }
     beskid_gc__start_world();
     beskid_os_mutex_unlock(&gc.cycle_lock);
-    gc.collector_running = false; /* the parent's collector thread is not ours */
-    if (!beskid_gc__collector_start()) {
-      beskid_gc__fatal("gc: cannot start the collector thread in the child of fork()");
+    /* The parent's collector and grower threads are not ours. */
+    gc.collector_running = false;
+    gc.grower_running = false;
+    if (!beskid_gc__collector_start() || !beskid_gc__grower_start()) {
+      beskid_gc__fatal("gc: cannot start the collector's threads in the child of fork()");
     }
   }
   beskid_gc__lifecycle_unlock();

@@ -8,16 +8,16 @@
  * table beside it, the span table: the structure of a span is the entry of its first page, so
  * it needs no allocation, and its memory goes back to the OS with the pages it describes (see
  * "The span table" below). Both tables are mapped without backing (beskid_os_vm_map): only the
- * entries in use cost memory. Spans need pages; pages come in chunks of
- * 1 MiB, allocated from the calling thread's mimalloc heap in that arena (zeroed only for a
- * dedicated chunk; a shared chunk's pages start dirty, see chunk_new) and aligned
- * to a page inside the block. A large object whose span would not fit half a chunk gets a
- * dedicated chunk of its own size, given back to mimalloc when the object dies. Shared chunks
- * whose pages are all free are kept for reuse until beskid_gc__heap_scavenge() finds the heap
- * holding more than its goal; then they go back to mimalloc, their pages reset first (mimalloc
- * would keep them resident until the owning thread next allocates). Free pages kept in chunks
- * are given back to the OS page by page by the scavenger (scavenge.c), through
- * beskid_gc__heap_take_resident() / beskid_gc__heap_put_released().
+ * entries in use cost memory. Spans need pages; pages come in chunks of 1 MiB from mimalloc
+ * blocks in that arena, aligned to a page inside the block: made ready ahead of need by the grower
+ * (grow.c: zeroed and resident, so their pages start clean), or when none is ready allocated
+ * from the calling thread's mimalloc heap (their pages start dirty, see chunk_new). A large object
+ * whose span would not fit half a chunk gets a dedicated chunk of its own size, given back to
+ * mimalloc when the object dies. Shared chunks whose pages are all free are kept for reuse until
+ * beskid_gc__heap_scavenge() finds the heap holding more than its goal; then they go back to
+ * mimalloc, their pages reset first (mimalloc would keep them resident until the owning thread next
+ * allocates). Free pages kept in chunks are given back to the OS page by page by the scavenger
+ * (scavenge.c), through beskid_gc__heap_take_resident() / beskid_gc__heap_put_released().
  *
  * Invariants (all under gc.heap_lock unless said otherwise):
  * - a page is in exactly one of: a chunk's free map, or the span whose page-table entries point
@@ -35,8 +35,9 @@
  *   can claim it meanwhile (see "The span table" below);
  * - gc.committed_bytes is the sum of the sizes of the mimalloc blocks held as chunks;
  *   gc.free_resident_bytes counts the free pages of shared chunks that are not released, and
- *   gc.released_bytes those that are (so committed - released is what the heap keeps resident,
- *   give or take the pages of a chunk past its last page). */
+ *   gc.released_bytes those that are (so committed + stashed - released is what the heap keeps
+ *   resident, give or take the pages of a chunk past its last page); gc.stash_bytes counts the
+ *   blocks the grower holds ready (grow.c), which are no chunk yet. */
 #include <string.h>
 
 #include "internal.h"
@@ -185,12 +186,28 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   gc.spans_per_os_page = (uint32_t)per_os_page;
   beskid_os_mutex_init(&gc.heap_lock);
   beskid_os_mutex_init(&gc.map_lock);
+  beskid_os_cond_init(&gc.grow_cond);
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) beskid_os_mutex_init(&gc.central[i].lock);
   beskid_os_mutex_init(&gc.large.lock);
   return BESKID_GC_OK;
 }
 
+/* Gives stashed blocks (grow.c) back to mimalloc, their memory back to the OS first, as
+ * chunks_free does for chunks (mimalloc would keep it resident). */
+static void blocks_free(void **blocks, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    uintptr_t first, end;
+    beskid_gc__block_os_pages(blocks[i], mi_usable_size(blocks[i]), &first, &end);
+    (void)beskid_os_vm_reset((void *)first, (size_t)(end - first));
+    tsan_release(blocks[i]);
+    mi_free(blocks[i]);
+  }
+}
+
 void beskid_gc__heap_shutdown(void) {
+  void *stash[GC_GROW_STASH_MAX];
+  blocks_free(stash, beskid_gc__grow_drop(stash));
+  beskid_os_cond_destroy(&gc.grow_cond);
   for (gc_chunk *c = gc.chunks, *next; c != NULL; c = next) {
     next = c->next;
     tsan_release(c->block);
@@ -314,8 +331,9 @@ static void *chunk_block(gc_thread *t, uint32_t npages) {
   return mi_heap_malloc((mi_heap_t *)t->mi_heap, (size_t)npages * GC_PAGE_SIZE + GC_PAGE_SIZE);
 }
 
-/* A new chunk made of `block` (chunk_block(); NULL gives NULL), linked into the heap. */
-static gc_chunk *chunk_new(void *block, uint32_t npages, bool dedicated) {
+/* A new chunk made of `block` (chunk_block() or the grower's stash; NULL gives NULL), linked
+ * into the heap. A shared chunk's pages start dirty unless the block is known to be `zeroed`. */
+static gc_chunk *chunk_new(void *block, uint32_t npages, bool dedicated, bool zeroed) {
   if (block == NULL) return NULL;
   tsan_acquire(block);
   /* Metadata comes from the C allocator: only objects use mimalloc. */
@@ -341,7 +359,7 @@ static gc_chunk *chunk_new(void *block, uint32_t npages, bool dedicated) {
   if (!dedicated) {
     for (uint32_t p = 0; p < c->npages; p++) {
       map_set(c->free_map, p);
-      map_set(c->dirty_map, p);
+      if (!zeroed) map_set(c->dirty_map, p);
     }
     gc.free_resident_bytes += (uint64_t)c->npages * GC_PAGE_SIZE;
     avail_push(c);
@@ -478,8 +496,12 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
       first = chunk_find_run(c, npages);
       if (first >= 0) break;
     }
-    if (c == NULL) {
-      c = chunk_new(chunk_block(t, GC_CHUNK_PAGES), GC_CHUNK_PAGES, false);
+    if (c == NULL) { /* the heap grows: a chunk the grower made ready, else one now */
+      void *ready = beskid_gc__grow_take();
+      if (ready != NULL)
+        c = chunk_new(ready, GC_CHUNK_PAGES, false, true);
+      else
+        c = chunk_new(chunk_block(t, GC_CHUNK_PAGES), GC_CHUNK_PAGES, false, false);
       first = 0;
     }
   } else {
@@ -496,7 +518,7 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
     beskid_os_mutex_unlock(&gc.map_lock);
     beskid_gc_leave_native(&t->pub);
     beskid_os_mutex_lock(&gc.heap_lock);
-    c = chunk_new(block, npages, true);
+    c = chunk_new(block, npages, true, false);
     first = 0;
   }
   if (c == NULL) {
@@ -650,7 +672,11 @@ void beskid_gc__heap_next_gen(void) {
  * after it, so the allocator's decommit calls never hold up a thread that needs a span. */
 void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   gc_chunk *release = NULL;
+  void *stash[GC_GROW_STASH_MAX];
+  uint32_t stashed = 0;
   beskid_os_mutex_lock(&gc.heap_lock);
+  /* A heap above what it keeps is not growing: the chunks made ready for growth go first. */
+  if (gc.committed_bytes + gc.stash_bytes > keep_bytes) stashed = beskid_gc__grow_drop(stash);
   for (gc_chunk *c = gc.avail_chunks, *next; c != NULL && gc.committed_bytes > keep_bytes;
        c = next) {
     next = c->avail_next;
@@ -661,6 +687,7 @@ void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   }
   beskid_os_mutex_unlock(&gc.heap_lock);
   if (release != NULL) chunks_free(release);
+  blocks_free(stash, stashed);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -24,11 +24,12 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Heap geometry                                                                              */
 
-#define GC_PAGE_SHIFT  13u
-#define GC_PAGE_SIZE   (1u << GC_PAGE_SHIFT) /* 8 KiB: the unit of the page table */
-#define GC_CHUNK_PAGES 128u                  /* pages asked of mimalloc at a time (1 MiB) */
-#define GC_GRANULE     8u                    /* every object size is a multiple of this */
-#define GC_SMALL_MAX   32768u                /* larger objects get a span of their own */
+#define GC_PAGE_SHIFT     13u
+#define GC_PAGE_SIZE      (1u << GC_PAGE_SHIFT) /* 8 KiB: the unit of the page table */
+#define GC_CHUNK_PAGES    128u                  /* pages asked of mimalloc at a time (1 MiB) */
+#define GC_GROW_STASH_MAX 4u                    /* chunks the grower keeps ready at most (grow.c) */
+#define GC_GRANULE        8u                    /* every object size is a multiple of this */
+#define GC_SMALL_MAX      32768u                /* larger objects get a span of their own */
 /* Objects per span at most: GC_PAGE_SIZE / 16. The 8-byte class (header-only objects, rare) uses
  * half of its one-page spans rather than doubling the bitmaps of every span structure, which
  * the span table keeps one of per heap page (heap.c). */
@@ -355,6 +356,17 @@ typedef struct gc_global {
   uint64_t heap_gen; /* scavenges done: a chunk's pages were last taken when (heap_lock) */
   gc_central central[GC_SPAN_CLASSES];
   gc_central large; /* large spans, in the `full` lists */
+  /* Chunks made ready ahead of need and the thread that makes them (grow.c; heap_lock). */
+  void *stash[GC_GROW_STASH_MAX]; /* zeroed, populated mimalloc blocks of a chunk's size */
+  uint32_t stash_count;
+  uint64_t stash_bytes;       /* their usable bytes, part of the committed heap in the statistics */
+  uint64_t stash_made;        /* blocks the grower has stashed since init (statistics) */
+  beskid_os_cond_t grow_cond; /* the grower waits here, and its starter for it (heap_lock) */
+  bool grow_wanted;           /* a span needed a new chunk since the stash was last full */
+  bool grow_stopping;
+  bool grower_ready; /* the grower has made its mimalloc heap (or failed to) */
+  bool grower_running;
+  beskid_os_thread_t grower;
 
   /* Phase and colours. */
   _Atomic uint32_t phase;        /* beskid_gc_phase_t */
@@ -483,6 +495,26 @@ uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, bool idle_only, gc_ch
 /* Gives back a run from beskid_gc__heap_take_resident(): `released` when its memory went back to
  * the OS (the pages then read zero), false when that failed and they are still resident. */
 void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
+
+/* The whole OS pages inside a mimalloc block of `usable` bytes at `block`: [*first, *end). */
+static inline void beskid_gc__block_os_pages(void *block, size_t usable, uintptr_t *first,
+                                             uintptr_t *end) {
+  uintptr_t page = (uintptr_t)beskid_os_page_size();
+  *first = ((uintptr_t)block + page - 1) & ~(page - 1);
+  *end = ((uintptr_t)block + usable) & ~(page - 1);
+}
+
+/* grow.c */
+/* Starts the grower (not in manual mode); false when its thread cannot be made. */
+bool beskid_gc__grower_start(void);
+/* Stops and joins the grower, if it runs; its stash stays (heap.c frees it). */
+void beskid_gc__grower_stop(void);
+/* A ready chunk block from the stash, or NULL; wakes the grower to make more (heap_lock held).
+ * The block is zero and resident; its bytes leave the stash's count. */
+void *beskid_gc__grow_take(void);
+/* Empties the stash into `out` (GC_GROW_STASH_MAX entries) and returns how many blocks it held,
+ * for the caller to give back to mimalloc after the lock (heap_lock held). */
+uint32_t beskid_gc__grow_drop(void **out);
 
 /* scavenge.c */
 /* Gives the memory of free pages of idle chunks back to the OS until the heap keeps at most

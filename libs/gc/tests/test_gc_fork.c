@@ -236,6 +236,83 @@ START_TEST(test_fork_while_allocating_large) {
 }
 END_TEST
 
+/* A thread whose heap keeps growing (a list it drops every 16 MiB), so that the grower is at
+ * work when the main thread forks. */
+static void *growing_helper(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  void *slots[1] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 1};
+  beskid_gc_push_frame(t, &frame);
+  for (int64_t i = 1; !atomic_load(&helper_stop); i++) {
+    node *n = beskid_gc_alloc(t, &node_type);
+    ck_assert_ptr_nonnull(n);
+    beskid_gc_store(t, (void **)&n->left, slots[0]);
+    slots[0] = i % (16 * 1048576 / (int64_t)sizeof(node)) == 0 ? NULL : n;
+    if (i % 1024 == 0) atomic_fetch_add(&helper_rounds, 1);
+  }
+  beskid_gc_pop_frame(t, &frame);
+  beskid_gc_detach();
+  return NULL;
+}
+
+/* The child's grower (its parent's did not come with it) makes chunks ready as the child's heap
+ * grows: the child keeps growing its heap, a MiB at a time (up to 512 MiB or 10 s), until a
+ * chunk is made ready (exit 42). */
+static int child_grows(void **slots) {
+  beskid_gc_stats_t st, now;
+  beskid_gc_read_stats(&st);
+  now = st;
+  uint64_t deadline = beskid_os_monotonic_ns() + UINT64_C(10000000000);
+  for (int mib = 0; mib < 512 && now.ready_chunks_made == st.ready_chunks_made &&
+                    beskid_os_monotonic_ns() < deadline;
+       mib++) {
+    for (int64_t i = 0; i < 1048576 / (int64_t)sizeof(node); i++) {
+      node *n = beskid_gc_alloc(T, &node_type);
+      if (n == NULL) return 12;
+      beskid_gc_store(T, (void **)&n->left, slots[1]);
+      slots[1] = n;
+    }
+    beskid_gc_enter_native(T);
+    beskid_os_sleep_ns(1000000);
+    beskid_gc_leave_native(T);
+    beskid_gc_read_stats(&now);
+  }
+  if (now.ready_chunks_made == st.ready_chunks_made) return 19;
+  if (!list_intact(slots[0])) return 15;
+  return beskid_gc_verify(T) == 0 ? 42 : 14;
+}
+
+START_TEST(test_fork_while_growing) {
+  beskid_gc_config_t config;
+  test_config(&config, 0);
+  start_config(&config);
+  void *slots[2] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 2};
+  beskid_gc_push_frame(T, &frame);
+  build_list(slots);
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, growing_helper, NULL, "helper"), BESKID_OK);
+  for (int round = 0; round < 10; round++) {
+    let_helper_run(500);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) _exit(child_grows(slots));
+    int ws = wait_child(pid);
+    ck_assert_msg(ws != -1, "round %d: the child deadlocked", round);
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 42, "round %d: child status %#x (exit %d)",
+                  round, ws, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+  }
+  stop_helper(&th);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_gt(st.ready_chunks_made, 0);
+  ck_assert(list_intact(slots[0]));
+  rooted_stop(&frame);
+}
+END_TEST
+
 void gc_cases_fork(Suite *suite) {
   TCase *tc = tcase_create("fork");
   tcase_set_timeout(tc, 120);
@@ -243,5 +320,6 @@ void gc_cases_fork(Suite *suite) {
   tcase_add_test(tc, test_fork_during_sweeping);
   tcase_add_test(tc, test_fork_while_collecting);
   tcase_add_test(tc, test_fork_while_allocating_large);
+  tcase_add_test(tc, test_fork_while_growing);
   suite_add_tcase(suite, tc);
 }

@@ -1,6 +1,7 @@
 /* test_gc_memory.c — the gc suite's memory-footprint cases: resident memory (read from
- * /proc/self/statm) follows the live heap down after it shrinks, and the soft memory limit holds
- * the heap's resident memory near the limit while the live heap fits under it.
+ * /proc/self/statm) follows the live heap down after it shrinks, the soft memory limit holds
+ * the heap's resident memory near the limit while the live heap fits under it, and the chunks
+ * the grower makes ready ahead of growth are few, zero, and given back when the heap shrinks.
  *
  * Sizes are scaled down under the sanitizers (their shadow memory and slower allocation) so that
  * every preset runs these in seconds on a 2-core machine. Figures are deltas from the resident
@@ -214,6 +215,14 @@ START_TEST(test_memory_limit_holds_rss) {
     churn(4 * MIB_SCALE * MIB);
     uint64_t r = rss_bytes() - base;
     if (r > worst) worst = r;
+    /* Chunks made ready ahead of growth never take the heap past the scavenger's 95%. */
+    beskid_gc_stats_t now;
+    beskid_gc_read_stats(&now);
+    ck_assert_msg(now.ready_bytes == 0 || now.committed_bytes <= limit / 100 * 95,
+                  "round %d: %llu KiB ready with %llu KiB committed, limit %llu KiB", round,
+                  (unsigned long long)(now.ready_bytes >> 10),
+                  (unsigned long long)(now.committed_bytes >> 10),
+                  (unsigned long long)(limit >> 10));
   }
   beskid_gc_stats_t st;
   beskid_gc_read_stats(&st);
@@ -232,10 +241,146 @@ START_TEST(test_memory_limit_holds_rss) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------------------------ */
+/* Chunks made ready ahead of growth (grow.c) */
+
+/* Starts a collector with its background threads (the grower runs only then). */
+static void start_background(void) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.log = log_to_stderr;
+  config.reserve = UINT64_C(4) << 30;
+  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
+  T = beskid_gc_attach();
+  ck_assert_ptr_nonnull(T);
+}
+
+static beskid_gc_stats_t stats_now(void) {
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  return st;
+}
+
+/* Waits in the native state, up to 10 s, until the grower has made more than `made` chunks
+ * ready in all and holds some; returns the statistics then. */
+static beskid_gc_stats_t wait_for_ready(uint64_t made) {
+  beskid_gc_stats_t st = stats_now();
+  beskid_gc_enter_native(T);
+  for (int i = 0; i < 10000 && (st.ready_chunks_made <= made || st.ready_bytes == 0); i++) {
+    beskid_os_sleep_ns(1000000);
+    st = stats_now();
+  }
+  beskid_gc_leave_native(T);
+  return st;
+}
+
+/* A growing heap gets chunks made ready in the background: a few, counted in the committed
+ * memory, and made again as allocation takes them. */
+START_TEST(test_grower_keeps_chunks_ready) {
+  start_background();
+  static void *heads[LISTS];
+  memset(heads, 0, sizeof heads);
+  beskid_root_frame_t frame = {NULL, heads, LISTS};
+  beskid_gc_push_frame(T, &frame);
+  grow(heads, 8 * MIB);
+  beskid_gc_stats_t st = wait_for_ready(0);
+  ck_assert_uint_gt(st.ready_bytes, 0);
+  ck_assert_uint_ge(st.ready_chunks_made, 1);
+  /* At most GC_GROW_STASH_MAX chunks of at most 1.5 MiB each, and an eighth of the heap. */
+  ck_assert_uint_le(st.ready_bytes, GC_GROW_STASH_MAX * 3 * MIB / 2);
+  ck_assert_uint_le(st.ready_bytes, st.committed_bytes - st.ready_bytes);
+  /* Growing on takes the ready chunks, and the grower makes new ones. */
+  grow(heads, 16 * MIB);
+  beskid_gc_stats_t later = wait_for_ready(st.ready_chunks_made);
+  ck_assert_uint_gt(later.ready_chunks_made, st.ready_chunks_made);
+  ck_assert_uint_eq(beskid_gc_verify(T), 0);
+  beskid_gc_pop_frame(T, &frame);
+  beskid_gc_detach();
+  beskid_gc_shutdown();
+}
+END_TEST
+
+/* New objects read zero in every kind of memory a heap that grows and shrinks hands out: chunks
+ * made ready in the background (zeroed by mimalloc, or fresh from the OS), pages of kept chunks
+ * whose objects were swept, and chunks mimalloc took back and gave out again. */
+START_TEST(test_ready_chunks_read_zero) {
+  start_background();
+  static void *heads[LISTS];
+  memset(heads, 0, sizeof heads);
+  beskid_root_frame_t frame = {NULL, heads, LISTS};
+  beskid_gc_push_frame(T, &frame);
+  for (int round = 0; round < 3; round++) {
+    /* Fill memory with cells whose every field is non-zero, then let it all go back. */
+    grow(heads, 16 * MIB_SCALE * MIB);
+    for (size_t l = 0; l < LISTS; l++) {
+      for (cell *c = heads[l]; c != NULL; c = c->next) c->pad = -1;
+      heads[l] = NULL;
+    }
+    for (int i = 0; i < 3; i++) beskid_gc_collect(T);
+    uint64_t made = stats_now().ready_chunks_made;
+    /* New cells, partly in chunks made ready since: all zero but for their header. */
+    for (uint64_t i = 0; i < 16 * MIB_SCALE * MIB / sizeof(cell); i++) {
+      cell *c = beskid_gc_alloc(T, &cell_type);
+      ck_assert_ptr_nonnull(c);
+      ck_assert_msg(c->next == NULL && c->value == 0 && c->pad == 0,
+                    "round %d: cell %llu at %p is not zero", round, (unsigned long long)i,
+                    (void *)c);
+      beskid_gc_store(T, (void **)&c->next, heads[i % LISTS]);
+      heads[i % LISTS] = c;
+    }
+    ck_assert_uint_gt(stats_now().ready_chunks_made, made);
+    memset(heads, 0, sizeof heads);
+  }
+  beskid_gc_pop_frame(T, &frame);
+  beskid_gc_detach();
+  beskid_gc_shutdown();
+}
+END_TEST
+
+/* A heap that shrank gives its ready chunks back with the empty ones: they are for growth. */
+START_TEST(test_ready_chunks_go_back_when_the_heap_shrinks) {
+  start_background();
+  static void *heads[LISTS];
+  memset(heads, 0, sizeof heads);
+  beskid_root_frame_t frame = {NULL, heads, LISTS};
+  beskid_gc_push_frame(T, &frame);
+  grow(heads, 32 * MIB_SCALE * MIB);
+  ck_assert_uint_gt(wait_for_ready(0).ready_bytes, 0);
+  memset(heads, 0, sizeof heads);
+  for (int i = 0; i < 3; i++) beskid_gc_collect(T);
+  beskid_gc_stats_t st = stats_now();
+  ck_assert_msg(st.ready_bytes == 0, "%llu KiB still ready after the drop (committed %llu KiB)",
+                (unsigned long long)(st.ready_bytes >> 10),
+                (unsigned long long)(st.committed_bytes >> 10));
+  beskid_gc_pop_frame(T, &frame);
+  beskid_gc_detach();
+  beskid_gc_shutdown();
+}
+END_TEST
+
+/* Shutting down while the grower is busy (the heap grew an instant before) leaves nothing
+ * behind for the next collector; the sanitizer presets check the memory and the threads. */
+START_TEST(test_shutdown_while_growing) {
+  for (int round = 0; round < 10; round++) {
+    start_background();
+    churn(4 * MIB);
+    beskid_gc_detach();
+    ck_assert_int_eq(beskid_gc_shutdown(), BESKID_GC_OK);
+  }
+}
+END_TEST
+
 void beskid_gc_memory_cases(Suite *suite) {
   TCase *tc = tcase_create("memory");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_rss_follows_live_heap_down);
   tcase_add_test(tc, test_memory_limit_holds_rss);
   suite_add_tcase(suite, tc);
+  TCase *grow_tc = tcase_create("grow");
+  tcase_set_timeout(grow_tc, 120);
+  tcase_add_test(grow_tc, test_grower_keeps_chunks_ready);
+  tcase_add_test(grow_tc, test_ready_chunks_read_zero);
+  tcase_add_test(grow_tc, test_ready_chunks_go_back_when_the_heap_shrinks);
+  tcase_add_test(grow_tc, test_shutdown_while_growing);
+  suite_add_tcase(suite, grow_tc);
 }

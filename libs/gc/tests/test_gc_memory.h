@@ -5,7 +5,8 @@
 
 #include <check.h>
 
-/* Adds the heap-shrink and soft-memory-limit cases (resident memory read from /proc) to `suite`. */
+/* Adds the heap-shrink and soft-memory-limit cases (resident memory read from /proc) and the
+ * cases of the chunks made ready ahead of growth to `suite`. */
 void beskid_gc_memory_cases(Suite *suite);
 
 #endif

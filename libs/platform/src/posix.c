@@ -137,6 +137,15 @@ void beskid_os_thread_set_name(const char *name) {
 
 void beskid_os_thread_yield(void) { sched_yield(); }
 
+beskid_status beskid_os_thread_set_background(void) {
+  /* SCHED_IDLE: the thread runs only on a CPU nothing else wants, and a waking thread of the
+   * normal policy takes the CPU from it at once. Where that policy is refused, the lowest nice
+   * value of the normal policy is the closest thing (it still gets a small share). */
+  struct sched_param param = {0};
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) return BESKID_OK;
+  return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) == 0 ? BESKID_OK : from_errno();
+}
+
 uint64_t beskid_os_thread_id(void) { return (uint64_t)syscall(SYS_gettid); }
 
 void beskid_os_sleep_ns(uint64_t ns) {
@@ -271,6 +280,42 @@ beskid_status beskid_os_vm_decommit(void *addr, size_t size) {
 beskid_status beskid_os_vm_reset(void *addr, size_t size) {
   if (!page_aligned(addr, size)) return BESKID_INVALID_INPUT;
   return madvise(addr, size, MADV_DONTNEED) == 0 ? BESKID_OK : from_errno();
+}
+
+/* Linux 5.14's MADV_POPULATE_WRITE, spelled out for older headers. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Whether the kernel knows MADV_POPULATE_WRITE: asked once with an empty range, which an older
+ * kernel refuses for the advice alone (EINVAL) and a newer one accepts. Relaxed: every thread
+ * that finds it unknown asks the same question and stores the same answer. */
+static int populate_supported(void) {
+  static int known; /* 0: not asked yet, 1: supported, 2: not */
+  int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+  if (k == 0) {
+    /* Any page-aligned address does: the advice is checked first, and nothing is touched. */
+    void *aligned = (void *)(uintptr_t)beskid_os_page_size();
+    k = madvise(aligned, 0, MADV_POPULATE_WRITE) == 0 ? 1 : 2;
+    __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+  }
+  return k == 1;
+}
+
+beskid_status beskid_os_vm_populate(void *addr, size_t size) {
+  if (!page_aligned(addr, size)) return BESKID_INVALID_INPUT;
+  if (populate_supported()) {
+    /* EINVAL now means pages that may not be written; ENOMEM, a hole or no memory. */
+    return madvise(addr, size, MADV_POPULATE_WRITE) == 0 ? BESKID_OK : from_errno();
+  }
+  /* An older kernel: a write to each page faults it in the same way, one fault at a time.
+   * Adding zero keeps what the page holds, and an atomic add is one write access (a plain read
+   * then write could fault twice, read first). Here a range that may not be written faults. */
+  size_t page = beskid_os_page_size();
+  for (char *p = addr, *end = p + size; p < end; p += page) {
+    __atomic_fetch_add(p, 0, __ATOMIC_RELAXED);
+  }
+  return BESKID_OK;
 }
 
 void beskid_os_vm_release(void *addr, size_t size) {

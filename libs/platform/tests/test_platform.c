@@ -3,11 +3,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -95,6 +97,34 @@ START_TEST(test_thread_ids_and_names) {
   ck_assert_uint_ne(ids[0], ids[2]);
   ck_assert_uint_ne(ids[1], ids[2]);
   beskid_os_thread_yield();
+}
+END_TEST
+
+/* The calling thread's scheduling after beskid_os_thread_set_background(): the idle policy, or
+ * where that is refused the normal one at nice 19 (1 when so, 0 when neither, -1 on an error). */
+static void *lower_and_report(void *arg) {
+  int *result = arg;
+  pid_t tid = (pid_t)beskid_os_thread_id();
+  int nice_before = getpriority(PRIO_PROCESS, (id_t)tid);
+  if (beskid_os_thread_set_background() != BESKID_OK) {
+    *result = -1;
+    return NULL;
+  }
+  int policy = sched_getscheduler(tid);
+  int nice_after = getpriority(PRIO_PROCESS, (id_t)tid);
+  *result = policy == SCHED_IDLE || (policy == SCHED_OTHER && nice_after == 19) ? 1 : 0;
+  /* Only this thread changed: its creator's niceness is what it was. */
+  if (getpriority(PRIO_PROCESS, (id_t)getpid()) != nice_before) *result = 0;
+  return NULL;
+}
+
+START_TEST(test_thread_set_background) {
+  int result = -2;
+  beskid_os_thread_t t;
+  ck_assert_int_eq(beskid_os_thread_create(&t, lower_and_report, &result, "background"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_join(&t, NULL), BESKID_OK);
+  ck_assert_int_eq(result, 1);
+  ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER); /* the caller keeps its policy */
 }
 END_TEST
 
@@ -305,6 +335,31 @@ START_TEST(test_vm_map_sparse) {
   ck_assert_int_eq(p[size - 1], 3);
   beskid_os_vm_release(p, size);
   ck_assert_ptr_null(beskid_os_vm_map(0));
+}
+END_TEST
+
+START_TEST(test_vm_populate) {
+  size_t page = beskid_os_page_size(), size = 2048 * page; /* 8 MiB with 4 KiB pages */
+  char *p = beskid_os_vm_map(size);
+  ck_assert_ptr_nonnull(p);
+  memset(p, 0x5a, page); /* one page written before: it keeps what it holds */
+  uint64_t before = 0, after = 0;
+  ck_assert_int_eq(beskid_os_memory_usage(&before, NULL), BESKID_OK);
+  ck_assert_int_eq(beskid_os_vm_populate(p, size), BESKID_OK);
+  ck_assert_int_eq(beskid_os_memory_usage(&after, NULL), BESKID_OK);
+  ck_assert_uint_ge(after, before + size - size / 8); /* resident without a touch */
+  ck_assert_int_eq(p[0], 0x5a);
+  ck_assert_int_eq(p[page - 1], 0x5a);
+  ck_assert_int_eq(p[page], 0);
+  ck_assert_int_eq(p[size - 1], 0);
+  ck_assert_int_eq(beskid_os_vm_populate(p + 1, page), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_vm_populate(p, page + 1), BESKID_INVALID_INPUT);
+  beskid_os_vm_release(p, size);
+  /* Reserved but not committed: nothing may be written there, and nothing is. */
+  char *r = beskid_os_vm_reserve(4 * page, 0);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_int_ne(beskid_os_vm_populate(r, 4 * page), BESKID_OK);
+  beskid_os_vm_release(r, 4 * page);
 }
 END_TEST
 
@@ -1116,6 +1171,7 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_thread_create_join);
   tcase_add_test(tc, test_thread_ids_and_names);
+  tcase_add_test(tc, test_thread_set_background);
   tcase_add_test(tc, test_mutex_excludes);
   tcase_add_test(tc, test_mutex_trylock);
   tcase_add_test(tc, test_cond_signal_broadcast);
@@ -1134,6 +1190,7 @@ int main(void) {
   tcase_add_test(tc, test_vm_reserve_commit_decommit);
   tcase_add_test(tc, test_vm_alignment);
   tcase_add_test(tc, test_vm_map_sparse);
+  tcase_add_test(tc, test_vm_populate);
   tcase_add_test(tc, test_vm_uncommitted_faults);
   tcase_add_test(tc, test_clocks);
   tcase_add_test(tc, test_memory_usage);

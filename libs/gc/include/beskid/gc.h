@@ -28,8 +28,9 @@
  * **fork().** The collector survives a fork of the process (handlers registered through
  * libs/platform when the collector is first used): the fork waits for a cycle step in progress and
  * stops the world around the copy; the parent goes on unharmed, and in the child only the forking
- * thread stays attached (the other threads do not exist there), the background collector runs
- * again, and allocation and collection work. For an attached thread, fork() is a safepoint.
+ * thread stays attached (the other threads do not exist there), the background collector and
+ * grower run again, and allocation and collection work. For an attached thread, fork() is a
+ * safepoint.
  *
  * This library never prints and never exits: failures come back as return values and
  * beskid_gc_last_failure(); libs/builtins turns them into traps.
@@ -79,9 +80,9 @@ enum beskid_gc_debug_flags {
   BESKID_GC_DEBUG_CLOBBER = 1u << 2,   /**< Fill swept objects with 0xdeadbeef bytes. */
   BESKID_GC_DEBUG_VERIFY = 1u << 3,    /**< Verify the whole heap at each phase boundary; a
                                             problem is logged and then fatal (`fatal`). */
-  BESKID_GC_DEBUG_MANUAL = 1u << 4     /**< No background collector: cycles run only when asked
-                                            (beskid_gc_collect(), or a test's step
-                                            hook); for tests. */
+  BESKID_GC_DEBUG_MANUAL = 1u << 4     /**< No background collector (and no grower): cycles
+                                            run only when asked (beskid_gc_collect(), or a
+                                            test's step hook); for tests. */
 };
 
 /**
@@ -140,8 +141,10 @@ typedef struct beskid_gc_config_t {
 BESKID_GC_API void beskid_gc_config_default(beskid_gc_config_t *config);
 
 /**
- * @brief Creates the heap and starts the collector's background thread. Once per process
- *        (again only after beskid_gc_shutdown()).
+ * @brief Creates the heap and starts the collector's background threads: the collector, and
+ *        the grower, which keeps a few chunks of memory zeroed and resident ahead of the heap's
+ *        growth at background priority (beskid_gc_stats_t::ready_bytes); in manual mode
+ *        neither. Once per process (again only after beskid_gc_shutdown()).
  * @param config the settings; NULL means the defaults.
  * @return ::BESKID_GC_OK; ::BESKID_GC_BAD_STATE if already initialised; ::BESKID_GC_INVALID for
  *         a bad setting (a negative GOGC other than off, a reserve above 64 TiB);
@@ -515,8 +518,12 @@ typedef struct beskid_gc_stats_t {
   uint64_t heap_trigger;        /**< Heap size at which the next cycle starts. */
   uint64_t heap_bytes;          /**< Bytes in allocated objects now (live and not yet swept). */
   uint64_t heap_objects;        /**< Objects allocated and not yet swept. */
-  uint64_t committed_bytes;     /**< Memory the heap holds from the allocator (spans). */
+  uint64_t committed_bytes;     /**< Memory the heap holds from the allocator: its chunks, and
+                                     the few made ready ahead of its growth. */
   uint64_t released_bytes;      /**< Of that, free pages whose memory went back to the OS. */
+  uint64_t ready_bytes;         /**< Of that, memory made ready ahead of the heap's growth:
+                                     zeroed and resident, holding no object yet. */
+  uint64_t ready_chunks_made;   /**< Chunks the background grower has made ready since init. */
   uint64_t total_alloc_bytes;   /**< Bytes ever allocated. */
   uint64_t total_alloc_objects; /**< Objects ever allocated. */
   uint64_t total_freed_bytes;   /**< Bytes ever swept. */
@@ -554,8 +561,8 @@ typedef struct beskid_gc_stats_t {
  * live_objects, the pause counts, durations, histogram and percentiles, times to safepoint,
  * mark_ns, sweep_ns, gc_cpu_ns) describe the same set of completed cycles; a cycle in progress
  * shows up, pauses included, when it completes. The heap figures (heap_bytes, heap_objects,
- * committed_bytes, the totals, heap_goal, heap_trigger, threads) and the stall figures are as of
- * the call.
+ * committed_bytes, released_bytes, ready_bytes, ready_chunks_made, the totals, heap_goal,
+ * heap_trigger, threads) and the stall figures are as of the call.
  */
 BESKID_GC_API void beskid_gc_read_stats(beskid_gc_stats_t *stats);
 

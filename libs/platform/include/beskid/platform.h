@@ -118,6 +118,15 @@ BESKID_OS_API void beskid_os_thread_set_name(const char *name);
 BESKID_OS_API void beskid_os_thread_yield(void);
 
 /**
+ * @brief Lowers the calling thread to background priority: it runs only on a CPU no other
+ *        thread of the machine wants, and gives its CPU up as soon as one does (Linux
+ *        `SCHED_IDLE`; where that is refused, nice 19). For work that is worth doing only
+ *        with spare CPU time. Cannot be undone by the thread.
+ * @return ::BESKID_OK, or an error status when neither could be set (the priority is unchanged).
+ */
+BESKID_OS_API beskid_status beskid_os_thread_set_background(void);
+
+/**
  * @brief Tells the CPU that the caller is spinning on a value another thread will change
  *        (x86 `pause`, Arm `yield`): the loop then costs less power, frees the core for a
  *        sibling hyperthread and leaves the loop without a memory-order mis-speculation.
@@ -299,6 +308,20 @@ BESKID_OS_API beskid_status beskid_os_vm_decommit(void *addr, size_t size);
  * @return ::BESKID_OK, ::BESKID_INVALID_INPUT for misaligned arguments, or ::BESKID_IO_ERROR.
  */
 BESKID_OS_API beskid_status beskid_os_vm_reset(void *addr, size_t size);
+
+/**
+ * @brief Backs part of an accessible range with physical memory now, as writing to every page
+ *        would, but in one call and without changing what the pages hold: the first touches
+ *        after it cost no page fault. For memory about to be used, populated off the path of the
+ *        thread that will use it.
+ * @param addr page-aligned start inside a readable and writable range (on a kernel older than
+ *        Linux 5.14 the pages are written one by one, and a page that may not be written faults).
+ * @param size bytes, a multiple of the page size.
+ * @return ::BESKID_OK; ::BESKID_INVALID_INPUT for misaligned arguments or pages that may not be
+ *         written; ::BESKID_IO_ERROR when part of the range is not mapped or the OS has no memory
+ *         for it (the pages before the failure may be populated).
+ */
+BESKID_OS_API beskid_status beskid_os_vm_populate(void *addr, size_t size);
 
 /**
  * @brief Releases a whole range obtained from beskid_os_vm_reserve() or beskid_os_vm_map().

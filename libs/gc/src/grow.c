@@ -1,0 +1,238 @@
+/* grow.c — growing the heap ahead of need: a background thread, the grower, keeps a few chunks'
+ * memory taken from mimalloc, zeroed and resident, so that an allocation that needs a new chunk
+ * takes one that is ready instead of faulting its pages in one by one, and zeroing them, on the
+ * mutator's own path.
+ *
+ * Why: a heap growing towards its goal hands out fresh memory, and every OS page of it costs a
+ * page fault at its first touch, inside the slot zeroing of the allocation slow path (the
+ * latency probe: a third of its time in the kernel's fault path, another third in memset, every
+ * page of its 1.5 GB heap faulted once). Populating a chunk in one call (beskid_os_vm_populate)
+ * costs the kernel about half as much as faulting the same pages one at a time, and here it
+ * happens on another CPU. A stashed chunk is also zero, so its spans skip the slot zeroing.
+ *
+ * How:
+ * - beskid_gc__span_alloc(), finding no free pages, takes a ready block from the stash
+ *   (beskid_gc__grow_take) before it asks mimalloc itself, and either way wakes the grower: the
+ *   heap is growing;
+ * - the grower allocates a chunk-sized block with its own mimalloc heap in the arena, resets its
+ *   pages (whatever they held, they read zero then), populates them and puts the block in the
+ *   stash, until the stash holds its target: an eighth of the committed heap, from one chunk to
+ *   GC_GROW_STASH_MAX;
+ * - a heap that stops growing stops taking: the stash then holds at most its target, counted in
+ *   the committed bytes; when the heap shrinks (beskid_gc__heap_scavenge finds it above what it
+ *   keeps) the stash goes back to mimalloc with the empty chunks.
+ *
+ * Choices measured (binary-trees 21 and the latency probe, a mutator and a mark worker on two
+ * CPUs; bench/RESULTS.md, "the grower"):
+ * - the grower runs at background priority (beskid_os_thread_set_background): it uses a CPU the
+ *   program leaves idle, and gives it up at once when a thread of the program wakes. At normal
+ *   priority it was a third thread competing for two CPUs, and the mutator lost time slices to
+ *   it: stops waited 3.4-3.7 ms for the mutator to reach its safepoint;
+ * - it populates 64 KiB per call: the kernel holds the address space's lock for reading across
+ *   a call, and a thread of the program that changes a mapping meanwhile (mimalloc committing
+ *   memory) waits for the whole call, for longer when the grower loses its CPU inside it. A
+ *   chunk per call made stops wait 2.0-2.7 ms; 64 KiB per call, at most 190 us;
+ * - it does no work while a mark keeps every CPU busy (the mutators and the mark workers at
+ *   least as many as the CPUs): it would only wait for a CPU there, possibly holding up a thread
+ *   of the program in the kernel meanwhile;
+ * - it zeroes by resetting, not by writing: mimalloc's zeroing of a reused block faulted its pages
+ *   in one at a time on the grower (system time 2.4-3.1 s in the latency probe, 0.8-1.0 s now).
+ *
+ * Invariants:
+ * - a stashed block is zero in all its whole OS pages, where a chunk's pages lie, and nothing
+ *   points into it; a chunk made of one starts with clean pages;
+ * - the stash and the grower's flags are read and written under gc.heap_lock only; the grower
+ *   calls mimalloc under gc.map_lock and never under the heap lock (fork.c);
+ * - the grower adds a block only while the committed heap plus the stash plus that block stay
+ *   under the hard cap and under 95% of the soft memory limit (the scavenger's forced target),
+ *   checked under the lock as it adds it; the heap grows past that sum only through the stash
+ *   (which leaves the sum as it is) or with the stash empty, so the stash never holds memory a
+ *   limit needs for the heap;
+ * - one grower at a time: started with the background collector (not in manual mode) and
+ *   stopped and joined before the heap shuts down. A fork child has no grower (its parent's did
+ *   not come with it: fork.c starts a new one); a block the parent's grower was populating at
+ *   the fork is lost to the child. */
+#include "internal.h"
+#include "mimalloc.h"
+
+/* Bytes of a chunk's block: what beskid_gc__span_alloc() asks mimalloc for (heap.c). */
+#define GC_GROW_BLOCK_BYTES ((size_t)GC_CHUNK_PAGES * GC_PAGE_SIZE + GC_PAGE_SIZE)
+
+/* Bytes populated per call (the top of this file). */
+#define GC_GROW_POPULATE_STEP ((uintptr_t)64 << 10)
+
+/* How many blocks the stash aims to hold (heap_lock): an eighth of the committed heap, so that
+ * a small program keeps one ready chunk and a large one a few. */
+static uint32_t stash_target(void) {
+  uint64_t chunks = gc.committed_bytes / 8 / GC_GROW_BLOCK_BYTES;
+  if (chunks < 1) return 1;
+  return chunks > GC_GROW_STASH_MAX ? GC_GROW_STASH_MAX : (uint32_t)chunks;
+}
+
+/* Whether a block of `bytes` may be stashed under the target, the cap and the soft limit
+ * (heap_lock). */
+static bool room_for_block(uint64_t bytes) {
+  if (gc.stash_count >= stash_target()) return false;
+  uint64_t after = gc.committed_bytes + gc.stash_bytes + bytes;
+  uint64_t cap = atomic_load_explicit(&gc.pacer.heap_max, memory_order_relaxed);
+  uint64_t limit = atomic_load_explicit(&gc.pacer.memory_limit, memory_order_relaxed);
+  if (cap != 0 && after > cap) return false;
+  return limit == 0 || after <= limit / 100 * 95;
+}
+
+/* Whether the grower may work now: not while a mark keeps every CPU busy with the program's
+ * threads and the mark workers (the top of this file). */
+static bool cpu_to_spare(void) {
+  if (atomic_load_explicit(&gc.phase, memory_order_relaxed) != BESKID_GC_PHASE_MARKING) return true;
+  uint32_t busy = atomic_load_explicit(&gc.pacer.mutators, memory_order_relaxed) +
+                  atomic_load_explicit(&gc.pacer.workers_planned, memory_order_relaxed);
+  return busy < beskid_os_cpu_count();
+}
+
+/* Waits, a millisecond at a time, until the grower may work; false when it is being stopped. */
+static bool wait_for_spare_cpu(void) {
+  for (;;) {
+    beskid_os_mutex_lock(&gc.heap_lock);
+    bool stopping = gc.grow_stopping;
+    beskid_os_mutex_unlock(&gc.heap_lock);
+    if (stopping) return false;
+    if (cpu_to_spare()) return true;
+    beskid_os_sleep_ns(1000000);
+  }
+}
+
+/* A block from the grower's heap whose whole OS pages (where a chunk's pages lie) are zero and
+ * populated, or NULL when the arena has no room, the OS would not reset it or the grower is
+ * being stopped. */
+static void *ready_block(mi_heap_t *heap) {
+  if (!wait_for_spare_cpu()) return NULL;
+  beskid_os_mutex_lock(&gc.map_lock);
+  void *block = mi_heap_malloc(heap, GC_GROW_BLOCK_BYTES);
+  size_t usable = block != NULL ? mi_usable_size(block) : 0;
+  beskid_os_mutex_unlock(&gc.map_lock);
+  if (block == NULL) return NULL;
+  uintptr_t first, end;
+  beskid_gc__block_os_pages(block, usable, &first, &end);
+  /* Zero by resetting, not by writing: memory mimalloc had handed out before may hold anything,
+   * and a reset makes it read zero whatever it held (memory fresh from the OS is untouched by
+   * it), so the populate below is the only pass over the pages and it is the kernel's. */
+  if (beskid_os_vm_reset((void *)first, (size_t)(end - first)) != BESKID_OK) {
+    beskid_os_mutex_lock(&gc.map_lock);
+    mi_free(block);
+    beskid_os_mutex_unlock(&gc.map_lock);
+    return NULL;
+  }
+  /* Best effort: a block the OS could not populate is still zero, and faults as it is used. */
+  for (uintptr_t p = first; p < end && wait_for_spare_cpu(); p += GC_GROW_POPULATE_STEP) {
+    size_t n = end - p < GC_GROW_POPULATE_STEP ? (size_t)(end - p) : GC_GROW_POPULATE_STEP;
+    if (beskid_os_vm_populate((void *)p, n) != BESKID_OK) break;
+  }
+  return block;
+}
+
+/* Gives a block that found no room back to mimalloc, and its memory back to the OS first
+ * (mimalloc would keep it resident). */
+static void discard_block(void *block) {
+  uintptr_t first, end;
+  beskid_gc__block_os_pages(block, mi_usable_size(block), &first, &end);
+  (void)beskid_os_vm_reset((void *)first, (size_t)(end - first));
+  beskid_os_mutex_lock(&gc.map_lock);
+  mi_free(block);
+  beskid_os_mutex_unlock(&gc.map_lock);
+}
+
+static void *grower_main(void *arg) {
+  (void)arg;
+  (void)beskid_os_thread_set_background(); /* spare CPU time only (the top of this file) */
+  beskid_os_mutex_lock(&gc.map_lock);
+  mi_heap_t *heap = mi_heap_new_in_arena(gc.arena_id);
+  beskid_os_mutex_unlock(&gc.map_lock);
+  beskid_os_mutex_lock(&gc.heap_lock);
+  gc.grower_ready = true;
+  beskid_os_cond_broadcast(&gc.grow_cond);
+  while (!gc.grow_stopping) {
+    if (heap == NULL || !gc.grow_wanted || !room_for_block(GC_GROW_BLOCK_BYTES)) {
+      gc.grow_wanted = false; /* full (or cannot grow): the next need asks again */
+      beskid_os_cond_wait(&gc.grow_cond, &gc.heap_lock);
+      continue;
+    }
+    beskid_os_mutex_unlock(&gc.heap_lock);
+    void *block = ready_block(heap);
+    beskid_os_mutex_lock(&gc.heap_lock);
+    if (block == NULL) {
+      gc.grow_wanted = false; /* the arena is full: allocation finds out for itself */
+      continue;
+    }
+    /* Checked again: the heap may have grown (or a limit come down) meanwhile. */
+    if (gc.grow_stopping || !room_for_block(mi_usable_size(block))) {
+      beskid_os_mutex_unlock(&gc.heap_lock);
+      discard_block(block);
+      beskid_os_mutex_lock(&gc.heap_lock);
+      continue;
+    }
+    gc.stash[gc.stash_count++] = block;
+    gc.stash_bytes += mi_usable_size(block);
+    gc.stash_made++;
+  }
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  /* Blocks it made that are still in use move to this thread's default heap (mimalloc frees
+   * them from whichever thread gives them back). */
+  if (heap != NULL) {
+    beskid_os_mutex_lock(&gc.map_lock);
+    mi_heap_delete(heap);
+    beskid_os_mutex_unlock(&gc.map_lock);
+  }
+  return NULL;
+}
+
+bool beskid_gc__grower_start(void) {
+  if (gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL) return true;
+  gc.grow_stopping = false;
+  gc.grow_wanted = false;
+  gc.grower_ready = false;
+  if (beskid_os_thread_create(&gc.grower, grower_main, NULL, "beskid-grow") != BESKID_OK) {
+    return false;
+  }
+  gc.grower_running = true;
+  /* The caller holds the lifecycle lock: waiting here until the grower has made its mimalloc heap
+   * orders that first use of mimalloc in the thread before any attach that follows, as every
+   * attaching thread makes its heap under that lock (thread.c). mimalloc gives a new thread the
+   * memory of an exited thread's data, and being uninstrumented, shows ThreadSanitizer that
+   * hand-off only through such an order (a grower making its heap later raced a mutator's exit
+   * in the reports). */
+  beskid_os_mutex_lock(&gc.heap_lock);
+  while (!gc.grower_ready) beskid_os_cond_wait(&gc.grow_cond, &gc.heap_lock);
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  return true;
+}
+
+void beskid_gc__grower_stop(void) {
+  if (!gc.grower_running) return;
+  beskid_os_mutex_lock(&gc.heap_lock);
+  gc.grow_stopping = true;
+  beskid_os_cond_broadcast(&gc.grow_cond);
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  beskid_os_thread_join(&gc.grower, NULL);
+  gc.grower_running = false;
+}
+
+void *beskid_gc__grow_take(void) {
+  void *block = NULL;
+  if (gc.stash_count != 0) {
+    block = gc.stash[--gc.stash_count];
+    gc.stash_bytes -= mi_usable_size(block);
+  }
+  if (gc.grower_running && !gc.grow_wanted) {
+    gc.grow_wanted = true;
+    beskid_os_cond_broadcast(&gc.grow_cond);
+  }
+  return block;
+}
+
+uint32_t beskid_gc__grow_drop(void **out) {
+  uint32_t n = gc.stash_count;
+  for (uint32_t i = 0; i < n; i++) out[i] = gc.stash[i];
+  gc.stash_count = 0;
+  gc.stash_bytes = 0;
+  return n;
+}
