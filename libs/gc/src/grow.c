@@ -41,8 +41,9 @@
  * Invariants:
  * - a stashed block is zero in all its whole OS pages, where a chunk's pages lie, and nothing
  *   points into it; a chunk made of one starts with clean pages;
- * - the stash and the grower's flags are read and written under gc.heap_lock only; the grower
- *   calls mimalloc under gc.map_lock and never under the heap lock (fork.c);
+ * - the stash and the grower's flags are written under gc.heap_lock and read under it (the stop
+ *   flag also without it, while the grower waits for a CPU); the grower calls mimalloc under
+ *   gc.map_lock and never under the heap lock (fork.c);
  * - the grower adds a block only while the committed heap plus the stash plus that block stay
  *   under the hard cap and under 95% of the soft memory limit (the scavenger's forced target),
  *   checked under the lock as it adds it; the heap grows past that sum only through the stash
@@ -89,13 +90,12 @@ static bool cpu_to_spare(void) {
   return busy < beskid_os_cpu_count();
 }
 
-/* Waits, a millisecond at a time, until the grower may work; false when it is being stopped. */
+/* Waits, a millisecond at a time, until the grower may work; false when it is being stopped.
+ * Without the heap lock, which a mutator would otherwise find taken now and then for nothing;
+ * relaxed: a stop seen a millisecond late costs only that millisecond. */
 static bool wait_for_spare_cpu(void) {
   for (;;) {
-    beskid_os_mutex_lock(&gc.heap_lock);
-    bool stopping = gc.grow_stopping;
-    beskid_os_mutex_unlock(&gc.heap_lock);
-    if (stopping) return false;
+    if (atomic_load_explicit(&gc.grow_stopping, memory_order_relaxed)) return false;
     if (cpu_to_spare()) return true;
     beskid_os_sleep_ns(1000000);
   }

@@ -23,6 +23,9 @@
  * - a page is in exactly one of: a chunk's free map, or the span whose page-table entries point
  *   at it;
  * - a shared chunk is on the avail list exactly when it has a free page;
+ * - a mutator that finds the heap lock taken waits for it in the native state, and asks mimalloc
+ *   for a chunk without it, in the native state too: a stop of the world waits for neither
+ *   (heap_lock_running, chunk_block_native);
  * - page-table entries are published (release) after the span is initialised and cleared before
  *   its pages are reused, so a reader that finds a span through the table sees it whole;
  * - `dirty` pages have held objects before: a span built on them must zero slots it hands out;
@@ -482,42 +485,64 @@ static int64_t chunk_find_run(const gc_chunk *c, uint32_t n) {
   return -1;
 }
 
+/* The heap lock, taken by a mutator. While another thread holds it (the collector giving chunks
+ * back, which resets their memory under it at times, the grower, another mutator), the thread
+ * waits in the native state, so that a stop of the world does not wait for the holder too. It
+ * holds the lock only while running: leaving the native state may park the thread for a pause,
+ * and a pause may need the lock. */
+static void heap_lock_running(gc_thread *t) {
+  while (!beskid_os_mutex_trylock(&gc.heap_lock)) {
+    beskid_gc_enter_native(&t->pub);
+    beskid_os_mutex_lock(&gc.heap_lock);
+    beskid_os_mutex_unlock(&gc.heap_lock);
+    beskid_gc_leave_native(&t->pub);
+  }
+}
+
+/* A block for a chunk of `npages` pages from the thread's mimalloc heap, asked for without the
+ * heap lock and in the native state: mimalloc may map or commit memory, 20-100 us for a shared
+ * chunk and 0.3-1.2 ms for a dedicated one of 16-128 MiB on a virtual machine, and neither
+ * another thread's allocation nor a stop of the world should wait with it (the thread touches no
+ * heap structure meanwhile). map_lock keeps a fork from copying mimalloc mid-call (fork.c); it is
+ * released before leaving the native state, which may park the thread while fork's prepare
+ * waits for it. */
+static void *chunk_block_native(gc_thread *t, uint32_t npages) {
+  beskid_gc_enter_native(&t->pub);
+  beskid_os_mutex_lock(&gc.map_lock);
+  void *block = chunk_block(t, npages);
+  beskid_os_mutex_unlock(&gc.map_lock);
+  beskid_gc_leave_native(&t->pub);
+  return block;
+}
+
 /* A span of `npages` pages for a large object (`large`) or small ones: its span-table entry,
  * zeroed but for the pages, chunk, state and needzero; not yet in the page table (the caller
  * initialises it with beskid_gc__span_init_small() or beskid_gc__span_init_large(), which map
  * its pages). NULL when mimalloc has no memory left in the arena. */
 gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
-  beskid_os_mutex_lock(&gc.heap_lock);
   gc_chunk *c = NULL;
   int64_t first = -1;
   if (npages <= GC_CHUNK_PAGES / 2) {
+    heap_lock_running(t);
     for (c = gc.avail_chunks; c != NULL; c = c->avail_next) {
       if (c->free_pages < npages) continue;
       first = chunk_find_run(c, npages);
       if (first >= 0) break;
     }
     if (c == NULL) { /* the heap grows: a chunk the grower made ready, else one now */
-      void *ready = beskid_gc__grow_take();
-      if (ready != NULL)
-        c = chunk_new(ready, GC_CHUNK_PAGES, false, true);
-      else
-        c = chunk_new(chunk_block(t, GC_CHUNK_PAGES), GC_CHUNK_PAGES, false, false);
+      void *block = beskid_gc__grow_take();
+      bool zeroed = block != NULL;
+      if (block == NULL) {
+        beskid_os_mutex_unlock(&gc.heap_lock);
+        block = chunk_block_native(t, GC_CHUNK_PAGES);
+        heap_lock_running(t);
+      }
+      c = chunk_new(block, GC_CHUNK_PAGES, false, zeroed);
       first = 0;
     }
-  } else {
-    /* A dedicated chunk (one large object) comes from mimalloc, for a large object straight from
-     * the OS: 0.3-1.2 ms for 16-128 MiB on a virtual machine. The thread waits for it without the
-     * heap lock and in the native state (it touches no heap structure meanwhile), so that neither
-     * another thread's allocation nor a stop of the world waits with it. map_lock keeps a fork
-     * from copying mimalloc mid-call (fork.c); it is released before leaving the native state,
-     * which may park the thread while fork's prepare waits for it. */
-    beskid_os_mutex_unlock(&gc.heap_lock);
-    beskid_gc_enter_native(&t->pub);
-    beskid_os_mutex_lock(&gc.map_lock);
-    void *block = chunk_block(t, npages);
-    beskid_os_mutex_unlock(&gc.map_lock);
-    beskid_gc_leave_native(&t->pub);
-    beskid_os_mutex_lock(&gc.heap_lock);
+  } else { /* a dedicated chunk: one large object */
+    void *block = chunk_block_native(t, npages);
+    heap_lock_running(t);
     c = chunk_new(block, npages, true, false);
     first = 0;
   }

@@ -363,8 +363,8 @@ typedef struct gc_global {
   uint64_t stash_made;        /* blocks the grower has stashed since init (statistics) */
   beskid_os_cond_t grow_cond; /* the grower waits here, and its starter for it (heap_lock) */
   bool grow_wanted;           /* a span needed a new chunk since the stash was last full */
-  bool grow_stopping;
-  bool grower_ready; /* the grower has made its mimalloc heap (or failed to) */
+  _Atomic bool grow_stopping; /* written under heap_lock; read without it while waiting */
+  bool grower_ready;          /* the grower has made its mimalloc heap (or failed to) */
   bool grower_running;
   beskid_os_thread_t grower;
 

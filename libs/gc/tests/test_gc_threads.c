@@ -1,5 +1,5 @@
-/* test_gc_threads.c — threads: the native state, detaching, exits, shutdown refusal and a
- * two-thread soak (the gc suite; fixture in gc_fixture.h). */
+/* test_gc_threads.c — threads: the native state (and waiting for the heap lock in it), detaching,
+ * exits, shutdown refusal and a two-thread soak (the gc suite; fixture in gc_fixture.h). */
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -24,6 +24,44 @@ START_TEST(test_native_thread_does_not_block_pause) {
   for (int i = 0; i < 5; i++) beskid_gc_collect(T); /* would hang if the pause waited */
   atomic_store(&phase, 2);
   beskid_os_thread_join(&th, NULL);
+  stop();
+}
+END_TEST
+
+/* A thread that needs the heap lock while another holds it (the collector giving memory back,
+ * the grower, a thread growing the heap; here the test) waits for it in the native state, so a
+ * stop of the world does not wait for the holder too. */
+static const beskid_elem_type_t lock_test_bytes = {1, 1, NULL, 0};
+static _Atomic(beskid_gc_thread_t *) lock_waiter;
+static void *allocate_new_pages(void *arg) {
+  atomic_int *phase = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  atomic_store(&lock_waiter, t);
+  atomic_store(phase, 1);
+  /* A size nothing else allocates: its class has no span yet, so this needs pages of the heap. */
+  ck_assert_ptr_nonnull(beskid_gc_alloc_array(t, &lock_test_bytes, 3000));
+  atomic_store(phase, 2);
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_heap_lock_waiter_does_not_block_stop) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  beskid_gc_enter_native(T); /* the test's thread stops the world below */
+  beskid_os_mutex_lock(&gc.heap_lock);
+  atomic_int phase = 0;
+  beskid_os_thread_t th;
+  spawn_until_ready(&th, allocate_new_pages, &phase, "waiter");
+  beskid_gc_thread_t *waiter = atomic_load(&lock_waiter);
+  for (int i = 0; i < 10000 && !beskid_gc_in_native(waiter); i++) beskid_os_sleep_ns(1000000);
+  ck_assert_msg(beskid_gc_in_native(waiter), "the waiting thread is not in the native state");
+  beskid_gc__stop_world(NULL); /* would wait forever for a thread blocked while running */
+  beskid_gc__start_world();
+  ck_assert_int_eq(atomic_load(&phase), 1); /* still waiting for the lock */
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  beskid_os_thread_join(&th, NULL);
+  ck_assert_int_eq(atomic_load(&phase), 2);
+  beskid_gc_leave_native(T);
   stop();
 }
 END_TEST
@@ -266,6 +304,7 @@ void gc_cases_threads(Suite *suite) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_native_thread_does_not_block_pause);
   tcase_add_test(tc, test_native_state_is_visible);
+  tcase_add_test(tc, test_heap_lock_waiter_does_not_block_stop);
   tcase_add_exit_test(tc, test_native_state_alloc_is_fatal, 42);
   tcase_add_exit_test(tc, test_native_state_collect_is_fatal, 42);
   tcase_add_exit_test(tc, test_native_state_safepoint_is_fatal, 42);
