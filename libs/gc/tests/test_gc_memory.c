@@ -286,7 +286,7 @@ START_TEST(test_grower_keeps_chunks_ready) {
   beskid_gc_stats_t st = wait_for_ready(0);
   ck_assert_uint_gt(st.ready_bytes, 0);
   ck_assert_uint_ge(st.ready_chunks_made, 1);
-  /* At most GC_GROW_STASH_MAX chunks of at most 1.5 MiB each, and an eighth of the heap. */
+  /* At most GC_GROW_STASH_MAX chunks of at most 1.5 MiB each, and less than the heap itself. */
   ck_assert_uint_le(st.ready_bytes, GC_GROW_STASH_MAX * 3 * MIB / 2);
   ck_assert_uint_le(st.ready_bytes, st.committed_bytes - st.ready_bytes);
   /* Growing on takes the ready chunks, and the grower makes new ones. */
