@@ -18,11 +18,12 @@ static int wait_child(pid_t pid) {
 }
 
 /* Another thread at work while the main thread forks: it allocates a list in its own root frame
- * (dropping it every 500 links), helps mark while a cycle marks, and, when asked, forces whole
- * collections itself. */
+ * (dropping it every `helper_drop_every` links, 500 unless a test says otherwise), helps mark
+ * while a cycle marks, and, when asked, forces whole collections itself. */
 static atomic_int helper_stop;
 static atomic_long helper_rounds;
 static atomic_int helper_collects;
+static atomic_long helper_drop_every = 500;
 static void *fork_helper(void *arg) {
   (void)arg;
   beskid_gc_thread_t *t = beskid_gc_attach();
@@ -34,7 +35,7 @@ static void *fork_helper(void *arg) {
     ck_assert_ptr_nonnull(n);
     n->value = i;
     beskid_gc_store(t, (void **)&n->left, slots[0]);
-    slots[0] = i % 500 == 0 ? NULL : n;
+    slots[0] = i % atomic_load(&helper_drop_every) == 0 ? NULL : n;
     if (beskid_gc_phase() == BESKID_GC_PHASE_MARKING) beskid_gc_mark_some(t, 8);
     if (atomic_load(&helper_collects) && i % 2000 == 0) beskid_gc_collect(t);
     atomic_fetch_add(&helper_rounds, 1);
@@ -122,16 +123,21 @@ static int child_checks(void **slots, int expected_phase) {
   return 42;
 }
 
-/* Forks with the main thread attached and the helper at work; asserts the child's status. */
-static void fork_and_check(void **slots, int expected_phase, int round) {
+/* Forks with the main thread attached and the helper at work; the child runs `child` and exits
+ * with its status, which must be 42. */
+static void fork_and_run(int (*child)(void **slots, int arg), void **slots, int arg, int round) {
   fflush(NULL);
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
-  if (pid == 0) _exit(child_checks(slots, expected_phase));
+  if (pid == 0) _exit(child(slots, arg));
   int ws = wait_child(pid);
   ck_assert_msg(ws != -1, "round %d: the child deadlocked", round);
   ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 42, "round %d: child status %#x (exit %d)",
                 round, ws, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+}
+
+static void fork_and_check(void **slots, int expected_phase, int round) {
+  fork_and_run(child_checks, slots, expected_phase, round);
 }
 
 /* Forks 20 times with a cycle stopped at `step` (MARK_STARTED: marking; MARK_DONE: sweeping) while
@@ -222,12 +228,9 @@ static void *large_helper(void *arg) {
 }
 
 START_TEST(test_fork_while_allocating_large) {
-  beskid_gc_config_t config;
-  test_config(&config, 0);
-  start_config(&config);
   void *slots[2] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 2};
-  beskid_gc_push_frame(T, &frame);
+  beskid_root_frame_t frame;
+  rooted_start(0, &frame, slots, 2);
   build_list(slots);
   fork_beside(slots, large_helper, 3);
   beskid_gc_collect(T);
@@ -236,30 +239,11 @@ START_TEST(test_fork_while_allocating_large) {
 }
 END_TEST
 
-/* A thread whose heap keeps growing (a list it drops every 16 MiB), so that the grower is at
- * work when the main thread forks. */
-static void *growing_helper(void *arg) {
-  (void)arg;
-  beskid_gc_thread_t *t = beskid_gc_attach();
-  void *slots[1] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 1};
-  beskid_gc_push_frame(t, &frame);
-  for (int64_t i = 1; !atomic_load(&helper_stop); i++) {
-    node *n = beskid_gc_alloc(t, &node_type);
-    ck_assert_ptr_nonnull(n);
-    beskid_gc_store(t, (void **)&n->left, slots[0]);
-    slots[0] = i % (16 * 1048576 / (int64_t)sizeof(node)) == 0 ? NULL : n;
-    if (i % 1024 == 0) atomic_fetch_add(&helper_rounds, 1);
-  }
-  beskid_gc_pop_frame(t, &frame);
-  beskid_gc_detach();
-  return NULL;
-}
-
 /* The child's grower (its parent's did not come with it) makes chunks ready as the child's heap
  * grows: the child keeps growing its heap, a MiB at a time (up to 512 MiB or 10 s), until a
  * chunk is made ready (exit 42). */
-static int child_grows(void **slots) {
+static int child_grows(void **slots, int unused) {
+  (void)unused;
   beskid_gc_stats_t st, now;
   beskid_gc_read_stats(&st);
   now = st;
@@ -284,25 +268,18 @@ static int child_grows(void **slots) {
 }
 
 START_TEST(test_fork_while_growing) {
-  beskid_gc_config_t config;
-  test_config(&config, 0);
-  start_config(&config);
   void *slots[2] = {0};
-  beskid_root_frame_t frame = {NULL, slots, 2};
-  beskid_gc_push_frame(T, &frame);
+  beskid_root_frame_t frame;
+  rooted_start(0, &frame, slots, 2);
   build_list(slots);
+  /* The helper's heap keeps growing (its list dropped every 16 MiB), so that the grower is at
+   * work when the main thread forks. */
+  atomic_store(&helper_drop_every, 16 * 1048576 / (long)sizeof(node));
   beskid_os_thread_t th;
-  ck_assert_int_eq(beskid_os_thread_create(&th, growing_helper, NULL, "helper"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_create(&th, fork_helper, NULL, "helper"), BESKID_OK);
   for (int round = 0; round < 10; round++) {
-    let_helper_run(500);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) _exit(child_grows(slots));
-    int ws = wait_child(pid);
-    ck_assert_msg(ws != -1, "round %d: the child deadlocked", round);
-    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 42, "round %d: child status %#x (exit %d)",
-                  round, ws, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+    let_helper_run(128 * 1024);
+    fork_and_run(child_grows, slots, 0, round);
   }
   stop_helper(&th);
   beskid_gc_stats_t st;

@@ -71,10 +71,37 @@ static const uint64_t cell_map[] = {8};
 static const beskid_type_t cell_type = {sizeof(cell), 8, cell_map, 1, BESKID_TYPE_AGGREGATE, 0};
 
 enum { LISTS = 1024 };
+static void *heads[LISTS]; /* every case's roots: list heads (emptied when a case starts) */
+static beskid_root_frame_t heads_frame = {NULL, heads, LISTS};
+
+/* Starts a collector with `debug_flags` and a soft `memory_limit` (0: none), and attaches the
+ * test's thread with `heads`, emptied, as its roots. */
+static void start_with(uint32_t debug_flags, uint64_t memory_limit) {
+  beskid_gc_config_t config;
+  beskid_gc_config_default(&config);
+  config.log = log_to_stderr;
+  config.debug_flags = debug_flags;
+  config.memory_limit = memory_limit;
+  config.reserve = UINT64_C(4) << 30;
+  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
+  T = beskid_gc_attach();
+  ck_assert_ptr_nonnull(T);
+  memset(heads, 0, sizeof heads);
+  beskid_gc_push_frame(T, &heads_frame);
+}
+
+/* With its background threads (the grower runs only then). */
+static void start_background(void) { start_with(0, 0); }
+
+static void stop_case(void) {
+  beskid_gc_pop_frame(T, &heads_frame);
+  beskid_gc_detach();
+  ck_assert_int_eq(beskid_gc_shutdown(), BESKID_GC_OK);
+}
 
 /* Prepends `bytes` worth of cells to the lists rooted in `heads`, one list after the other (so
  * that dropping whole lists frees whole pages, as a program dropping a data structure does). */
-static void grow(void **heads, uint64_t bytes) {
+static void grow(uint64_t bytes) {
   uint64_t n = bytes / sizeof(cell), per_list = n / LISTS + 1;
   for (uint64_t i = 0; i < n; i++) {
     cell *c = beskid_gc_alloc(T, &cell_type);
@@ -118,20 +145,9 @@ static uint64_t span_table_resident(void) {
  * checked too, under every preset (it is outside the heap's account the sanitizer presets read). */
 START_TEST(test_rss_follows_live_heap_down) {
   const uint64_t big = 96 * MIB_SCALE * MIB, small = 2 * MIB_SCALE * MIB;
-  beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.log = log_to_stderr;
-  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
-  config.reserve = UINT64_C(4) << 30;
-  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
-  T = beskid_gc_attach();
-  ck_assert_ptr_nonnull(T);
-  static void *heads[LISTS];
-  memset(heads, 0, sizeof heads);
-  beskid_root_frame_t frame = {NULL, heads, LISTS};
-  beskid_gc_push_frame(T, &frame);
+  start_with(BESKID_GC_DEBUG_MANUAL, 0);
   uint64_t base = rss_bytes();
-  grow(heads, big);
+  grow(big);
   beskid_gc_collect(T);
   uint64_t peak = rss_bytes(), table_peak = span_table_resident();
   ck_assert_msg(peak - base >= big, "the heap never became resident: %llu MiB",
@@ -182,12 +198,10 @@ START_TEST(test_rss_follows_live_heap_down) {
                 (unsigned long long)(table_bound >> 10),
                 (unsigned long long)(st.committed_bytes >> 10));
   /* The released pages are used again, and read zero. */
-  grow(heads, big / 4);
+  grow(big / 4);
   beskid_gc_collect(T);
   ck_assert_uint_eq(beskid_gc_verify(T), 0);
-  beskid_gc_pop_frame(T, &frame);
-  beskid_gc_detach();
-  beskid_gc_shutdown();
+  stop_case();
 }
 END_TEST
 
@@ -196,20 +210,9 @@ END_TEST
  * growing to GOGC's goal, which here would be about 1.9× the limit's worth of heap). */
 START_TEST(test_memory_limit_holds_rss) {
   const uint64_t live = 24 * MIB_SCALE * MIB, limit = 32 * MIB_SCALE * MIB;
-  beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.log = log_to_stderr;
-  config.memory_limit = limit;
-  config.reserve = UINT64_C(4) << 30;
-  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
-  T = beskid_gc_attach();
-  ck_assert_ptr_nonnull(T);
-  static void *heads[LISTS];
-  memset(heads, 0, sizeof heads);
-  beskid_root_frame_t frame = {NULL, heads, LISTS};
-  beskid_gc_push_frame(T, &frame);
+  start_with(0, limit);
   uint64_t base = rss_bytes();
-  grow(heads, live);
+  grow(live);
   uint64_t worst = 0;
   for (int round = 0; round < 40; round++) {
     churn(4 * MIB_SCALE * MIB);
@@ -235,25 +238,12 @@ START_TEST(test_memory_limit_holds_rss) {
                 (unsigned long long)(st.committed_bytes / MIB),
                 (unsigned long long)(st.released_bytes / MIB), (unsigned long long)st.cycles);
   ck_assert_uint_eq(beskid_gc_verify(T), 0);
-  beskid_gc_pop_frame(T, &frame);
-  beskid_gc_detach();
-  beskid_gc_shutdown();
+  stop_case();
 }
 END_TEST
 
 /* ------------------------------------------------------------------------------------------ */
 /* Chunks made ready ahead of growth (grow.c) */
-
-/* Starts a collector with its background threads (the grower runs only then). */
-static void start_background(void) {
-  beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.log = log_to_stderr;
-  config.reserve = UINT64_C(4) << 30;
-  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
-  T = beskid_gc_attach();
-  ck_assert_ptr_nonnull(T);
-}
 
 static beskid_gc_stats_t stats_now(void) {
   beskid_gc_stats_t st;
@@ -278,11 +268,7 @@ static beskid_gc_stats_t wait_for_ready(uint64_t made) {
  * memory, and made again as allocation takes them. */
 START_TEST(test_grower_keeps_chunks_ready) {
   start_background();
-  static void *heads[LISTS];
-  memset(heads, 0, sizeof heads);
-  beskid_root_frame_t frame = {NULL, heads, LISTS};
-  beskid_gc_push_frame(T, &frame);
-  grow(heads, 8 * MIB);
+  grow(8 * MIB);
   beskid_gc_stats_t st = wait_for_ready(0);
   ck_assert_uint_gt(st.ready_bytes, 0);
   ck_assert_uint_ge(st.ready_chunks_made, 1);
@@ -290,13 +276,11 @@ START_TEST(test_grower_keeps_chunks_ready) {
   ck_assert_uint_le(st.ready_bytes, GC_GROW_STASH_MAX * 3 * MIB / 2);
   ck_assert_uint_le(st.ready_bytes, st.committed_bytes - st.ready_bytes);
   /* Growing on takes the ready chunks, and the grower makes new ones. */
-  grow(heads, 16 * MIB);
+  grow(16 * MIB);
   beskid_gc_stats_t later = wait_for_ready(st.ready_chunks_made);
   ck_assert_uint_gt(later.ready_chunks_made, st.ready_chunks_made);
   ck_assert_uint_eq(beskid_gc_verify(T), 0);
-  beskid_gc_pop_frame(T, &frame);
-  beskid_gc_detach();
-  beskid_gc_shutdown();
+  stop_case();
 }
 END_TEST
 
@@ -305,13 +289,9 @@ END_TEST
  * whose objects were swept, and chunks mimalloc took back and gave out again. */
 START_TEST(test_ready_chunks_read_zero) {
   start_background();
-  static void *heads[LISTS];
-  memset(heads, 0, sizeof heads);
-  beskid_root_frame_t frame = {NULL, heads, LISTS};
-  beskid_gc_push_frame(T, &frame);
   for (int round = 0; round < 3; round++) {
     /* Fill memory with cells whose every field is non-zero, then let it all go back. */
-    grow(heads, 16 * MIB_SCALE * MIB);
+    grow(16 * MIB_SCALE * MIB);
     for (size_t l = 0; l < LISTS; l++) {
       for (cell *c = heads[l]; c != NULL; c = c->next) c->pad = -1;
       heads[l] = NULL;
@@ -331,20 +311,14 @@ START_TEST(test_ready_chunks_read_zero) {
     ck_assert_uint_gt(stats_now().ready_chunks_made, made);
     memset(heads, 0, sizeof heads);
   }
-  beskid_gc_pop_frame(T, &frame);
-  beskid_gc_detach();
-  beskid_gc_shutdown();
+  stop_case();
 }
 END_TEST
 
 /* A heap that shrank gives its ready chunks back with the empty ones: they are for growth. */
 START_TEST(test_ready_chunks_go_back_when_the_heap_shrinks) {
   start_background();
-  static void *heads[LISTS];
-  memset(heads, 0, sizeof heads);
-  beskid_root_frame_t frame = {NULL, heads, LISTS};
-  beskid_gc_push_frame(T, &frame);
-  grow(heads, 32 * MIB_SCALE * MIB);
+  grow(32 * MIB_SCALE * MIB);
   ck_assert_uint_gt(wait_for_ready(0).ready_bytes, 0);
   memset(heads, 0, sizeof heads);
   for (int i = 0; i < 3; i++) beskid_gc_collect(T);
@@ -352,9 +326,7 @@ START_TEST(test_ready_chunks_go_back_when_the_heap_shrinks) {
   ck_assert_msg(st.ready_bytes == 0, "%llu KiB still ready after the drop (committed %llu KiB)",
                 (unsigned long long)(st.ready_bytes >> 10),
                 (unsigned long long)(st.committed_bytes >> 10));
-  beskid_gc_pop_frame(T, &frame);
-  beskid_gc_detach();
-  beskid_gc_shutdown();
+  stop_case();
 }
 END_TEST
 
@@ -364,8 +336,7 @@ START_TEST(test_shutdown_while_growing) {
   for (int round = 0; round < 10; round++) {
     start_background();
     churn(4 * MIB);
-    beskid_gc_detach();
-    ck_assert_int_eq(beskid_gc_shutdown(), BESKID_GC_OK);
+    stop_case();
   }
 }
 END_TEST
