@@ -76,7 +76,7 @@ static uint32_t stash_target(void) {
  * (heap_lock). */
 static bool room_for_block(uint64_t bytes) {
   if (gc.stash_count >= stash_target()) return false;
-  uint64_t after = beskid_gc__held_bytes() + bytes;
+  uint64_t after = gc.committed_bytes + gc.stash_bytes + bytes;
   uint64_t cap = atomic_load_explicit(&gc.pacer.heap_max, memory_order_relaxed);
   uint64_t limit = atomic_load_explicit(&gc.pacer.memory_limit, memory_order_relaxed);
   if (cap != 0 && after > cap) return false;
@@ -119,7 +119,9 @@ static void *ready_block(mi_heap_t *heap) {
    * and a reset makes it read zero whatever it held (memory fresh from the OS is untouched by
    * it), so the populate below is the only pass over the pages and it is the kernel's. */
   if (beskid_os_vm_reset((void *)first, (size_t)(end - first)) != BESKID_OK) {
-    beskid_gc__blocks_free(&block, 1);
+    beskid_os_mutex_lock(&gc.map_lock);
+    mi_free(block);
+    beskid_os_mutex_unlock(&gc.map_lock);
     return NULL;
   }
   /* Best effort: a block the OS could not populate is still zero, and faults as it is used. */
@@ -128,6 +130,17 @@ static void *ready_block(mi_heap_t *heap) {
     if (beskid_os_vm_populate((void *)p, n) != BESKID_OK) break;
   }
   return block;
+}
+
+/* Gives a block that found no room back to mimalloc, and its memory back to the OS first
+ * (mimalloc would keep it resident). */
+static void discard_block(void *block) {
+  uintptr_t first, end;
+  beskid_gc__block_os_pages(block, mi_usable_size(block), &first, &end);
+  (void)beskid_os_vm_reset((void *)first, (size_t)(end - first));
+  beskid_os_mutex_lock(&gc.map_lock);
+  mi_free(block);
+  beskid_os_mutex_unlock(&gc.map_lock);
 }
 
 static void *grower_main(void *arg) {
@@ -155,7 +168,7 @@ static void *grower_main(void *arg) {
     /* Checked again: the heap may have grown (or a limit come down) meanwhile. */
     if (gc.grow_stopping || !room_for_block(mi_usable_size(block))) {
       beskid_os_mutex_unlock(&gc.heap_lock);
-      beskid_gc__blocks_free(&block, 1);
+      discard_block(block);
       beskid_os_mutex_lock(&gc.heap_lock);
       continue;
     }

@@ -195,23 +195,21 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   return BESKID_GC_OK;
 }
 
-/* As chunks_free does for chunks. map_lock: the grower, which calls this too, is not attached,
- * so only that lock keeps a fork from copying mimalloc mid-call (fork.c). */
-void beskid_gc__blocks_free(void **blocks, uint32_t n) {
+/* Gives stashed blocks (grow.c) back to mimalloc, their memory back to the OS first, as
+ * chunks_free does for chunks (mimalloc would keep it resident). */
+static void blocks_free(void **blocks, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     uintptr_t first, end;
     beskid_gc__block_os_pages(blocks[i], mi_usable_size(blocks[i]), &first, &end);
     (void)beskid_os_vm_reset((void *)first, (size_t)(end - first));
     tsan_release(blocks[i]);
-    beskid_os_mutex_lock(&gc.map_lock);
     mi_free(blocks[i]);
-    beskid_os_mutex_unlock(&gc.map_lock);
   }
 }
 
 void beskid_gc__heap_shutdown(void) {
   void *stash[GC_GROW_STASH_MAX];
-  beskid_gc__blocks_free(stash, beskid_gc__grow_drop(stash));
+  blocks_free(stash, beskid_gc__grow_drop(stash));
   beskid_os_cond_destroy(&gc.grow_cond);
   for (gc_chunk *c = gc.chunks, *next; c != NULL; c = next) {
     next = c->next;
@@ -703,7 +701,7 @@ void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   uint32_t stashed = 0;
   beskid_os_mutex_lock(&gc.heap_lock);
   /* A heap above what it keeps is not growing: the chunks made ready for growth go first. */
-  if (beskid_gc__held_bytes() > keep_bytes) stashed = beskid_gc__grow_drop(stash);
+  if (gc.committed_bytes + gc.stash_bytes > keep_bytes) stashed = beskid_gc__grow_drop(stash);
   for (gc_chunk *c = gc.avail_chunks, *next; c != NULL && gc.committed_bytes > keep_bytes;
        c = next) {
     next = c->avail_next;
@@ -714,7 +712,7 @@ void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   }
   beskid_os_mutex_unlock(&gc.heap_lock);
   if (release != NULL) chunks_free(release);
-  beskid_gc__blocks_free(stash, stashed);
+  blocks_free(stash, stashed);
 }
 
 /* ------------------------------------------------------------------------------------------ */
