@@ -258,7 +258,7 @@ void beskid_gc__record_failure(uint64_t requested) {
   f.requested = requested;
   f.live = gc.live_bytes;
   beskid_os_mutex_lock(&gc.heap_lock);
-  f.committed = gc.committed_bytes + gc.stash_bytes;
+  f.committed = beskid_gc__held_bytes();
   beskid_os_mutex_unlock(&gc.heap_lock);
   f.cap = atomic_load(&gc.pacer.heap_max);
   beskid_os_mutex_lock(&gc.failure_lock);

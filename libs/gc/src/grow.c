@@ -76,7 +76,7 @@ static uint32_t stash_target(void) {
  * (heap_lock). */
 static bool room_for_block(uint64_t bytes) {
   if (gc.stash_count >= stash_target()) return false;
-  uint64_t after = gc.committed_bytes + gc.stash_bytes + bytes;
+  uint64_t after = beskid_gc__held_bytes() + bytes;
   uint64_t cap = atomic_load_explicit(&gc.pacer.heap_max, memory_order_relaxed);
   uint64_t limit = atomic_load_explicit(&gc.pacer.memory_limit, memory_order_relaxed);
   if (cap != 0 && after > cap) return false;

@@ -701,7 +701,7 @@ void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   uint32_t stashed = 0;
   beskid_os_mutex_lock(&gc.heap_lock);
   /* A heap above what it keeps is not growing: the chunks made ready for growth go first. */
-  if (gc.committed_bytes + gc.stash_bytes > keep_bytes) stashed = beskid_gc__grow_drop(stash);
+  if (beskid_gc__held_bytes() > keep_bytes) stashed = beskid_gc__grow_drop(stash);
   for (gc_chunk *c = gc.avail_chunks, *next; c != NULL && gc.committed_bytes > keep_bytes;
        c = next) {
     next = c->avail_next;

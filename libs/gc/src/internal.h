@@ -496,6 +496,10 @@ uint32_t beskid_gc__heap_take_resident(uint32_t max_pages, bool idle_only, gc_ch
  * the OS (the pages then read zero), false when that failed and they are still resident. */
 void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, bool released);
 
+/* Memory the heap holds from mimalloc: its chunks and the blocks the grower keeps ready
+ * (heap_lock). */
+static inline uint64_t beskid_gc__held_bytes(void) { return gc.committed_bytes + gc.stash_bytes; }
+
 /* The whole OS pages inside a mimalloc block of `usable` bytes at `block`: [*first, *end). */
 static inline void beskid_gc__block_os_pages(void *block, size_t usable, uintptr_t *first,
                                              uintptr_t *end) {

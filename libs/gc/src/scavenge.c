@@ -36,7 +36,7 @@
 
 static uint64_t resident_bytes(void) {
   beskid_os_mutex_lock(&gc.heap_lock);
-  uint64_t r = gc.committed_bytes + gc.stash_bytes - gc.released_bytes;
+  uint64_t r = beskid_gc__held_bytes() - gc.released_bytes;
   beskid_os_mutex_unlock(&gc.heap_lock);
   return r;
 }

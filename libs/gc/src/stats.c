@@ -129,7 +129,7 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
   out->heap_bytes = atomic_load(&gc.heap_bytes);
   out->heap_objects = atomic_load(&gc.heap_objects);
   beskid_os_mutex_lock(&gc.heap_lock);
-  out->committed_bytes = gc.committed_bytes + gc.stash_bytes;
+  out->committed_bytes = beskid_gc__held_bytes();
   out->released_bytes = gc.released_bytes;
   out->ready_bytes = gc.stash_bytes;
   out->ready_chunks_made = gc.stash_made;
