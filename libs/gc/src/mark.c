@@ -231,10 +231,15 @@ static uint64_t scan_entry(gc_marker *m, void *entry) {
  * 100-300 us measured) but at most for one stretch of about 20 us. Returns true when it stopped
  * early: because of the budget, or to let a pause begin.
  *
- * Scanning is bound by cache misses on the objects' headers, so popped entries pass through a
- * small FIFO: an object's header is prefetched when it enters and scanned GC_PREFETCH entries
- * later. Entries still in the FIFO when the budget runs out go back on the stack. */
-#define GC_PREFETCH    8u
+ * Scanning is bound by cache misses on the objects themselves, so popped entries pass through a
+ * small FIFO: an object's first 64 bytes are prefetched when it enters (two cache lines: a small
+ * object that does not start a line, such as every other 24-byte node, ends in the next one)
+ * and it is scanned GC_PREFETCH entries later. Entries still in the FIFO when the budget runs
+ * out go back on the stack. Measured on binary-trees (mark CPU time per marked byte, three
+ * alternating runs each): a depth of 16 instead of 8 with the second line prefetched too took
+ * 27% less than 8 with the first line alone; the second line alone gave most of it, 32 entries
+ * no more. */
+#define GC_PREFETCH    16u
 #define GC_DRAIN_CHECK 1024u /* objects between looks at the pool, the counters and stops */
 
 /* Work balancing: when the pool is empty (so an assisting thread would find nothing to do) and
@@ -283,7 +288,9 @@ bool beskid_gc__drain(gc_marker *m, uint64_t budget) {
     while (count < GC_PREFETCH) {
       void *entry = pop(m);
       if (entry == NULL) break;
-      __builtin_prefetch((void *)((uintptr_t)entry & ~(uintptr_t)1u));
+      uintptr_t obj = (uintptr_t)entry & ~(uintptr_t)1u;
+      __builtin_prefetch((void *)obj);
+      __builtin_prefetch((void *)(obj + 56)); /* the next line, unless obj starts its line */
       fifo[(head + count++) % GC_PREFETCH] = entry;
     }
     if (count == 0) break;
