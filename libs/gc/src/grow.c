@@ -132,17 +132,6 @@ static void *ready_block(mi_heap_t *heap) {
   return block;
 }
 
-/* Gives a block that found no room back to mimalloc, and its memory back to the OS first
- * (mimalloc would keep it resident). */
-static void discard_block(void *block) {
-  uintptr_t first, end;
-  beskid_gc__block_os_pages(block, mi_usable_size(block), &first, &end);
-  (void)beskid_os_vm_reset((void *)first, (size_t)(end - first));
-  beskid_os_mutex_lock(&gc.map_lock);
-  mi_free(block);
-  beskid_os_mutex_unlock(&gc.map_lock);
-}
-
 static void *grower_main(void *arg) {
   (void)arg;
   (void)beskid_os_thread_set_background(); /* spare CPU time only (the top of this file) */
@@ -168,7 +157,9 @@ static void *grower_main(void *arg) {
     /* Checked again: the heap may have grown (or a limit come down) meanwhile. */
     if (gc.grow_stopping || !room_for_block(mi_usable_size(block))) {
       beskid_os_mutex_unlock(&gc.heap_lock);
-      discard_block(block);
+      beskid_os_mutex_lock(&gc.map_lock);
+      beskid_gc__blocks_free(&block, 1);
+      beskid_os_mutex_unlock(&gc.map_lock);
       beskid_os_mutex_lock(&gc.heap_lock);
       continue;
     }

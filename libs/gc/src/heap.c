@@ -195,9 +195,7 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   return BESKID_GC_OK;
 }
 
-/* Gives stashed blocks (grow.c) back to mimalloc, their memory back to the OS first, as
- * chunks_free does for chunks (mimalloc would keep it resident). */
-static void blocks_free(void **blocks, uint32_t n) {
+void beskid_gc__blocks_free(void **blocks, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     uintptr_t first, end;
     beskid_gc__block_os_pages(blocks[i], mi_usable_size(blocks[i]), &first, &end);
@@ -209,7 +207,7 @@ static void blocks_free(void **blocks, uint32_t n) {
 
 void beskid_gc__heap_shutdown(void) {
   void *stash[GC_GROW_STASH_MAX];
-  blocks_free(stash, beskid_gc__grow_drop(stash));
+  beskid_gc__blocks_free(stash, beskid_gc__grow_drop(stash));
   beskid_os_cond_destroy(&gc.grow_cond);
   for (gc_chunk *c = gc.chunks, *next; c != NULL; c = next) {
     next = c->next;
@@ -712,7 +710,7 @@ void beskid_gc__heap_scavenge(uint64_t keep_bytes) {
   }
   beskid_os_mutex_unlock(&gc.heap_lock);
   if (release != NULL) chunks_free(release);
-  blocks_free(stash, stashed);
+  beskid_gc__blocks_free(stash, stashed);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -500,6 +500,12 @@ void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, 
  * (heap_lock). */
 static inline uint64_t beskid_gc__held_bytes(void) { return gc.committed_bytes + gc.stash_bytes; }
 
+/* Gives blocks the heap holds but uses for nothing (the grower's) back to mimalloc, their whole
+ * OS pages back to the OS first (mimalloc would keep them resident), as chunks are given back.
+ * Without the heap lock; an unattached caller outside a cycle step (the grower) holds map_lock,
+ * which keeps a fork from copying mimalloc mid-call (fork.c). */
+void beskid_gc__blocks_free(void **blocks, uint32_t n);
+
 /* The whole OS pages inside a mimalloc block of `usable` bytes at `block`: [*first, *end). */
 static inline void beskid_gc__block_os_pages(void *block, size_t usable, uintptr_t *first,
                                              uintptr_t *end) {
@@ -517,7 +523,7 @@ void beskid_gc__grower_stop(void);
  * The block is zero and resident; its bytes leave the stash's count. */
 void *beskid_gc__grow_take(void);
 /* Empties the stash into `out` (GC_GROW_STASH_MAX entries) and returns how many blocks it held,
- * for the caller to give back to mimalloc after the lock (heap_lock held). */
+ * for the caller to give back after the lock (beskid_gc__blocks_free; heap_lock held). */
 uint32_t beskid_gc__grow_drop(void **out);
 
 /* scavenge.c */
