@@ -331,6 +331,9 @@ beskid_gc_phase_t beskid_gc_phase(void) {
 static void *collector_main(void *arg) {
   (void)arg;
   beskid_os_mutex_lock(&gc.wake_lock);
+  /* Past the thread's start-up: beskid_gc__collector_start waits for this (below). */
+  gc.collector_started = true;
+  beskid_os_cond_broadcast(&gc.wake_cond);
   for (;;) {
     while (!gc.cycle_wanted && !gc.stopping) beskid_os_cond_wait(&gc.wake_cond, &gc.wake_lock);
     if (gc.stopping) break;
@@ -377,10 +380,20 @@ bool beskid_gc__collector_start(void) {
   if (gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL) return true;
   gc.stopping = false;
   gc.cycle_wanted = false;
+  gc.collector_started = false;
   if (beskid_os_thread_create(&gc.collector, collector_main, NULL, "beskid-gc") != BESKID_OK) {
     return false;
   }
   gc.collector_running = true;
+  /* A new thread runs its start-up code (the C library's, a sanitizer's, which allocate and take
+   * locks no fork handler takes: AddressSanitizer's allocator) after thread creation returned.
+   * Waiting until it is past that keeps a fork right after init, or right after a fork, from
+   * copying such a lock held by a thread the child will not have (mark_workers.c does the same
+   * for its helpers, grow.c for the grower). A wake-up meant for the collector that this wait
+   * takes instead is not lost: the collector checks cycle_wanted before it first waits. */
+  beskid_os_mutex_lock(&gc.wake_lock);
+  while (!gc.collector_started) beskid_os_cond_wait(&gc.wake_cond, &gc.wake_lock);
+  beskid_os_mutex_unlock(&gc.wake_lock);
   return true;
 }
 

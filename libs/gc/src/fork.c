@@ -19,6 +19,12 @@
  *     5. take every other lock an unattached caller may take (statistics, handles, the background
  *        collector's wake-up), so none is half-way through a change; the central lists' locks,
  *        which only allocation and sweeping take, are taken once each to see them free.
+ *   Threads the collector makes itself (its background thread, the grower, mark helpers) are
+ *   not attached, so the stop does not wait for them; each is past its start-up before the call
+ *   that made it returns (under the lifecycle lock or cycle_lock), because that start-up runs
+ *   the C library's and a sanitizer's code, which allocates and takes locks no fork handler
+ *   takes (AddressSanitizer's allocator: a child forked while a new mark helper was starting
+ *   hung in 4 of 100 asan runs of the fork case).
  *   parent: release them in reverse, restart the world, leave the native state.
  *   child: only F exists. Every other thread's context is retired as its detach would retire it
  *     (barrier buffer shaded, cached spans back in the central lists, black bytes counted), then

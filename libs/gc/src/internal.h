@@ -393,6 +393,7 @@ typedef struct gc_global {
   uint64_t cycles_done;
   beskid_os_thread_t collector;
   bool collector_running;
+  bool collector_started; /* the collector thread is past its start-up (wake_lock) */
 
   /* Mark work pool (mark.c). */
   beskid_os_mutex_t work_lock;

@@ -39,6 +39,7 @@ typedef struct mark_pool {
   beskid_os_cond_t wake;  /* helpers wait here for a run */
   beskid_os_cond_t left;  /* the driver waits here for helpers to leave a run */
   uint32_t helpers;       /* helper threads made */
+  uint32_t started;       /* helpers that reached helper_main (lock) */
   uint64_t run;           /* current run's number (lock) */
   bool open;              /* helpers may still join the current run (lock) */
   uint32_t wanted;        /* helpers the current run wants (lock) */
@@ -116,6 +117,10 @@ static void *helper_main(void *arg) {
   (void)arg;
   uint64_t seen = 0;
   beskid_os_mutex_lock(&pool.lock);
+  /* Past the thread's start-up (the C library's and a sanitizer's, which allocate): pool_prepare
+   * waits for this under cycle_lock, so a fork never copies a helper half-way through it. */
+  pool.started++;
+  beskid_os_cond_broadcast(&pool.left);
   for (;;) {
     while (!pool.stopping && (!pool.open || pool.run == seen || pool.joined >= pool.wanted)) {
       beskid_os_cond_wait(&pool.wake, &pool.lock);
@@ -158,6 +163,14 @@ static void pool_prepare(uint32_t want) {
     }
     pool.helpers++;
   }
+  /* A new thread runs its start-up code (the C library's, a sanitizer's: they allocate, and
+   * AddressSanitizer's allocator takes locks no fork handler takes) on its own, after
+   * pthread_create returned. The driver holds cycle_lock, which fork's prepare takes (fork.c):
+   * waiting here until every helper has started keeps a fork from copying one of those locks
+   * held by a thread that does not exist in the child. */
+  beskid_os_mutex_lock(&pool.lock);
+  while (pool.started < pool.helpers) beskid_os_cond_wait(&pool.left, &pool.lock);
+  beskid_os_mutex_unlock(&pool.lock);
 }
 
 void beskid_gc__mark_workers_run(gc_marker *m, uint32_t workers) {

@@ -5,15 +5,22 @@
 /* ------------------------------------------------------------------------------------------ */
 /* fork() */
 
-/* Waits for a forked child at most 60 s: one still running then has deadlocked (killed, -1). */
+/* Waits for a forked child at most 60 s: one still running then has deadlocked (killed, -1).
+ * The test's thread waits in the native state, as a program blocked in waitpid() would, so the
+ * parent's collector goes on meanwhile. */
 static int wait_child(pid_t pid) {
   int ws = 0;
+  beskid_gc_enter_native(T);
   for (int i = 0; i < 60000; i++) {
-    if (waitpid(pid, &ws, WNOHANG) == pid) return ws;
+    if (waitpid(pid, &ws, WNOHANG) == pid) {
+      beskid_gc_leave_native(T);
+      return ws;
+    }
     beskid_os_sleep_ns(1000000);
   }
   kill(pid, SIGKILL);
   waitpid(pid, &ws, 0);
+  beskid_gc_leave_native(T);
   return -1;
 }
 
@@ -290,6 +297,30 @@ START_TEST(test_fork_while_growing) {
 }
 END_TEST
 
+/* A child that allocates, collects and checks its heap (exit 42). */
+static int child_collects(void **slots, int unused) {
+  (void)unused;
+  build_list(slots);
+  beskid_gc_collect(T);
+  if (!list_intact(slots[0])) return 15;
+  return beskid_gc_verify(T) == 0 ? 42 : 14;
+}
+
+/* A program that forks as soon as the runtime is up (a daemon, a pre-forking server): the
+ * collector's own threads have just been made, and a thread's start-up runs the C library's and
+ * a sanitizer's code, which takes locks no fork handler takes (AddressSanitizer's allocator).
+ * Every child still starts its own threads and collects; none hangs. */
+START_TEST(test_fork_right_after_init) {
+  for (int round = 0; round < 20; round++) {
+    void *slots[2] = {0};
+    beskid_root_frame_t frame;
+    rooted_start(0, &frame, slots, 2);
+    fork_and_run(child_collects, slots, 0, round);
+    rooted_stop(&frame);
+  }
+}
+END_TEST
+
 void gc_cases_fork(Suite *suite) {
   TCase *tc = tcase_create("fork");
   tcase_set_timeout(tc, 120);
@@ -298,5 +329,6 @@ void gc_cases_fork(Suite *suite) {
   tcase_add_test(tc, test_fork_while_collecting);
   tcase_add_test(tc, test_fork_while_allocating_large);
   tcase_add_test(tc, test_fork_while_growing);
+  tcase_add_test(tc, test_fork_right_after_init);
   suite_add_tcase(suite, tc);
 }
