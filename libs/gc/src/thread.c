@@ -215,8 +215,14 @@ void beskid_gc__detach_thread(gc_thread *t, bool exiting) {
     beskid_os_mem_free(b);
   }
   /* mimalloc moves the heap's pages to the thread's backing heap; the chunks in them stay
-   * valid and are freed by whichever thread releases them. */
-  if (!exiting) mi_heap_delete((mi_heap_t *)t->mi_heap);
+   * valid and are freed by whichever thread releases them. The thread is no longer in the list,
+   * so a fork's stop does not wait for it: map_lock keeps the fork from copying mimalloc
+   * mid-call (fork.c). */
+  if (!exiting) {
+    beskid_os_mutex_lock(&gc.map_lock);
+    mi_heap_delete((mi_heap_t *)t->mi_heap);
+    beskid_os_mutex_unlock(&gc.map_lock);
+  }
   beskid_os_mem_free(t);
 }
 
