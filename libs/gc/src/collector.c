@@ -245,14 +245,14 @@ static void step_sweep(void) {
   gc.cycle.sweep_ns = beskid_os_monotonic_ns() - t0;
   if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc__verify_or_die("sweep end", false);
   atomic_store(&gc.phase, BESKID_GC_PHASE_IDLE);
-  /* Keep the pages the next cycles will want (the recent goals, plus room for cached spans and
-   * a margin against churning chunks through mimalloc); give the rest back. */
-  uint64_t goal = beskid_gc__scavenge_goal();
+  /* Keep the pages the next cycle will want (the goal, plus room for cached spans and a margin
+   * against churning chunks through mimalloc); give the rest back. */
+  uint64_t goal = atomic_load(&gc.pacer.goal);
   uint64_t keep = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 2 + (UINT64_C(4) << 20);
   beskid_gc__heap_scavenge(keep);
-  /* Then bring what stays resident down to that goal (scavenge.c), a bounded amount a cycle so
-   * that the cycle after a large drop is not held up. */
-  beskid_gc__scavenge(beskid_gc__scavenge_target(goal), GC_SCAVENGE_BUDGET);
+  /* Then bring what stays resident down to the next goal (scavenge.c), a bounded amount a cycle
+   * so that the cycle after a large drop is not held up. */
+  beskid_gc__scavenge(beskid_gc__scavenge_target(), GC_SCAVENGE_BUDGET);
   gc.cycles_done++;
 
   beskid_gc__publish_cycle(beskid_os_thread_cpu_ns() - gc.cycle.cpu_start_ns);

@@ -28,10 +28,8 @@
 #define GC_PAGE_SIZE      (1u << GC_PAGE_SHIFT) /* 8 KiB: the unit of the page table */
 #define GC_CHUNK_PAGES    128u                  /* pages asked of mimalloc at a time (1 MiB) */
 #define GC_GROW_STASH_MAX 4u                    /* chunks the grower keeps ready at most (grow.c) */
-#define GC_SCAVENGE_CYCLES                                                                         \
-  8u                        /* cycles whose heap goals the scavenger keeps room for (scavenge.c) */
-#define GC_GRANULE   8u     /* every object size is a multiple of this */
-#define GC_SMALL_MAX 32768u /* larger objects get a span of their own */
+#define GC_GRANULE        8u                    /* every object size is a multiple of this */
+#define GC_SMALL_MAX      32768u                /* larger objects get a span of their own */
 /* Objects per span at most: GC_PAGE_SIZE / 16. The 8-byte class (header-only objects, rare) uses
  * half of its one-page spans rather than doubling the bitmaps of every span structure, which
  * the span table keeps one of per heap page (heap.c). */
@@ -356,8 +354,6 @@ typedef struct gc_global {
   uint64_t free_resident_bytes; /* free pages of shared chunks still resident (heap_lock) */
   uint64_t released_bytes;      /* free pages whose memory went back to the OS (heap_lock) */
   uint64_t heap_gen; /* scavenges done: a chunk's pages were last taken when (heap_lock) */
-  uint64_t recent_goals[GC_SCAVENGE_CYCLES]; /* the heap goals of the last cycles (cycle_lock) */
-  uint32_t recent_goal_next;                 /* where the next goes */
   gc_central central[GC_SPAN_CLASSES];
   gc_central large; /* large spans, in the `full` lists */
   /* Chunks made ready ahead of need and the thread that makes them (grow.c; heap_lock). */
@@ -538,13 +534,9 @@ uint32_t beskid_gc__grow_drop(void **out);
  * (beskid_gc__heap_next_gen). Returns the bytes released. Called once a cycle; never holds the
  * heap lock while the OS works. */
 uint64_t beskid_gc__scavenge(uint64_t retain_bytes, uint64_t budget_bytes);
-/* The heap goal the memory kept after a cycle makes room for: the largest goal of the last
- * GC_SCAVENGE_CYCLES cycles, or the current one once it fell below half of that. Called once a
- * cycle, by the cycle's sweep step (cycle_lock), which it records the current goal for. */
-uint64_t beskid_gc__scavenge_goal(void);
-/* The resident target for `goal` (beskid_gc__scavenge_goal): the goal plus a tenth (Go's
- * retained-heap goal), and under a soft memory limit at most 95% of the limit. */
-uint64_t beskid_gc__scavenge_target(uint64_t goal);
+/* The resident target after a cycle: the heap goal plus a tenth (Go's retained-heap goal), and
+ * under a soft memory limit at most 95% of it. */
+uint64_t beskid_gc__scavenge_target(void);
 
 /* alloc.c */
 /* Records why an allocation (of the heap or of the collector's own tables) failed: `requested`

@@ -5,7 +5,7 @@
  * The heap keeps free pages in its chunks (heap.c) so that the next cycle's spans need no new
  * memory; those pages stay resident although nothing lives in them. After every cycle the
  * collector asks for the resident heap to come down to a target (beskid_gc__scavenge_target():
- * a heap goal plus a tenth, and under a soft memory limit at most 95% of it), and the
+ * the next heap goal plus a tenth, and under a soft memory limit at most 95% of it), and the
  * scavenger releases free pages until it has: it takes a run of resident free pages out of the
  * free maps under the heap lock, resets it (beskid_os_vm_reset: the memory goes back, the
  * address stays usable and reads zero) without the lock, and puts it back marked released.
@@ -22,16 +22,6 @@
  * again, but keep a heap that cycles its pages through many chunks (the shrink workload's steady
  * state) resident at 1.4× what one cycle keeps.
  * Under a soft memory limit, pages of any chunk go when the heap keeps more than 95% of it.
- *
- * The goal the target makes room for is the largest of the last GC_SCAVENGE_CYCLES cycles
- * (beskid_gc__scavenge_goal), not the next one alone: a concurrent heap's goal swings from cycle
- * to cycle with what its marks count live (objects allocated during a mark, garbage or not), and
- * releasing down to each low goal had the mutator fault the same pages back in during the next
- * cycle. binary-trees 21, two alternating runs each on a loaded machine: 309 000-324 000 page
- * faults and 1.9-2.1 s of system time with the next goal alone, 113 000-137 000 and 0.7-0.9 s
- * with the recent largest, peak RSS within the runs' spread. A goal below half the recent
- * largest is a heap that shrank, not a swing: then the next goal alone counts, and the memory
- * goes back at once (the shrink workload and the suite's shrink case).
  *
  * Invariants:
  * - a page is reset only while the scavenger holds it out of every free map and span, so no
@@ -87,19 +77,8 @@ uint64_t beskid_gc__scavenge(uint64_t retain_bytes, uint64_t budget_bytes) {
   return released;
 }
 
-uint64_t beskid_gc__scavenge_goal(void) {
+uint64_t beskid_gc__scavenge_target(void) {
   uint64_t goal = atomic_load(&gc.pacer.goal);
-  gc.recent_goals[gc.recent_goal_next] = goal;
-  gc.recent_goal_next = (gc.recent_goal_next + 1) % GC_SCAVENGE_CYCLES;
-  uint64_t recent = goal;
-  for (uint32_t i = 0; i < GC_SCAVENGE_CYCLES; i++)
-    if (gc.recent_goals[i] > recent) recent = gc.recent_goals[i];
-  /* Below half the recent largest, the live heap itself shrank, by more than a cycle's growth at
-   * the default GOGC brings back: the memory above the new goal goes back now. */
-  return goal < recent / 2 ? goal : recent;
-}
-
-uint64_t beskid_gc__scavenge_target(uint64_t goal) {
   uint64_t target = goal > UINT64_MAX - goal / 10 ? UINT64_MAX : goal + goal / 10;
   uint64_t limit = atomic_load(&gc.pacer.memory_limit);
   if (limit != 0 && target > limit / 100 * 95) target = limit / 100 * 95;

@@ -112,12 +112,6 @@ static void grow(uint64_t bytes) {
   }
 }
 
-static beskid_gc_stats_t stats_now(void) {
-  beskid_gc_stats_t st;
-  beskid_gc_read_stats(&st);
-  return st;
-}
-
 /* Allocates `bytes` of cells that die at once. */
 static void churn(uint64_t bytes) {
   for (uint64_t i = 0; i < bytes / sizeof(cell); i++) {
@@ -211,60 +205,6 @@ START_TEST(test_rss_follows_live_heap_down) {
 }
 END_TEST
 
-/* A live heap that dips and comes back (a program between two phases of its work, or the swing
- * of a concurrent heap's live count from cycle to cycle) keeps resident the pages its recent
- * goals need, instead of giving them back at the dip and faulting them in again at the next
- * peak; a live heap that falls below half of its recent goal gives them back at once. Read from
- * the heap's own account (committed minus released), which the scavenger decides. */
-START_TEST(test_dip_keeps_pages_for_the_next_peak) {
-  const uint64_t live = 24 * MIB_SCALE * MIB;
-  start_with(BESKID_GC_DEBUG_MANUAL, 0);
-  grow(live);
-  churn(live); /* the heap holds about twice the live bytes, as at a goal */
-  beskid_gc_collect(T);
-  beskid_gc_stats_t peak = stats_now();
-  uint64_t peak_goal = peak.heap_goal;
-  ck_assert_uint_ge(peak_goal, 2 * live - live / 8);
-  /* The dip: 40% of the lists go, and the next cycles find 60% of the live heap, a goal above
-   * half the peak's. A cycle with no allocation in between leaves every chunk idle, so only the
-   * target holds the free pages back. */
-  for (size_t i = LISTS * 6 / 10; i < LISTS; i++) heads[i] = NULL;
-  for (int cycle = 0; cycle < 3; cycle++) {
-    beskid_gc_collect(T);
-    beskid_gc_stats_t dip = stats_now();
-    ck_assert_uint_lt(dip.heap_goal, peak_goal * 3 / 4);
-    ck_assert_uint_ge(dip.heap_goal, peak_goal / 2);
-    ck_assert_msg(dip.committed_bytes - dip.released_bytes >=
-                      (peak.committed_bytes - peak.released_bytes) * 9 / 10,
-                  "dip %d: %llu KiB resident of %llu KiB at the peak (goal %llu KiB, peak goal "
-                  "%llu KiB, released %llu KiB)",
-                  cycle, (unsigned long long)((dip.committed_bytes - dip.released_bytes) >> 10),
-                  (unsigned long long)((peak.committed_bytes - peak.released_bytes) >> 10),
-                  (unsigned long long)(dip.heap_goal >> 10), (unsigned long long)(peak_goal >> 10),
-                  (unsigned long long)(dip.released_bytes >> 10));
-  }
-  /* The peak comes back on the pages kept. */
-  uint64_t released_before = stats_now().released_bytes;
-  grow(live * 4 / 10);
-  ck_assert_uint_le(stats_now().released_bytes, released_before);
-  /* The live heap falls to a twelfth: below half the recent goal, the memory goes back. */
-  for (size_t i = LISTS / 12; i < LISTS; i++) heads[i] = NULL;
-  uint64_t bound = 3 * (live / 12) + 4 * MIB;
-  beskid_gc_stats_t after = stats_now();
-  for (int cycle = 0; cycle < 3; cycle++) {
-    beskid_gc_collect(T);
-    after = stats_now();
-    if (after.committed_bytes - after.released_bytes <= bound) break;
-  }
-  ck_assert_msg(after.committed_bytes - after.released_bytes <= bound,
-                "after the drop: %llu KiB resident, %llu KiB allowed (goal %llu KiB)",
-                (unsigned long long)((after.committed_bytes - after.released_bytes) >> 10),
-                (unsigned long long)(bound >> 10), (unsigned long long)(after.heap_goal >> 10));
-  ck_assert_uint_eq(beskid_gc_verify(T), 0);
-  stop_case();
-}
-END_TEST
-
 /* A live heap that fits under the soft memory limit, and a program that keeps allocating: the
  * heap's resident memory stays within 10% of the limit (the collector runs more often instead of
  * growing to GOGC's goal, which here would be about 1.9× the limit's worth of heap). */
@@ -304,6 +244,12 @@ END_TEST
 
 /* ------------------------------------------------------------------------------------------ */
 /* Chunks made ready ahead of growth (grow.c) */
+
+static beskid_gc_stats_t stats_now(void) {
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  return st;
+}
 
 /* Waits in the native state, up to 10 s, until the grower has made more than `made` chunks
  * ready in all and holds some; returns the statistics then. */
@@ -399,7 +345,6 @@ void beskid_gc_memory_cases(Suite *suite) {
   TCase *tc = tcase_create("memory");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_rss_follows_live_heap_down);
-  tcase_add_test(tc, test_dip_keeps_pages_for_the_next_peak);
   tcase_add_test(tc, test_memory_limit_holds_rss);
   suite_add_tcase(suite, tc);
   TCase *grow_tc = tcase_create("grow");
