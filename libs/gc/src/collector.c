@@ -385,12 +385,9 @@ bool beskid_gc__collector_start(void) {
     return false;
   }
   gc.collector_running = true;
-  /* A new thread runs its start-up code (the C library's, a sanitizer's, which allocate and take
-   * locks no fork handler takes: AddressSanitizer's allocator) after thread creation returned.
-   * Waiting until it is past that keeps a fork right after init, or right after a fork, from
-   * copying such a lock held by a thread the child will not have (mark_workers.c does the same
-   * for its helpers, grow.c for the grower). A wake-up meant for the collector that this wait
-   * takes instead is not lost: the collector checks cycle_wanted before it first waits. */
+  /* Returns once the thread is past its start-up, so that a fork right after init (or after a
+   * fork) does not copy it half-way through (fork.c). A wake-up meant for the collector that
+   * this wait takes instead is not lost: the collector checks cycle_wanted before it waits. */
   beskid_os_mutex_lock(&gc.wake_lock);
   while (!gc.collector_started) beskid_os_cond_wait(&gc.wake_cond, &gc.wake_lock);
   beskid_os_mutex_unlock(&gc.wake_lock);

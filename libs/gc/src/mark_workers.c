@@ -117,8 +117,7 @@ static void *helper_main(void *arg) {
   (void)arg;
   uint64_t seen = 0;
   beskid_os_mutex_lock(&pool.lock);
-  /* Past the thread's start-up (the C library's and a sanitizer's, which allocate): pool_prepare
-   * waits for this under cycle_lock, so a fork never copies a helper half-way through it. */
+  /* Past the thread's start-up: pool_prepare waits for this (fork.c). */
   pool.started++;
   beskid_os_cond_broadcast(&pool.left);
   for (;;) {
@@ -163,11 +162,8 @@ static void pool_prepare(uint32_t want) {
     }
     pool.helpers++;
   }
-  /* A new thread runs its start-up code (the C library's, a sanitizer's: they allocate, and
-   * AddressSanitizer's allocator takes locks no fork handler takes) on its own, after
-   * pthread_create returned. The driver holds cycle_lock, which fork's prepare takes (fork.c):
-   * waiting here until every helper has started keeps a fork from copying one of those locks
-   * held by a thread that does not exist in the child. */
+  /* Every new helper is past its start-up before the driver lets cycle_lock go, so that a fork
+   * does not copy one half-way through it (fork.c). */
   beskid_os_mutex_lock(&pool.lock);
   while (pool.started < pool.helpers) beskid_os_cond_wait(&pool.left, &pool.lock);
   beskid_os_mutex_unlock(&pool.lock);
