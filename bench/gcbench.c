@@ -82,7 +82,10 @@ BENCH_MAIN {
   populate(long_lived_depth, r[0]);
   double *array = NEW_DOUBLES(ARRAY_SIZE);
   r[1] = array;
-  for (int i = 0; i < ARRAY_SIZE / 2; i++) array[i] = 1.0 / (i + 1);
+  for (int i = 0; i < ARRAY_SIZE / 2; i++) {
+    array[i] = 1.0 / (i + 1);
+    POLL(); /* a loop back-edge: compiled code polls here (DESIGN.md §4) */
+  }
   for (int d = MIN_DEPTH; d <= max_depth; d += 2) time_construction(d);
   int ok = r[0] != NULL && ((double *)r[1])[1000] == 1.0 / 1001;
   printf("long-lived tree and array %s\n", ok ? "intact" : "BROKEN");
