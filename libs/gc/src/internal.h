@@ -379,6 +379,7 @@ typedef struct gc_global {
   gc_thread *threads;
   uint32_t thread_count;
   _Atomic uint32_t stop_requested;
+  _Atomic uint32_t stopper_cpu; /* where the thread stopping the world spins (thread.c), a hint */
 
   /* Cycle control (collector.c): the background thread and who waits for what. */
   beskid_os_mutex_t cycle_lock; /* serialises cycles: one runs at a time */

@@ -39,7 +39,18 @@
  * every waiter and the thread it waits for each have a CPU: with more attached threads than
  * CPUs less one (the stopper's), a spinner would hold the CPU the awaited thread needs, so
  * then both sides sleep at once, as before. The condition variable stays the fallback, and
- * every state change still signals it, so a sleeper is never missed. */
+ * every state change still signals it, so a sleeper is never missed.
+ *
+ * Enough CPUs is not enough: the scheduler may still put the stopper and the thread it waits
+ * for on the same CPU. A mutator that wakes the collector (its allocation reached the trigger)
+ * often finds it placed on its own CPU and is preempted by it, with the other CPU idle. Then
+ * the stopper spun its 100 us while the mutator waited for that very CPU, and the mutator,
+ * stopped at last, spun its 250 us on it while the stopper waited to run the pause: 370 us to
+ * stop one thread, recurring in every workload (bench/RESULTS.md, "Spinning on a shared CPU").
+ * So each side looks at the CPUs every 64 turns of its spin: the stopper publishes the CPU it
+ * is on (gc.stopper_cpu) and yields it, which costs a system call when nothing else wants the
+ * CPU and hands it to the mutator when the mutator waits there; a stopped thread on the
+ * stopper's CPU stops spinning and sleeps at once. */
 
 #include "internal.h"
 #include "mimalloc.h"
@@ -247,21 +258,36 @@ static bool spinning_pays(void) {
 }
 
 /* One turn of a spin-wait, the i-th (from 1): a pause, and every 64 turns a look at the clock.
- * False once the deadline has passed. No yield: a yielding waiter hands its CPU to whatever
- * else is runnable (a mark worker, the sweeper) for a whole time slice, and measured stalls
- * of 2-3 ms followed, where a pure spin stayed under 1 ms. */
+ * False once the deadline has passed. */
 static bool spin_step(uint32_t i, uint64_t deadline) {
   beskid_os_cpu_relax();
   return i % 64 != 0 || beskid_os_monotonic_ns() <= deadline;
 }
 
-/* Spins while a stop is requested, for at most GC_PARK_SPIN_NS. Seq_cst load: seeing the
- * restart's store of 0 orders everything the stopper did during the pause before what this
- * thread does next, as taking threads_lock after the restart would. */
+/* The stopper's side of "Spinning on a shared CPU" above, every 64 turns of its spin: it tells
+ * the stopped threads where it runs and lets a thread waiting for its CPU run. Only the
+ * stopper yields: a stopped thread that yielded would hand its CPU to whatever else is
+ * runnable there (a mark worker, the sweeper) for a whole time slice, and stalls of 2-3 ms
+ * were measured after such yields. Relaxed store: the CPU is a hint, read by a spinner
+ * deciding whether to go on spinning; a stale value costs time, never correctness. */
+static void stopper_share_cpu(uint32_t i) {
+  if (i % 64 != 0) return;
+  atomic_store_explicit(&gc.stopper_cpu, beskid_os_current_cpu(), memory_order_relaxed);
+  beskid_os_thread_yield();
+}
+
+/* Spins while a stop is requested, for at most GC_PARK_SPIN_NS, and not at all on the CPU the
+ * stopper runs on. Seq_cst load: seeing the restart's store of 0 orders everything the stopper
+ * did during the pause before what this thread does next, as taking threads_lock after the
+ * restart would. */
 static void spin_while_stop_requested(void) {
   uint64_t deadline = beskid_os_monotonic_ns() + GC_PARK_SPIN_NS;
-  for (uint32_t i = 1; atomic_load(&gc.stop_requested); i++) {
-    if (!spin_step(i, deadline)) return;
+  for (uint32_t i = 0; atomic_load(&gc.stop_requested); i++) {
+    if (i % 64 == 0 &&
+        beskid_os_current_cpu() == atomic_load_explicit(&gc.stopper_cpu, memory_order_relaxed)) {
+      return;
+    }
+    if (!spin_step(i + 1, deadline)) return;
   }
 }
 
@@ -353,6 +379,7 @@ static bool world_stopped(void) {
 
 void beskid_gc__stop_world(uint64_t *ttsp_ns) {
   uint64_t start = beskid_os_monotonic_ns();
+  atomic_store_explicit(&gc.stopper_cpu, beskid_os_current_cpu(), memory_order_relaxed);
   beskid_os_mutex_lock(&gc.threads_lock);
   atomic_store(&gc.stop_requested, 1);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
@@ -362,7 +389,9 @@ void beskid_gc__stop_world(uint64_t *ttsp_ns) {
   if (spinning_pays()) {
     beskid_os_mutex_unlock(&gc.threads_lock);
     uint64_t deadline = start + GC_STOP_SPIN_NS;
-    for (uint32_t i = 1; !(stopped = world_stopped()) && spin_step(i, deadline); i++) {
+    for (uint32_t i = 1; !(stopped = world_stopped()); i++) {
+      stopper_share_cpu(i);
+      if (!spin_step(i, deadline)) break;
     }
     beskid_os_mutex_lock(&gc.threads_lock);
   }

@@ -137,6 +137,11 @@ void beskid_os_thread_set_name(const char *name) {
 
 void beskid_os_thread_yield(void) { sched_yield(); }
 
+uint32_t beskid_os_current_cpu(void) {
+  int cpu = sched_getcpu();
+  return cpu >= 0 ? (uint32_t)cpu : BESKID_OS_CPU_UNKNOWN;
+}
+
 beskid_status beskid_os_thread_set_background(void) {
   /* SCHED_IDLE: the thread runs only on a CPU nothing else wants, and a waking thread of the
    * normal policy takes the CPU from it at once. Where that policy is refused, the lowest nice

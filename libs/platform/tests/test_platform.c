@@ -100,6 +100,34 @@ START_TEST(test_thread_ids_and_names) {
 }
 END_TEST
 
+/* A thread pinned to one CPU after another is told, each time, the CPU it is pinned to. */
+static void *report_cpus(void *arg) {
+  int *checked = arg;
+  cpu_set_t allowed;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  for (size_t cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    ck_assert_uint_eq(beskid_os_current_cpu(), (uint32_t)cpu);
+    (*checked)++;
+  }
+  return NULL;
+}
+
+START_TEST(test_current_cpu) {
+  /* In a thread of its own: the pinning must not outlive the test. */
+  int checked = 0;
+  beskid_os_thread_t t;
+  ck_assert_int_eq(beskid_os_thread_create(&t, report_cpus, &checked, "cpus"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_join(&t, NULL), BESKID_OK);
+  ck_assert_int_eq(checked, (int)beskid_os_cpu_count());
+  ck_assert_uint_lt(beskid_os_current_cpu(), CPU_SETSIZE);
+}
+END_TEST
+
 /* The calling thread's scheduling after beskid_os_thread_set_background(): the idle policy, or
  * where that is refused the normal one at nice 19 (1 when so, 0 when neither, -1 on an error). */
 static void *lower_and_report(void *arg) {
@@ -1172,6 +1200,7 @@ int main(void) {
   tcase_add_test(tc, test_thread_create_join);
   tcase_add_test(tc, test_thread_ids_and_names);
   tcase_add_test(tc, test_thread_set_background);
+  tcase_add_test(tc, test_current_cpu);
   tcase_add_test(tc, test_mutex_excludes);
   tcase_add_test(tc, test_mutex_trylock);
   tcase_add_test(tc, test_cond_signal_broadcast);

@@ -117,6 +117,20 @@ BESKID_OS_API void beskid_os_thread_set_name(const char *name);
 /** @brief Gives up the rest of the calling thread's time slice. */
 BESKID_OS_API void beskid_os_thread_yield(void);
 
+/** @brief What beskid_os_current_cpu() returns where the OS cannot tell. */
+#define BESKID_OS_CPU_UNKNOWN UINT32_MAX
+
+/**
+ * @brief The CPU the calling thread runs on at the moment of the call, or
+ *        ::BESKID_OS_CPU_UNKNOWN where the OS cannot tell.
+ *
+ * The thread may move to another CPU right after, so the answer is a hint for scheduling
+ * decisions (whether two threads share a CPU), never a basis for correctness. Cheap: on Linux
+ * a read of a value the kernel keeps in the thread's memory (`sched_getcpu`, through rseq or
+ * the vDSO), no system call.
+ */
+BESKID_OS_API uint32_t beskid_os_current_cpu(void);
+
 /**
  * @brief Lowers the calling thread to background priority: it runs only on a CPU no other
  *        thread of the machine wants, and gives its CPU up as soon as one does (Linux
