@@ -78,7 +78,17 @@ void str_new(beskid_str_t *out, const uint8_t *ptr, int64_t len) {
   beskid_array_buffer_t *b = beskid_gc_alloc_array(t, &beskid_obj_byte_elem_type, (uint64_t)len);
   if (b == NULL) beskid_rt_trap_out_of_memory((uint64_t)len + BESKID_ARRAY_DATA_OFFSET);
   uint8_t *data = beskid_obj_array_data(b);
-  memcpy(data, ptr, (size_t)len);
+  if ((uint64_t)len < BESKID_GC_BULK_MIN) {
+    memcpy(data, ptr, (size_t)len);
+  } else {
+    /* Rooted: a collection may run during a bulk copy. `ptr`, if managed, is the caller's to
+     * keep reachable, as across the allocation above. */
+    void *slots[1] = {b};
+    beskid_root_frame_t frame = {NULL, slots, 1};
+    beskid_gc_push_frame(t, &frame);
+    beskid_gc_copy_bytes(t, data, ptr, (size_t)len);
+    beskid_gc_pop_frame(t, &frame);
+  }
   out->ptr = data;
   out->len = len;
 }

@@ -88,39 +88,153 @@ START_TEST(test_native_state_is_visible) {
 }
 END_TEST
 
-/* The collector's fatal hook: the message must name the misuse; exits with a status the test
- * expects. */
-static void fatal_native(const char *line, void *context) {
+/* The collector's fatal hook: the message must name the misuse the test expects; exits 42 when
+ * it does. */
+static const char *expected_fatal;
+static void fatal_expected(const char *line, void *context) {
   (void)context;
   fprintf(stderr, "%s\n", line);
-  _Exit(strstr(line, "in the native state") != NULL ? 42 : 43);
+  _Exit(strstr(line, expected_fatal) != NULL ? 42 : 43);
 }
 
-static void start_with_fatal_hook(void) {
+static void start_expecting_fatal(const char *message) {
+  expected_fatal = message;
   beskid_gc_config_t config;
   test_config(&config, BESKID_GC_DEBUG_MANUAL);
-  config.fatal = fatal_native;
+  config.fatal = fatal_expected;
   start_config(&config);
 }
 
 START_TEST(test_native_state_alloc_is_fatal) {
-  start_with_fatal_hook();
+  start_expecting_fatal("in the native state");
   beskid_gc_enter_native(T);
   beskid_gc_alloc(T, &leaf_type);
 }
 END_TEST
 
 START_TEST(test_native_state_collect_is_fatal) {
-  start_with_fatal_hook();
+  start_expecting_fatal("in the native state");
   beskid_gc_enter_native(T);
   beskid_gc_collect(T);
 }
 END_TEST
 
 START_TEST(test_native_state_safepoint_is_fatal) {
-  start_with_fatal_hook();
+  start_expecting_fatal("in the native state");
   beskid_gc_enter_native(T);
   beskid_gc_safepoint(T);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+/* Bulk copies and fills (ttsp.c) */
+
+static const beskid_elem_type_t bulk_bytes = {1, 1, NULL, 0};
+#define BULK_BYTES ((uint64_t)32 << 20)
+
+/* A copier thread: copies `src` into `dst` (both rooted) and fills `dst` again, `rounds` times,
+ * and checks every round's bytes. */
+typedef struct bulk_job {
+  atomic_int phase; /* 1 once the buffers exist, 2 when done */
+  _Atomic(beskid_gc_thread_t *) thread;
+  atomic_int bad_rounds;
+  int rounds;
+} bulk_job;
+
+static void *bulk_copier(void *arg) {
+  bulk_job *job = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  void *slots[2] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 2};
+  beskid_gc_push_frame(t, &frame);
+  slots[0] = beskid_gc_alloc_array(t, &bulk_bytes, BULK_BYTES);
+  slots[1] = beskid_gc_alloc_array(t, &bulk_bytes, BULK_BYTES);
+  ck_assert(slots[0] != NULL && slots[1] != NULL);
+  uint8_t *src = beskid_obj_array_data(slots[0]), *dst = beskid_obj_array_data(slots[1]);
+  for (uint64_t i = 0; i < BULK_BYTES; i++) src[i] = (uint8_t)(i * 131 >> 7);
+  atomic_store(&job->thread, t);
+  atomic_store(&job->phase, 1);
+  for (int r = 0; r < job->rounds; r++) {
+    beskid_gc_fill_bytes(t, dst, (uint8_t)r, BULK_BYTES);
+    if (dst[0] != (uint8_t)r || dst[BULK_BYTES / 2] != (uint8_t)r)
+      atomic_fetch_add(&job->bad_rounds, 1);
+    beskid_gc_copy_bytes(t, dst, src, BULK_BYTES);
+    if (memcmp(dst, src, BULK_BYTES) != 0) atomic_fetch_add(&job->bad_rounds, 1);
+  }
+  /* Overlapping ranges move as memmove moves them. */
+  beskid_gc_copy_bytes(t, dst + 1, dst, BULK_BYTES - 1);
+  if (memcmp(dst + 1, src, BULK_BYTES - 1) != 0) atomic_fetch_add(&job->bad_rounds, 1);
+  beskid_gc_pop_frame(t, &frame);
+  atomic_store(&job->phase, 2);
+  beskid_gc_detach();
+  return NULL;
+}
+
+/* A bulk copy runs in the native state: collections complete while a thread copies tens of
+ * megabytes, and the buffers it keeps rooted come through them with the right bytes. */
+START_TEST(test_bulk_copy_lets_collections_run) {
+  start(BESKID_GC_DEBUG_MANUAL | BESKID_GC_DEBUG_CLOBBER);
+  bulk_job job = {.rounds = 40};
+  beskid_os_thread_t th;
+  spawn_until_ready(&th, bulk_copier, &job.phase, "copier");
+  beskid_gc_thread_t *copier = atomic_load(&job.thread);
+  int seen_native = 0, collections = 0;
+  while (atomic_load(&job.phase) != 2) {
+    if (beskid_gc_in_native(copier)) seen_native++;
+    beskid_gc_collect(T);
+    collections++;
+  }
+  beskid_os_thread_join(&th, NULL);
+  ck_assert_int_eq(atomic_load(&job.bad_rounds), 0);
+  ck_assert_msg(seen_native > 0, "the copier was never seen in the native state (%d collections)",
+                collections);
+  stop();
+}
+END_TEST
+
+/* Small copies and fills work in place, NULL-free for n == 0, on memory outside the heap too. */
+START_TEST(test_bulk_small_and_unmanaged) {
+  start(BESKID_GC_DEBUG_MANUAL);
+  uint8_t a[64], b[64];
+  for (int i = 0; i < 64; i++) a[i] = (uint8_t)i;
+  beskid_gc_copy_bytes(T, b, a, sizeof a);
+  ck_assert_mem_eq(a, b, sizeof a);
+  beskid_gc_fill_bytes(T, b, 7, 10);
+  ck_assert_uint_eq(b[9], 7);
+  ck_assert_uint_eq(b[10], 10);
+  beskid_gc_copy_bytes(T, NULL, NULL, 0);
+  beskid_gc_fill_bytes(T, NULL, 0, 0);
+  size_t big = (size_t)BESKID_GC_BULK_MIN * 4;
+  uint8_t *x = malloc(big), *y = malloc(big);
+  ck_assert(x != NULL && y != NULL);
+  memset(x, 0x5a, big);
+  beskid_gc_copy_bytes(T, y, x, big);
+  ck_assert_mem_eq(x, y, big);
+  beskid_gc_fill_bytes(T, y, 0x11, big);
+  ck_assert_uint_eq(y[big - 1], 0x11);
+  free(x);
+  free(y);
+  stop();
+}
+END_TEST
+
+/* The misuses a bulk write in the native state cannot survive are reported. */
+START_TEST(test_bulk_copy_into_pointers_is_fatal) {
+  start_expecting_fatal("an object with managed pointers");
+  static const uint64_t ref_offsets[1] = {0};
+  static const beskid_elem_type_t refs = {8, 8, ref_offsets, 1};
+  beskid_array_buffer_t *a = beskid_gc_alloc_array(T, &refs, BESKID_GC_BULK_MIN);
+  ck_assert_ptr_nonnull(a);
+  uint8_t *src = calloc(1, BESKID_GC_BULK_MIN);
+  beskid_gc_copy_bytes(T, beskid_obj_array_data(a), src, BESKID_GC_BULK_MIN);
+}
+END_TEST
+
+START_TEST(test_bulk_fill_past_object_is_fatal) {
+  start_expecting_fatal("runs past the end");
+  beskid_array_buffer_t *a = beskid_gc_alloc_array(T, &bulk_bytes, BESKID_GC_BULK_MIN);
+  ck_assert_ptr_nonnull(a);
+  beskid_gc_fill_bytes(T, beskid_obj_array_data(a), 1, (size_t)64 << 20);
 }
 END_TEST
 
@@ -308,6 +422,10 @@ void gc_cases_threads(Suite *suite) {
   tcase_add_exit_test(tc, test_native_state_alloc_is_fatal, 42);
   tcase_add_exit_test(tc, test_native_state_collect_is_fatal, 42);
   tcase_add_exit_test(tc, test_native_state_safepoint_is_fatal, 42);
+  tcase_add_test(tc, test_bulk_copy_lets_collections_run);
+  tcase_add_test(tc, test_bulk_small_and_unmanaged);
+  tcase_add_exit_test(tc, test_bulk_copy_into_pointers_is_fatal, 42);
+  tcase_add_exit_test(tc, test_bulk_fill_past_object_is_fatal, 42);
   tcase_add_test(tc, test_detach_in_native_state);
   tcase_add_test(tc, test_thread_exit_detaches);
   tcase_add_test(tc, test_two_thread_soak);

@@ -70,16 +70,31 @@ static __attribute__((noinline)) void grow(beskid_std_builder_t *b, int64_t extr
   beskid_gc_push_frame(t, &frame);
   uint8_t *data = beskid_std_alloc_bytes(t, cap);
   slots[2] = data;
-  beskid_std_copy_polling(t, data, b->data, b->len);
+  beskid_gc_copy_bytes(t, data, b->data, (size_t)b->len);
   beskid_gc_pop_frame(t, &frame);
   beskid_gc_store(t, (void **)&b->data, data);
   b->cap = cap;
 }
 
+/* Copies a large append with `b` and `src` rooted: a collection may run meanwhile
+ * (beskid_gc_copy_bytes). */
+static __attribute__((noinline)) void append_bulk(beskid_std_builder_t *b, const void *src,
+                                                  int64_t n) {
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  void *slots[2] = {b, (void *)src};
+  ROOTS(t, frame, slots);
+  beskid_gc_copy_bytes(t, b->data + b->len, src, (size_t)n);
+  beskid_gc_pop_frame(t, &frame);
+}
+
 /* Appends n > 0 bytes at src (managed or not). */
 static inline void append(beskid_std_builder_t *b, const void *src, int64_t n) {
   if (__builtin_expect(b->cap - b->len < n, 0)) grow(b, n, src);
-  memcpy(b->data + b->len, src, (size_t)n);
+  if (__builtin_expect((uint64_t)n >= BESKID_GC_BULK_MIN, 0)) {
+    append_bulk(b, src, n);
+  } else {
+    memcpy(b->data + b->len, src, (size_t)n);
+  }
   b->len += n;
 }
 
@@ -96,9 +111,7 @@ void beskid_std_builder_append_bytes(beskid_std_builder_t *b, const beskid_array
   beskid_std_check_range(start, len, a.len, "builder_append_bytes");
   if (len == 0) return;
   if (b->unchecked < 0) b->unchecked = b->len;
-  if (b->cap - b->len < len) grow(b, len, a.ptr);
-  memcpy(b->data + b->len, (const uint8_t *)a.ptr + start, (size_t)len);
-  b->len += len;
+  append(b, (const uint8_t *)a.ptr + start, len);
 }
 
 void beskid_std_builder_append_i64(beskid_std_builder_t *b, int64_t value) {
@@ -174,7 +187,7 @@ void beskid_std_builder_finish(beskid_str_t *out, beskid_std_builder_t *b) {
     beskid_gc_push_frame(t, &frame);
     uint8_t *data = beskid_std_alloc_bytes(t, len);
     slots[1] = data;
-    beskid_std_copy_polling(t, data, b->data, len);
+    beskid_gc_copy_bytes(t, data, b->data, (size_t)len);
     beskid_gc_pop_frame(t, &frame);
     out->ptr = data;
     out->len = len;

@@ -24,9 +24,19 @@ void beskid_std_bytes_copy(const beskid_array_t *dst, int64_t dst_start, const b
   beskid_array_t s = beskid_std_check_array(src, "bytes_copy");
   beskid_std_check_range(dst_start, len, d.len, "bytes_copy (destination)");
   beskid_std_check_range(src_start, len, s.len, "bytes_copy (source)");
-  if (len > 0) {
-    memmove((uint8_t *)d.ptr + dst_start, (const uint8_t *)s.ptr + src_start, (size_t)len);
+  if (len == 0) return;
+  uint8_t *to = (uint8_t *)d.ptr + dst_start;
+  const uint8_t *from = (const uint8_t *)s.ptr + src_start;
+  if ((uint64_t)len < BESKID_GC_BULK_MIN) {
+    memmove(to, from, (size_t)len);
+    return;
   }
+  /* Rooted: a collection may run during a bulk copy. */
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  void *slots[2] = {d.ptr, s.ptr};
+  ROOTS(t, frame, slots);
+  beskid_gc_copy_bytes(t, to, from, (size_t)len);
+  beskid_gc_pop_frame(t, &frame);
 }
 
 int32_t beskid_std_bytes_compare(const beskid_array_t *a, const beskid_array_t *b) {
@@ -38,5 +48,15 @@ int32_t beskid_std_bytes_compare(const beskid_array_t *a, const beskid_array_t *
 void beskid_std_bytes_fill(const beskid_array_t *bytes, int64_t start, int64_t len, uint8_t value) {
   beskid_array_t a = beskid_std_check_array(bytes, "bytes_fill");
   beskid_std_check_range(start, len, a.len, "bytes_fill");
-  if (len > 0) memset((uint8_t *)a.ptr + start, value, (size_t)len);
+  if (len == 0) return;
+  uint8_t *to = (uint8_t *)a.ptr + start;
+  if ((uint64_t)len < BESKID_GC_BULK_MIN) {
+    memset(to, value, (size_t)len);
+    return;
+  }
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  void *slots[1] = {a.ptr};
+  ROOTS(t, frame, slots);
+  beskid_gc_fill_bytes(t, to, value, (size_t)len);
+  beskid_gc_pop_frame(t, &frame);
 }

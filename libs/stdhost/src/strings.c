@@ -53,17 +53,6 @@ void beskid_std_str_from_raw(beskid_str_t *out, const uint8_t *bytes, int64_t le
   out->len = len;
 }
 
-void beskid_std_copy_polling(beskid_gc_thread_t *t, uint8_t *dst, const uint8_t *src, int64_t n) {
-  while (n > BESKID_STD_POLL_CHUNK) {
-    memcpy(dst, src, (size_t)BESKID_STD_POLL_CHUNK);
-    dst += BESKID_STD_POLL_CHUNK;
-    src += BESKID_STD_POLL_CHUNK;
-    n -= BESKID_STD_POLL_CHUNK;
-    beskid_gc_poll(t);
-  }
-  if (n > 0) memcpy(dst, src, (size_t)n);
-}
-
 size_t beskid_std_utf8_encode(uint8_t *buf, int32_t cp) {
   if (cp < 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   uint32_t c = (uint32_t)cp;
@@ -90,11 +79,6 @@ size_t beskid_std_utf8_encode(uint8_t *buf, int32_t cp) {
 }
 
 static inline bool is_continuation(uint8_t byte) { return (byte & 0xC0) == 0x80; }
-
-/* Pushes a root frame over `slots` on `t` (compiled code's inline push). */
-#define ROOTS(t, frame, slots)                                                                     \
-  beskid_root_frame_t frame = {NULL, (slots), sizeof(slots) / sizeof(slots)[0]};                   \
-  beskid_gc_push_frame((t), &(frame))
 
 /* ------------------------------------------------------------------------------------------ */
 /* Comparison */
@@ -141,8 +125,8 @@ void beskid_std_str_concat(beskid_str_t *out, const beskid_str_t *a, const beski
   ROOTS(t, frame, slots);
   uint8_t *data = beskid_std_alloc_bytes(t, x.len + y.len);
   slots[2] = data;
-  beskid_std_copy_polling(t, data, x.ptr, x.len);
-  beskid_std_copy_polling(t, data + x.len, y.ptr, y.len);
+  beskid_gc_copy_bytes(t, data, x.ptr, (size_t)x.len);
+  beskid_gc_copy_bytes(t, data + x.len, y.ptr, (size_t)y.len);
   beskid_gc_pop_frame(t, &frame);
   out->ptr = data;
   out->len = x.len + y.len;
@@ -198,7 +182,7 @@ void beskid_std_str_from_utf8(beskid_str_t *out, const beskid_array_t *bytes, in
   ROOTS(t, frame, slots);
   uint8_t *data = beskid_std_alloc_bytes(t, len);
   slots[1] = data;
-  beskid_std_copy_polling(t, data, src, len);
+  beskid_gc_copy_bytes(t, data, src, (size_t)len);
   beskid_gc_pop_frame(t, &frame);
   out->ptr = data;
   out->len = len;
@@ -227,7 +211,7 @@ void beskid_std_str_to_bytes(beskid_array_t *out, const beskid_str_t *s) {
   ROOTS(t, frame, slots);
   uint8_t *data = beskid_std_alloc_bytes(t, v.len);
   slots[1] = data;
-  beskid_std_copy_polling(t, data, v.ptr, v.len);
+  beskid_gc_copy_bytes(t, data, v.ptr, (size_t)v.len);
   beskid_gc_pop_frame(t, &frame);
   out->ptr = data;
   out->len = out->cap = v.len;
@@ -476,9 +460,11 @@ static void map_ascii(beskid_str_t *out, const beskid_str_t *s, uint8_t from, in
   ROOTS(t, frame, slots);
   uint8_t *data = beskid_std_alloc_bytes(t, v.len);
   slots[1] = data;
-  beskid_std_copy_polling(t, data, v.ptr, first);
+  /* Copied whole first: the bulk copy takes the page faults of the fresh buffer without
+   * holding up a stop; the rewrite then polls between slices of resident memory. */
+  beskid_gc_copy_bytes(t, data, v.ptr, (size_t)v.len);
   for (int64_t i = first; i < v.len; i++) {
-    uint8_t c = v.ptr[i];
+    uint8_t c = data[i];
     data[i] = (uint8_t)((uint8_t)(c - from) <= 25 ? c + delta : c);
     if ((i & (BESKID_STD_POLL_CHUNK - 1)) == 0) beskid_gc_poll(t);
   }

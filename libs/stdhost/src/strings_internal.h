@@ -54,16 +54,18 @@ static inline void beskid_std_check_out(const void *out, const char *fn) {
  * Safepoint. Traps arithmetic_overflow or out_of_memory. */
 uint8_t *beskid_std_alloc_bytes(beskid_gc_thread_t *t, int64_t len);
 
-/* Bytes a long operation handles between two safepoint polls, so that a copy or a scan of a
- * large string never holds up a collection for long (time to safepoint). 64 KiB: a copy into
+/* Bytes a long operation handles between two safepoint polls, so that a scan or a rewrite of
+ * a large string never holds up a collection for long (time to safepoint). 64 KiB: writing
  * fresh memory takes a page fault every 4 KiB, and a fault costs 10 µs and more in a virtual
  * machine (bench/RESULTS.md), so 256 KiB chunks made stops wait 0.4-0.6 ms; a poll costs one
- * load. A power of two (loops test an index against it with a mask). */
+ * load. A power of two (loops test an index against it with a mask). Bulk copies and fills
+ * do not poll: beskid_gc_copy_bytes() runs them where a stop does not wait for them. */
 #define BESKID_STD_POLL_CHUNK ((int64_t)1 << 16)
 
-/* memcpy of n bytes in chunks, polling for a safepoint between them: the caller keeps the
- * objects of `dst` and `src` in roots. */
-void beskid_std_copy_polling(beskid_gc_thread_t *t, uint8_t *dst, const uint8_t *src, int64_t n);
+/* Pushes a root frame over `slots` on `t` (compiled code's inline push). */
+#define ROOTS(t, frame, slots)                                                                     \
+  beskid_root_frame_t frame = {NULL, (slots), sizeof(slots) / sizeof(slots)[0]};                   \
+  beskid_gc_push_frame((t), &(frame))
 
 /* Writes `out = {copy of bytes, len}` (the empty string for len 0). `bytes` must not point into
  * the heap unless the caller roots it. Safepoint. */

@@ -704,6 +704,54 @@ END_TEST
 /* ------------------------------------------------------------------------------------------ */
 /* Bytes */
 
+/* The bulk paths (beskid_gc_copy_bytes: a megabyte and more, copied in the native state while
+ * collections run) give the bytes the small paths give. */
+START_TEST(test_bulk_copies) {
+  enum { N = 3 << 20 };
+  beskid_gc_thread_t *t = beskid_rt_thread();
+  void *slots[4] = {0};
+  beskid_root_frame_t frame = {NULL, slots, 4};
+  beskid_gc_push_frame(t, &frame);
+  beskid_array_t a, c;
+  array_new(&a, 1, N);
+  slots[0] = a.ptr;
+  array_new(&c, 1, N);
+  slots[1] = c.ptr;
+  beskid_std_bytes_fill(&a, 0, N, 'a');
+  beskid_std_bytes_fill(&a, N / 2, N / 2, 'b');
+  ck_assert_uint_eq(((uint8_t *)a.ptr)[N / 2 - 1], 'a');
+  ck_assert_uint_eq(((uint8_t *)a.ptr)[N / 2], 'b');
+  beskid_std_bytes_copy(&c, 0, &a, 0, N);
+  ck_assert_int_eq(memcmp(c.ptr, a.ptr, N), 0);
+  beskid_std_bytes_copy(&c, 1, &c, 0, N - 1); /* overlapping */
+  ck_assert_int_eq(memcmp((uint8_t *)c.ptr + 1, a.ptr, N - 1), 0);
+  /* A builder fed megabytes at once, then a string made from it in one piece. */
+  beskid_std_builder_t *b = beskid_std_builder_new(0);
+  slots[2] = b;
+  beskid_std_builder_append_bytes(b, &a, 1, N - 1);
+  beskid_std_builder_append_bytes(b, &a, 0, N);
+  ck_assert_int_eq(beskid_std_builder_len(b), 2 * N - 1);
+  beskid_str_t text;
+  beskid_std_builder_finish(&text, b);
+  slots[3] = (void *)text.ptr;
+  ck_assert_int_eq(memcmp(text.ptr, (uint8_t *)a.ptr + 1, N - 1), 0);
+  ck_assert_int_eq(memcmp(text.ptr + N - 1, a.ptr, N), 0);
+  /* Upper-casing copies first and rewrites after the first letter to change. */
+  beskid_str_t upper;
+  beskid_std_str_to_upper_ascii(&upper, &text);
+  ck_assert_int_eq(upper.len, text.len);
+  ck_assert_uint_eq(upper.ptr[0], 'A');
+  ck_assert_uint_eq(upper.ptr[N - 1], 'A');
+  ck_assert_uint_eq(upper.ptr[2 * N - 2], 'B');
+  ck_assert_uint_eq(text.ptr[0], 'a'); /* the source is left as it was */
+  beskid_str_t made;
+  str_new(&made, text.ptr, text.len);
+  ck_assert_int_eq(made.len, text.len);
+  ck_assert_int_eq(memcmp(made.ptr, text.ptr, (size_t)text.len), 0);
+  beskid_gc_pop_frame(t, &frame);
+}
+END_TEST
+
 START_TEST(test_bytes) {
   beskid_array_t a = B("hello world", 11), c = B("hello", 5), e = {NULL, 0, 0};
   ck_assert_uint_eq(beskid_std_bytes_get(&a, 0), 'h');
@@ -1132,6 +1180,7 @@ int main(void) {
   tcase_add_test(live, test_builder);
   tcase_add_test(live, test_builder_growth_and_sharing);
   tcase_add_test(live, test_bytes);
+  tcase_add_test(live, test_bulk_copies);
   tcase_set_timeout(live, 300);
   suite_add_tcase(suite, live);
   return beskid_test_run(suite);

@@ -265,6 +265,43 @@ BESKID_GC_API void beskid_gc_enter_native(beskid_gc_thread_t *t);
 /** @brief Returns from native code; waits if the world is stopped. */
 BESKID_GC_API void beskid_gc_leave_native(beskid_gc_thread_t *t);
 
+/**
+ * @brief Bytes below which beskid_gc_copy_bytes() and beskid_gc_fill_bytes() work in place and
+ *        never stop: a caller copying less needs no roots for the call.
+ */
+#define BESKID_GC_BULK_MIN ((size_t)64 << 10)
+
+/**
+ * @brief Copies `n` bytes from `src` to `dst` (the ranges may overlap) without holding up a
+ *        pause, however large `n` is. May stop at a safepoint when `n` ≥ #BESKID_GC_BULK_MIN.
+ *
+ * For the bulk copies of library code: a builder outgrowing its buffer, a concatenation, a
+ * byte-array copy. Copying many megabytes into fresh pages takes milliseconds, and a stop
+ * requested meanwhile would wait for all of it; above a few pages the copy runs in the native
+ * state instead, so pauses count the thread as stopped and run beside it, and a whole
+ * collection may happen before the call returns.
+ *
+ * @param t the calling thread's context, running.
+ * @param dst memory outside the heap, or the payload of a no-scan object (no pointer map: a
+ *        byte buffer or string) that the caller keeps reachable from its roots until the call
+ *        returns. A destination inside an object with managed pointers, or running past the end
+ *        of its object's span, is reported through beskid_gc_config_t::fatal.
+ * @param src memory outside the heap, or inside an object the caller keeps reachable likewise.
+ * @param n bytes; 0 does nothing.
+ */
+BESKID_GC_API void beskid_gc_copy_bytes(beskid_gc_thread_t *t, void *dst, const void *src,
+                                        size_t n);
+
+/**
+ * @brief Sets `n` bytes at `dst` to `value` without holding up a pause, as
+ *        beskid_gc_copy_bytes() copies. May stop at a safepoint when `n` ≥ #BESKID_GC_BULK_MIN.
+ * @param t the calling thread's context, running.
+ * @param dst as for beskid_gc_copy_bytes().
+ * @param value the byte to store.
+ * @param n bytes; 0 does nothing.
+ */
+BESKID_GC_API void beskid_gc_fill_bytes(beskid_gc_thread_t *t, void *dst, uint8_t value, size_t n);
+
 /** @} */
 /* ------------------------------------------------------------------------------------------ */
 /** @name Allocation */
