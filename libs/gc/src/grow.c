@@ -89,7 +89,7 @@ static bool cpu_to_spare(void) {
   if (atomic_load_explicit(&gc.phase, memory_order_relaxed) != BESKID_GC_PHASE_MARKING) return true;
   uint32_t busy = atomic_load_explicit(&gc.pacer.mutators, memory_order_relaxed) +
                   atomic_load_explicit(&gc.pacer.workers_planned, memory_order_relaxed);
-  return busy < beskid_os_cpu_count();
+  return busy < gc.pacer.cpus;
 }
 
 /* Waits, a millisecond at a time, until the grower may work; false when it is being stopped.

@@ -387,13 +387,16 @@ static void *soak_main(void *p) {
   return NULL;
 }
 
-START_TEST(test_two_thread_soak) {
+/* Two mutators build, publish and check trees for `seconds_ns` while the collector runs
+ * concurrently, and every tree still checks afterwards. */
+static void two_thread_soak(uint64_t seconds_ns) {
   beskid_gc_config_t config;
   test_config(&config, BESKID_GC_DEBUG_CLOBBER);
   start_config(&config);
   static void *shared[16];
+  memset(shared, 0, sizeof shared);
   ck_assert_int_eq(beskid_gc_register_globals(shared, 16), BESKID_GC_OK);
-  soak_arg args[2] = {{0, 1500000000u, shared, 0}, {1, 1500000000u, shared, 0}};
+  soak_arg args[2] = {{0, seconds_ns, shared, 0}, {1, seconds_ns, shared, 0}};
   beskid_os_thread_t th[2];
   beskid_gc_enter_native(T); /* the main thread only waits */
   for (int i = 0; i < 2; i++) {
@@ -410,6 +413,22 @@ START_TEST(test_two_thread_soak) {
     if (shared[i] != NULL) ck_assert_int_eq(check_tree(shared[i], 8), 511);
   }
   stop();
+}
+
+START_TEST(test_two_thread_soak) { two_thread_soak(1500000000u); }
+END_TEST
+
+/* More threads than CPUs: everything on one CPU, two mutators and the collector. The collector's
+ * threads then give their CPU up while they mark and sweep, and a restart waits for the
+ * restarted mutators (collector.c, thread.c); the heap must come out the same. */
+START_TEST(test_crowded_soak) {
+  cpu_set_t all, one;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+  CPU_ZERO(&one);
+  CPU_SET((size_t)sched_getcpu(), &one);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0); /* inherited by every thread */
+  two_thread_soak(1000000000u);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
 }
 END_TEST
 
@@ -429,6 +448,7 @@ void gc_cases_threads(Suite *suite) {
   tcase_add_test(tc, test_detach_in_native_state);
   tcase_add_test(tc, test_thread_exit_detaches);
   tcase_add_test(tc, test_two_thread_soak);
+  tcase_add_test(tc, test_crowded_soak);
   tcase_add_test(tc, test_shutdown_refused_while_others_attached);
   suite_add_tcase(suite, tc);
 }
