@@ -48,9 +48,14 @@
  * stopped at last, spun its 250 us on it while the stopper waited to run the pause: 370 us to
  * stop one thread, recurring in every workload (bench/RESULTS.md, "Spinning on a shared CPU").
  * So each side looks at the CPUs every 64 turns of its spin: the stopper publishes the CPU it
- * is on (gc.stopper_cpu) and yields it, which costs a system call when nothing else wants the
- * CPU and hands it to the mutator when the mutator waits there; a stopped thread on the
- * stopper's CPU stops spinning and sleeps at once. */
+ * is on (gc.stopper_cpu) and, once the wait is longer than a thread on another CPU takes,
+ * yields it, which costs a system call when nothing else wants the CPU and hands it to the
+ * mutator when the mutator waits there; a stopped thread on the stopper's CPU stops spinning
+ * and sleeps at once.
+ *
+ * The restart has the same problem the other way round: with more threads than CPUs, a
+ * restarted thread waits for a CPU while the stopper goes back to marking or sweeping on its
+ * own. There the stopper naps until the threads it stopped have run (beskid_gc__start_world). */
 
 #include "internal.h"
 #include "mimalloc.h"
@@ -250,7 +255,7 @@ void beskid_gc__thread_retire(gc_thread *t) {
 #define GC_PARK_SPIN_NS        UINT64_C(250000) /* a stopped thread spins this long for the restart */
 #define GC_STOP_YIELD_AFTER_NS UINT64_C(20000)   /* the stopper yields its CPU after this long */
 #define GC_RESTART_WAIT_NS     UINT64_C(1000000) /* a crowded restart waits this long at most */
-#define GC_RESTART_NAP_NS      UINT64_C(20000)
+#define GC_RESTART_NAP_NS      UINT64_C(20000)   /* and naps this long between looks */
 
 /* Whether every attached thread and the stopper have a CPU each (see "Spinning" above). */
 static bool spinning_pays(void) {

@@ -27,12 +27,14 @@ void beskid_std_bytes_copy(const beskid_array_t *dst, int64_t dst_start, const b
   if (len == 0) return;
   uint8_t *to = (uint8_t *)d.ptr + dst_start;
   const uint8_t *from = (const uint8_t *)s.ptr + src_start;
-  if ((uint64_t)len < BESKID_GC_BULK_MIN) {
+  /* A thread running managed code copies large ranges where a collection does not wait for it,
+   * with both arrays rooted; any other thread (these functions need no attached thread) and
+   * small ranges copy in place. */
+  beskid_gc_thread_t *t = (uint64_t)len < BESKID_GC_BULK_MIN ? NULL : beskid_gc_current_running();
+  if (t == NULL) {
     memmove(to, from, (size_t)len);
     return;
   }
-  /* Rooted: a collection may run during a bulk copy. */
-  beskid_gc_thread_t *t = beskid_rt_thread();
   void *slots[2] = {d.ptr, s.ptr};
   ROOTS(t, frame, slots);
   beskid_gc_copy_bytes(t, to, from, (size_t)len);
@@ -50,11 +52,11 @@ void beskid_std_bytes_fill(const beskid_array_t *bytes, int64_t start, int64_t l
   beskid_std_check_range(start, len, a.len, "bytes_fill");
   if (len == 0) return;
   uint8_t *to = (uint8_t *)a.ptr + start;
-  if ((uint64_t)len < BESKID_GC_BULK_MIN) {
+  beskid_gc_thread_t *t = (uint64_t)len < BESKID_GC_BULK_MIN ? NULL : beskid_gc_current_running();
+  if (t == NULL) { /* as in beskid_std_bytes_copy() */
     memset(to, value, (size_t)len);
     return;
   }
-  beskid_gc_thread_t *t = beskid_rt_thread();
   void *slots[1] = {a.ptr};
   ROOTS(t, frame, slots);
   beskid_gc_fill_bytes(t, to, value, (size_t)len);

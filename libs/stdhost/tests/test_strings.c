@@ -704,6 +704,19 @@ END_TEST
 /* ------------------------------------------------------------------------------------------ */
 /* Bytes */
 
+/* Byte-array copies and fills need no attached thread, large ones included. */
+typedef struct unattached_bulk {
+  beskid_array_t a, c;
+  int64_t n;
+} unattached_bulk;
+
+static void *bulk_from_unattached(void *arg) {
+  unattached_bulk *u = arg;
+  beskid_std_bytes_fill(&u->a, 0, u->n, 'u');
+  beskid_std_bytes_copy(&u->c, 0, &u->a, 0, u->n);
+  return NULL;
+}
+
 /* The bulk paths (beskid_gc_copy_bytes: a megabyte and more, copied in the native state while
  * collections run) give the bytes the small paths give. */
 START_TEST(test_bulk_copies) {
@@ -725,6 +738,13 @@ START_TEST(test_bulk_copies) {
   ck_assert_int_eq(memcmp(c.ptr, a.ptr, N), 0);
   beskid_std_bytes_copy(&c, 1, &c, 0, N - 1); /* overlapping */
   ck_assert_int_eq(memcmp((uint8_t *)c.ptr + 1, a.ptr, N - 1), 0);
+  unattached_bulk u = {a, c, N};
+  beskid_os_thread_t th;
+  ck_assert_int_eq(beskid_os_thread_create(&th, bulk_from_unattached, &u, "unattached"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_join(&th, NULL), BESKID_OK);
+  ck_assert_uint_eq(((uint8_t *)c.ptr)[N - 1], 'u');
+  beskid_std_bytes_fill(&a, 0, N, 'a');
+  beskid_std_bytes_fill(&a, N / 2, N / 2, 'b');
   /* A builder fed megabytes at once, then a string made from it in one piece. */
   beskid_std_builder_t *b = beskid_std_builder_new(0);
   slots[2] = b;

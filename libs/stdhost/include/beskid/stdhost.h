@@ -772,7 +772,8 @@ BESKID_STD_API void beskid_std_bytes_set(const beskid_array_t *bytes, int64_t in
 
 /**
  * @brief Copies `len` bytes from `src[src_start..]` to `dst[dst_start..]`; the ranges may
- *        overlap (even within one array).
+ *        overlap (even within one array). On a thread running managed code, a safepoint from
+ *        #BESKID_GC_BULK_MIN bytes on: the copy runs where a collection need not wait for it.
  * Traps: null_reference, bounds (either range outside its array, a negative value).
  */
 BESKID_STD_API void beskid_std_bytes_copy(const beskid_array_t *dst, int64_t dst_start,
@@ -787,7 +788,8 @@ BESKID_STD_API void beskid_std_bytes_copy(const beskid_array_t *dst, int64_t dst
 BESKID_STD_API int32_t beskid_std_bytes_compare(const beskid_array_t *a, const beskid_array_t *b);
 
 /**
- * @brief Stores `value` into the `len` bytes from `start`.
+ * @brief Stores `value` into the `len` bytes from `start`. A safepoint from
+ *        #BESKID_GC_BULK_MIN bytes on, as beskid_std_bytes_copy().
  * Traps: null_reference, bounds.
  */
 BESKID_STD_API void beskid_std_bytes_fill(const beskid_array_t *bytes, int64_t start, int64_t len,
