@@ -23,12 +23,12 @@
  * - the clearing thread holds no lock (the heap lock was released when the span was carved) and
  *   touches neither its roots nor its allocation caches, which a pause may read or flush.
  *
- * The same holds for the bulk copies and fills of library code (beskid_gc_copy_bytes(),
- * beskid_gc_fill_bytes()): a builder growing to 64 MiB copied its text 64 KiB between polls, and
- * with a page fault every 4 KiB of fresh memory each slice made stops wait 0.2-0.5 ms. In the
- * native state they write only bytes that no collector phase reads: the payload of a no-scan
- * object (checked: its span's class), which the caller keeps reachable so that no cycle run
- * meanwhile frees it, or memory outside the heap. */
+ * The bulk copies and fills of library code (beskid_gc_copy_bytes(), beskid_gc_fill_bytes())
+ * run in the native state too, on another basis: a builder growing to tens of MiB copied its
+ * text 64 KiB between polls, and with a page fault every 4 KiB of fresh memory each slice made
+ * stops wait 0.2-0.5 ms. Their objects are published, but they write only bytes that no
+ * collector phase reads: the payload of a no-scan object (checked: its span's class), which the
+ * caller keeps reachable so that no cycle run meanwhile frees it, or memory outside the heap. */
 #include <string.h>
 
 #include "internal.h"
