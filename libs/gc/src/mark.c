@@ -243,10 +243,18 @@ static uint64_t scan_entry(gc_marker *m, void *entry) {
 #define GC_DRAIN_CHECK 1024u /* objects between looks at the pool, the counters and stops */
 
 /* Work balancing: when the pool is empty (so an assisting thread would find nothing to do) and
- * this marker holds a good amount of grey objects, half of them go to the pool. */
+ * this marker holds more than a few grey objects, half of them go to the pool. A few: a heap of
+ * linked lists has only one grey object per list at a time, and with 64 lists (the shrink
+ * workload's live heap) a threshold of 64 kept them all with the worker, so every assist found
+ * the pool empty and the mutator ran a third past its goal while the worker walked the lists
+ * alone; with 8, the assists take their share and the steady resident memory after the shrink
+ * fell from 71-126 MB to 54-64 MB (four alternating runs; bench/RESULTS.md, "Sharing grey work
+ * sooner"). Go's work buffers balance from 4. */
+#define GC_SHARE_MIN 8u
+
 static void share_work(gc_marker *m) {
   gc_work_block *b = m->block;
-  if (b == NULL || b->count < 64 ||
+  if (b == NULL || b->count < GC_SHARE_MIN ||
       __atomic_load_n(&gc.full_count, __ATOMIC_RELAXED) != 0) { /* racy peek; only a hint */
     return;
   }
