@@ -303,7 +303,7 @@ typedef struct gc_pacer {
    * termination: the CPUs they keep busy are not idle for extra mark workers. Relaxed: a
    * setter planning with the previous cycle's count is as good as with this one's. */
   _Atomic uint32_t mutators;
-  uint32_t cpus; /* CPUs the process may run on, read once at start-up (kept across fork) */
+  uint32_t cpus; /* CPUs the process may run on, read once at init (thread.c; kept across fork) */
 } gc_pacer;
 
 /* ------------------------------------------------------------------------------------------ */

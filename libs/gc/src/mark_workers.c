@@ -60,7 +60,7 @@ static bool run_done;
 uint32_t beskid_gc__mark_workers_pool(void) {
   uint32_t n = gc.config.mark_workers;
   if (n == 0) {
-    n = beskid_os_cpu_count();
+    n = gc.pacer.cpus;
     if (n > GC_MARK_WORKERS_DEFAULT_MAX) n = GC_MARK_WORKERS_DEFAULT_MAX;
   }
   if (n == 0) n = 1;

@@ -34,7 +34,7 @@ void beskid_gc__pacer_set_goal(uint64_t live) {
       .gogc = atomic_load(&gc.pacer.gogc),
       .memory_limit = atomic_load(&gc.pacer.memory_limit),
       .heap_max = atomic_load(&gc.pacer.heap_max),
-      .cpus = beskid_os_cpu_count(),
+      .cpus = gc.pacer.cpus,
       .pool_workers = beskid_gc__mark_workers_pool(),
       .mutators = atomic_load_explicit(&gc.pacer.mutators, memory_order_relaxed),
       .fixed_workers = beskid_gc__mark_workers_fixed(),

@@ -47,8 +47,8 @@
  * the stopper spun its 100 us while the mutator waited for that very CPU, and the mutator,
  * stopped at last, spun its 250 us on it while the stopper waited to run the pause: 370 us to
  * stop one thread, recurring in every workload (bench/RESULTS.md, "Spinning on a shared CPU").
- * So each side looks at the CPUs every 64 turns of its spin: the stopper publishes the CPU it
- * is on (gc.stopper_cpu) and, once the wait is longer than a thread on another CPU takes,
+ * So each side looks at the CPUs every GC_SPIN_LOOK turns of its spin: the stopper publishes the
+ * CPU it is on (gc.stopper_cpu) and, once the wait is longer than a thread on another CPU takes,
  * yields it, which costs a system call when nothing else wants the CPU and hands it to the
  * mutator when the mutator waits there; a stopped thread on the stopper's CPU stops spinning
  * and sleeps at once.
@@ -262,26 +262,22 @@ static bool spinning_pays(void) {
   return __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED) < gc.pacer.cpus;
 }
 
-/* One turn of a spin-wait, the i-th (from 1): a pause, and every 64 turns a look at the clock.
- * False once the deadline has passed. */
-static bool spin_step(uint32_t i, uint64_t deadline) {
-  beskid_os_cpu_relax();
-  return i % 64 != 0 || beskid_os_monotonic_ns() <= deadline;
-}
+/* Both spins below look up every GC_SPIN_LOOK turns (a pause each): at the clock, and at the CPUs
+ * (see "Spinning on a shared CPU" above). */
+#define GC_SPIN_LOOK 64u
 
-/* The stopper's side of "Spinning on a shared CPU" above, every 64 turns of its spin: it tells
- * the stopped threads where it runs and, once the last thread is later than a thread on another
- * CPU would be (GC_STOP_YIELD_AFTER_NS), lets a thread waiting for its CPU run. Not sooner: a
- * yield hands the CPU to anything runnable there, the grower included, which then held it for a
- * whole 64 KiB populate (0.46 ms in a traced stop) while the mutator was already stopped. Only
- * the stopper yields: a stopped thread that yielded would hand its CPU to whatever else is
- * runnable there (a mark worker, the sweeper) for a whole time slice, and stalls of 2-3 ms
- * were measured after such yields. Relaxed store: the CPU is a hint, read by a spinner
- * deciding whether to go on spinning; a stale value costs time, never correctness. */
-static void stopper_share_cpu(uint32_t i, uint64_t start) {
-  if (i % 64 != 0) return;
+/* The stopper's look, `waited_ns` into its spin: it tells the stopped threads where it runs and,
+ * once the last thread is later than a thread on another CPU would be (GC_STOP_YIELD_AFTER_NS),
+ * lets a thread waiting for its CPU run. Not sooner: a yield hands the CPU to anything runnable
+ * there, the grower included, which then held it for a whole 64 KiB populate (0.46 ms in a traced
+ * stop) while the mutator was already stopped. Only the stopper yields: a stopped thread that
+ * yielded would hand its CPU to whatever else is runnable there (a mark worker, the sweeper) for
+ * a whole time slice, and stalls of 2-3 ms were measured after such yields. Relaxed store: the
+ * CPU is a hint, read by a spinner deciding whether to go on spinning; a stale value costs time,
+ * never correctness. */
+static void stopper_share_cpu(uint64_t waited_ns) {
   atomic_store_explicit(&gc.stopper_cpu, beskid_os_current_cpu(), memory_order_relaxed);
-  if (beskid_os_monotonic_ns() - start >= GC_STOP_YIELD_AFTER_NS) beskid_os_thread_yield();
+  if (waited_ns >= GC_STOP_YIELD_AFTER_NS) beskid_os_thread_yield();
 }
 
 /* Spins while a stop is requested, for at most GC_PARK_SPIN_NS, and not at all on the CPU the
@@ -291,11 +287,12 @@ static void stopper_share_cpu(uint32_t i, uint64_t start) {
 static void spin_while_stop_requested(void) {
   uint64_t deadline = beskid_os_monotonic_ns() + GC_PARK_SPIN_NS;
   for (uint32_t i = 0; atomic_load(&gc.stop_requested); i++) {
-    if (i % 64 == 0 &&
-        beskid_os_current_cpu() == atomic_load_explicit(&gc.stopper_cpu, memory_order_relaxed)) {
+    if (i % GC_SPIN_LOOK == 0 &&
+        (beskid_os_current_cpu() == atomic_load_explicit(&gc.stopper_cpu, memory_order_relaxed) ||
+         beskid_os_monotonic_ns() > deadline)) {
       return;
     }
-    if (!spin_step(i + 1, deadline)) return;
+    beskid_os_cpu_relax();
   }
 }
 
@@ -396,10 +393,12 @@ void beskid_gc__stop_world(uint64_t *ttsp_ns) {
   bool stopped = false;
   if (spinning_pays()) {
     beskid_os_mutex_unlock(&gc.threads_lock);
-    uint64_t deadline = start + GC_STOP_SPIN_NS;
     for (uint32_t i = 1; !(stopped = world_stopped()); i++) {
-      stopper_share_cpu(i, start);
-      if (!spin_step(i, deadline)) break;
+      beskid_os_cpu_relax();
+      if (i % GC_SPIN_LOOK != 0) continue;
+      uint64_t waited = beskid_os_monotonic_ns() - start;
+      if (waited > GC_STOP_SPIN_NS) break;
+      stopper_share_cpu(waited);
     }
     beskid_os_mutex_lock(&gc.threads_lock);
   }
