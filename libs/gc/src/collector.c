@@ -255,7 +255,10 @@ static void step_sweep(void) {
   beskid_gc__scavenge(beskid_gc__scavenge_target(), GC_SCAVENGE_BUDGET);
   gc.cycles_done++;
 
-  beskid_gc__publish_cycle(beskid_os_thread_cpu_ns() - gc.cycle.cpu_start_ns);
+  /* The driver's CPU time, its helpers' and the mutators' assists: what the cycle cost. */
+  beskid_gc__publish_cycle(beskid_os_thread_cpu_ns() - gc.cycle.cpu_start_ns +
+                           beskid_gc__mark_workers_take_helper_cpu() +
+                           (atomic_load(&gc.assist_ns) - gc.cycle.assist_ns_at_start));
 
   beskid_gc__trace_cycle();
 }

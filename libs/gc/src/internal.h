@@ -702,6 +702,8 @@ bool beskid_gc__mark_workers_fixed(void);
 void beskid_gc__mark_workers_run(gc_marker *m, uint32_t workers);
 /* Scan work and CPU time the workers spent in the runs since the last call. */
 void beskid_gc__mark_workers_take_totals(uint64_t *scanned, uint64_t *cpu_ns);
+/* CPU time the helper threads (not the driver) spent in the runs since the last call. */
+uint64_t beskid_gc__mark_workers_take_helper_cpu(void);
 /* Ends the helper threads (teardown). */
 void beskid_gc__mark_workers_shutdown(void);
 

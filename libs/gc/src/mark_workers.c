@@ -48,6 +48,7 @@ typedef struct mark_pool {
   bool stopping;          /* helpers must exit (lock) */
   uint64_t total_scanned; /* since the last take (lock) */
   uint64_t total_cpu_ns;  /* (lock) */
+  uint64_t helper_cpu_ns; /* of that, the helper threads' (lock; taken separately) */
   beskid_os_thread_t threads[BESKID_GC_MARK_WORKERS_MAX];
 } mark_pool;
 
@@ -137,6 +138,7 @@ static void *helper_main(void *arg) {
     beskid_os_mutex_lock(&pool.lock);
     pool.total_scanned += m.scanned_bytes;
     pool.total_cpu_ns += cpu;
+    pool.helper_cpu_ns += cpu;
     pool.finished++;
     beskid_os_cond_broadcast(&pool.left);
   }
@@ -206,6 +208,15 @@ void beskid_gc__mark_workers_take_totals(uint64_t *scanned, uint64_t *cpu_ns) {
   *cpu_ns = pool.total_cpu_ns;
   pool.total_scanned = pool.total_cpu_ns = 0;
   beskid_os_mutex_unlock(&pool.lock);
+}
+
+uint64_t beskid_gc__mark_workers_take_helper_cpu(void) {
+  if (pool.pid != beskid_os_pid()) return 0;
+  beskid_os_mutex_lock(&pool.lock);
+  uint64_t cpu = pool.helper_cpu_ns;
+  pool.helper_cpu_ns = 0;
+  beskid_os_mutex_unlock(&pool.lock);
+  return cpu;
 }
 
 void beskid_gc__mark_workers_shutdown(void) {

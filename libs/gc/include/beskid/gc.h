@@ -577,7 +577,8 @@ typedef struct beskid_gc_stats_t {
   uint64_t pause_histogram[BESKID_GC_PAUSE_BUCKETS];
   uint64_t mark_ns;   /**< Wall time spent in the concurrent mark phase. */
   uint64_t sweep_ns;  /**< Wall time spent in the concurrent sweep phase. */
-  uint64_t gc_cpu_ns; /**< CPU time of the collector's threads plus assists. */
+  uint64_t gc_cpu_ns; /**< CPU time of the collector's threads (its mark helpers included)
+                         plus the time mutators spent in mark assists. */
   uint64_t assist_ns; /**< Time mutators spent in mark assists (sweeping on allocation is not
                          counted). */
   uint32_t threads;   /**< Attached threads now. */
