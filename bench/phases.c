@@ -35,7 +35,8 @@ BENCH_MAIN {
   qsort(mark_ns, (size_t)rounds, sizeof mark_ns[0], bench_cmp_u64);
   qsort(sweep_ns, (size_t)rounds, sizeof sweep_ns[0], bench_cmp_u64);
   double live_kb = (double)after.live_bytes / 1024.0;
-  printf("phases: live_mb=%.1f garbage_mb=%" PRId64 " mark_ms=%.2f sweep_ms=%.2f mark_ns_per_kb=%.1f\n",
+  printf("phases: live_mb=%.1f garbage_mb=%" PRId64
+         " mark_ms=%.2f sweep_ms=%.2f mark_ns_per_kb=%.1f\n",
          live_kb / 1024.0, garbage_mb, (double)mark_ns[rounds / 2] / 1e6,
          (double)sweep_ns[rounds / 2] / 1e6, (double)mark_ns[rounds / 2] / live_kb);
   int64_t nodes = check_tree(r[0]); /* the live tree came through every collection */
