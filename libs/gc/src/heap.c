@@ -89,6 +89,8 @@ struct gc_chunk {
   uint64_t dirty_map[GC_CHUNK_MAX_PAGES / 64]; /* bit p: page p has held objects */
   uint64_t released_map[GC_CHUNK_MAX_PAGES /
                         64]; /* bit p: page p is free and its memory was given back */
+  uint64_t cold_map[GC_CHUNK_MAX_PAGES / 64]; /* bit p: page p may not be resident yet (a block
+                                                 the grower did not populate, never used) */
 };
 
 gc_global beskid_gc__state;
@@ -360,7 +362,10 @@ static gc_chunk *chunk_new(void *block, uint32_t npages, bool dedicated, bool ze
   if (!dedicated) {
     for (uint32_t p = 0; p < c->npages; p++) {
       map_set(c->free_map, p);
-      if (!zeroed) map_set(c->dirty_map, p);
+      if (!zeroed) {
+        map_set(c->dirty_map, p);
+        map_set(c->cold_map, p);
+      }
     }
     gc.free_resident_bytes += (uint64_t)c->npages * GC_PAGE_SIZE;
     avail_push(c);
@@ -513,6 +518,27 @@ static void *chunk_block_native(gc_thread *t, uint32_t npages) {
   return block;
 }
 
+/* Makes a new span's pages resident in one call, where they would otherwise fault in one OS
+ * page at a time as the span's slots are zeroed and used: here a fault costs 14-23 us and a
+ * populated page 1.4 us (bench/RESULTS.md, "Populating new spans"). Pages the grower made
+ * ready are resident already (grow.c); this is for the others: chunks a thread had to take from
+ * mimalloc itself while the grower could not run (during a mark that keeps every CPU busy), and
+ * pages the scavenger gave back. Best effort: pages the OS does not populate fault as before. A
+ * span beyond GC_POPULATE_RUNNING is populated in the native state, so that a stop does not wait
+ * for the call; the span is in no table yet, so the collector cannot see it meanwhile. */
+#define GC_POPULATE_RUNNING ((uint64_t)64 << 10)
+
+static void populate_span(gc_thread *t, gc_span *s) {
+  uint64_t bytes = (uint64_t)s->npages << GC_PAGE_SHIFT;
+  if (bytes <= GC_POPULATE_RUNNING) {
+    (void)beskid_os_vm_populate((void *)s->base, bytes);
+    return;
+  }
+  beskid_gc_enter_native(&t->pub);
+  (void)beskid_os_vm_populate((void *)s->base, bytes);
+  beskid_gc_leave_native(&t->pub);
+}
+
 /* A span of `npages` pages for a large object (`large`) or small ones: its span-table entry,
  * zeroed but for the pages, chunk, state and needzero; not yet in the page table (the caller
  * initialises it with beskid_gc__span_init_small() or beskid_gc__span_init_large(), which map
@@ -549,14 +575,18 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
     return NULL;
   }
   bool dirty = c->dedicated; /* a dedicated chunk is not cleared (chunk_new) */
+  bool cold = false;
   if (!c->dedicated) {
     for (uint32_t p = (uint32_t)first; p < (uint32_t)first + npages; p++) {
       map_clear(c->free_map, p);
       dirty |= map_test(c->dirty_map, p);
       map_set(c->dirty_map, p);
+      cold |= map_test(c->cold_map, p);
+      map_clear(c->cold_map, p);
       if (map_test(c->released_map, p)) {
         map_clear(c->released_map, p);
         gc.released_bytes -= GC_PAGE_SIZE;
+        cold = true;
       } else {
         gc.free_resident_bytes -= GC_PAGE_SIZE;
       }
@@ -573,6 +603,7 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
   s->npages = npages;
   s->needzero = dirty;
   beskid_os_mutex_unlock(&gc.heap_lock);
+  if (cold) populate_span(t, s);
   return s;
 }
 

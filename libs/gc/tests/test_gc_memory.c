@@ -330,6 +330,54 @@ START_TEST(test_ready_chunks_go_back_when_the_heap_shrinks) {
 }
 END_TEST
 
+/* Whether every OS page of [addr, addr + bytes) is resident (mincore(2); under every preset:
+ * the sanitizers leave the heap's pages as they are). */
+static bool all_resident(uintptr_t addr, uint64_t bytes) {
+  size_t os_page = (size_t)sysconf(_SC_PAGESIZE), pages = (size_t)(bytes / os_page);
+  unsigned char vec[GC_PAGE_SIZE * 64 / 4096];
+  ck_assert_uint_le(pages, sizeof vec);
+  ck_assert_int_eq(mincore((void *)addr, pages * os_page, vec), 0);
+  for (size_t i = 0; i < pages; i++) {
+    if (!(vec[i] & 1u)) return false;
+  }
+  return true;
+}
+
+/* Without the grower (manual mode) every chunk comes straight from mimalloc, its pages not
+ * resident yet: a new span's pages are made resident in one call when the span is made, not
+ * faulted in one at a time as its slots are handed out. Checked on the first object of each
+ * new span, when the span's first run of slots (64 cells, 2 KiB) is all its allocation touched.
+ * Then the same for spans built on pages the scavenger gave back. */
+START_TEST(test_new_spans_are_resident) {
+  start_with(BESKID_GC_DEBUG_MANUAL, 0);
+  uint64_t checked = 0;
+  for (int round = 0; round < 2; round++) {
+    uintptr_t last_span = 0;
+    for (uint64_t i = 0; i < 8 * MIB / sizeof(cell); i++) {
+      cell *c = beskid_gc_alloc(T, &cell_type);
+      ck_assert_ptr_nonnull(c);
+      beskid_gc_store(T, (void **)&c->next, heads[i % LISTS]);
+      heads[i % LISTS] = c;
+      gc_span *s = beskid_gc__span_of((uintptr_t)c);
+      if (s->base == last_span) continue;
+      last_span = s->base;
+      ck_assert_msg(all_resident(s->base, (uint64_t)s->npages << GC_PAGE_SHIFT),
+                    "round %d: span %p (%u pages) not resident at its first object", round,
+                    (void *)s->base, s->npages);
+      checked++;
+    }
+    /* Drop everything and give the pages back, so the next round builds on released pages. */
+    memset(heads, 0, sizeof heads);
+    for (int i = 0; i < 3; i++) beskid_gc_collect(T);
+    beskid_gc__heap_scavenge(0);
+    beskid_gc__scavenge(0, UINT64_MAX);
+  }
+  ck_assert_uint_gt(checked, 2 * 8 * MIB / GC_PAGE_SIZE / 2);
+  ck_assert_uint_eq(beskid_gc_verify(T), 0);
+  stop_case();
+}
+END_TEST
+
 /* Shutting down while the grower is busy (the heap grew an instant before) leaves nothing
  * behind for the next collector; the sanitizer presets check the memory and the threads. */
 START_TEST(test_shutdown_while_growing) {
@@ -353,5 +401,6 @@ void beskid_gc_memory_cases(Suite *suite) {
   tcase_add_test(grow_tc, test_ready_chunks_read_zero);
   tcase_add_test(grow_tc, test_ready_chunks_go_back_when_the_heap_shrinks);
   tcase_add_test(grow_tc, test_shutdown_while_growing);
+  tcase_add_test(grow_tc, test_new_spans_are_resident);
   suite_add_tcase(suite, grow_tc);
 }
