@@ -121,18 +121,23 @@ static void churn(uint64_t bytes) {
   }
 }
 
-/* Bytes of the span table (heap.c: one span structure per heap page, in memory mapped without
- * backing) that are resident, read with mincore(2). Under every preset: the sanitizers do not
- * change this mapping. */
-static uint64_t span_table_resident(void) {
-  size_t os_page = (size_t)sysconf(_SC_PAGESIZE), pages = gc.span_table_bytes / os_page;
+/* Bytes of the whole OS pages of [addr, addr + bytes) that are resident, read with mincore(2).
+ * Under every preset: the sanitizers leave the heap's pages and the span table as they are. */
+static uint64_t resident_bytes(const void *addr, size_t bytes) {
+  size_t os_page = (size_t)sysconf(_SC_PAGESIZE), pages = bytes / os_page;
   unsigned char *vec = malloc(pages);
   ck_assert_ptr_nonnull(vec);
-  ck_assert_int_eq(mincore(gc.span_table, pages * os_page, vec), 0);
+  ck_assert_int_eq(mincore((void *)addr, pages * os_page, vec), 0);
   uint64_t resident = 0;
   for (size_t i = 0; i < pages; i++) resident += vec[i] & 1u;
   free(vec);
   return resident * os_page;
+}
+
+/* Resident bytes of the span table (heap.c: one span structure per heap page, in memory mapped
+ * without backing). */
+static uint64_t span_table_resident(void) {
+  return resident_bytes(gc.span_table, gc.span_table_bytes);
 }
 
 /* The heap grows to BIG live bytes, then drops to SMALL: within a few cycles (of a program that
@@ -330,19 +335,6 @@ START_TEST(test_ready_chunks_go_back_when_the_heap_shrinks) {
 }
 END_TEST
 
-/* Whether every OS page of [addr, addr + bytes) is resident (mincore(2); under every preset:
- * the sanitizers leave the heap's pages as they are). */
-static bool all_resident(uintptr_t addr, uint64_t bytes) {
-  size_t os_page = (size_t)sysconf(_SC_PAGESIZE), pages = (size_t)(bytes / os_page);
-  unsigned char vec[GC_PAGE_SIZE * 64 / 4096];
-  ck_assert_uint_le(pages, sizeof vec);
-  ck_assert_int_eq(mincore((void *)addr, pages * os_page, vec), 0);
-  for (size_t i = 0; i < pages; i++) {
-    if (!(vec[i] & 1u)) return false;
-  }
-  return true;
-}
-
 /* Without the grower (manual mode) every chunk comes straight from mimalloc, its pages not
  * resident yet: a new span's pages are made resident in one call when the span is made, not
  * faulted in one at a time as its slots are handed out. Checked on the first object of each
@@ -361,7 +353,8 @@ START_TEST(test_new_spans_are_resident) {
       gc_span *s = beskid_gc__span_of((uintptr_t)c);
       if (s->base == last_span) continue;
       last_span = s->base;
-      ck_assert_msg(all_resident(s->base, (uint64_t)s->npages << GC_PAGE_SHIFT),
+      uint64_t span_bytes = (uint64_t)s->npages << GC_PAGE_SHIFT;
+      ck_assert_msg(resident_bytes((void *)s->base, span_bytes) == span_bytes,
                     "round %d: span %p (%u pages) not resident at its first object", round,
                     (void *)s->base, s->npages);
       checked++;
