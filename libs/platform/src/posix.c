@@ -309,13 +309,16 @@ static int populate_supported(void) {
 
 beskid_status beskid_os_vm_populate(void *addr, size_t size) {
   if (!page_aligned(addr, size)) return BESKID_INVALID_INPUT;
-  if (populate_supported()) {
-    /* EINVAL now means pages that may not be written; ENOMEM, a hole or no memory. */
-    return madvise(addr, size, MADV_POPULATE_WRITE) == 0 ? BESKID_OK : from_errno();
-  }
-  /* An older kernel: a write to each page faults it in the same way, one fault at a time.
-   * Adding zero keeps what the page holds, and an atomic add is one write access (a plain read
-   * then write could fault twice, read first). Here a range that may not be written faults. */
+  /* EINVAL now means pages that may not be written; ENOMEM, a hole or no memory. */
+  if (populate_supported() && madvise(addr, size, MADV_POPULATE_WRITE) != 0) return from_errno();
+  /* Then a write to each page: on an older kernel it is what faults the page in, one fault at a
+   * time; after the populate it is the first access from user space, which some hypervisors
+   * charge for apart from the populate (shadow or nested page tables filled on first use): 4.3 us
+   * a page on this project's virtual machines, then 0.02 us for any thread, against 0.6 us for
+   * the populate itself. Paid here, it is off the path of the thread that uses the memory; on
+   * bare metal the loop costs a few nanoseconds a page. Adding zero keeps what the page holds,
+   * and an atomic add is one write access that loses no concurrent store (a plain read then
+   * write could fault twice, read first). A range that may not be written faults. */
   size_t page = beskid_os_page_size();
   for (char *p = addr, *end = p + size; p < end; p += page) {
     __atomic_fetch_add(p, 0, __ATOMIC_RELAXED);

@@ -327,7 +327,10 @@ BESKID_OS_API beskid_status beskid_os_vm_reset(void *addr, size_t size);
  * @brief Backs part of an accessible range with physical memory now, as writing to every page
  *        would, but in one call and without changing what the pages hold: the first touches
  *        after it cost no page fault. For memory about to be used, populated off the path of the
- *        thread that will use it.
+ *        thread that will use it. It also writes to every page once (adding zero, atomically),
+ *        because some hypervisors charge the first access from user space apart from the
+ *        populate: so that cost, too, falls on the caller and not on the thread that uses the
+ *        memory.
  * @param addr page-aligned start inside a readable and writable range (on a kernel older than
  *        Linux 5.14 the pages are written one by one, and a page that may not be written faults).
  * @param size bytes, a multiple of the page size.
