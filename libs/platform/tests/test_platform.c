@@ -391,6 +391,48 @@ START_TEST(test_vm_populate) {
 }
 END_TEST
 
+/* beskid_os_vm_populate writes to every page; a store another thread makes meanwhile is kept. A
+ * writer counts up a word at the start of each page while populate runs over the pages again and
+ * again: a populate that read a page's first byte and wrote it back would lose counts. */
+enum { POPULATE_PAGES = 64, POPULATE_COUNTS = 20000 };
+static char *populate_range;
+static atomic_int populate_writer_done;
+
+static void *count_up_pages(void *arg) {
+  size_t page = beskid_os_page_size();
+  (void)arg;
+  for (int k = 0; k < POPULATE_COUNTS; k++) {
+    for (size_t i = 0; i < POPULATE_PAGES; i++) {
+      __atomic_fetch_add((uint32_t *)(void *)(populate_range + i * page), 1u, __ATOMIC_RELAXED);
+    }
+  }
+  atomic_store(&populate_writer_done, 1);
+  return NULL;
+}
+
+START_TEST(test_vm_populate_keeps_concurrent_stores) {
+  size_t page = beskid_os_page_size();
+  populate_range = beskid_os_vm_map(POPULATE_PAGES * page);
+  ck_assert_ptr_nonnull(populate_range);
+  atomic_store(&populate_writer_done, 0);
+  beskid_os_thread_t writer;
+  ck_assert_int_eq(beskid_os_thread_create(&writer, count_up_pages, NULL, "test-writer"),
+                   BESKID_OK);
+  int populates = 0;
+  while (!atomic_load(&populate_writer_done) || populates == 0) {
+    ck_assert_int_eq(beskid_os_vm_populate(populate_range, POPULATE_PAGES * page), BESKID_OK);
+    populates++;
+  }
+  ck_assert_int_eq(beskid_os_thread_join(&writer, NULL), BESKID_OK);
+  for (size_t i = 0; i < POPULATE_PAGES; i++) {
+    uint32_t count =
+        __atomic_load_n((uint32_t *)(void *)(populate_range + i * page), __ATOMIC_RELAXED);
+    ck_assert_uint_eq(count, POPULATE_COUNTS);
+  }
+  beskid_os_vm_release(populate_range, POPULATE_PAGES * page);
+}
+END_TEST
+
 START_TEST(test_vm_uncommitted_faults) {
   char *p = beskid_os_vm_reserve(beskid_os_page_size(), 0);
   ck_assert_ptr_nonnull(p);
@@ -1220,6 +1262,7 @@ int main(void) {
   tcase_add_test(tc, test_vm_alignment);
   tcase_add_test(tc, test_vm_map_sparse);
   tcase_add_test(tc, test_vm_populate);
+  tcase_add_test(tc, test_vm_populate_keeps_concurrent_stores);
   tcase_add_test(tc, test_vm_uncommitted_faults);
   tcase_add_test(tc, test_clocks);
   tcase_add_test(tc, test_memory_usage);
