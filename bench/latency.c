@@ -31,13 +31,17 @@ BENCH_MAIN {
     POLL();
   }
   uint64_t seed = 88172645463325252ull, sum = 0;
-  uint64_t *batch_start = malloc((size_t)batches * sizeof *batch_start);
-  uint8_t *batch_marking = calloc((size_t)batches, 1);
+  /* BENCH_BATCH_LOG=file: one line per batch, "start_ns duration_ns marking" (CLOCK_MONOTONIC;
+   * marking is 1 when the Beskid collector was marking at its start or end), to be matched
+   * with `perf record -k CLOCK_MONOTONIC` samples (bench/README.md). Written between batches,
+   * outside their timing, through stdio's buffer. */
+  const char *log_path = getenv("BENCH_BATCH_LOG");
+  FILE *log = log_path != NULL ? fopen(log_path, "w") : NULL;
   for (long b = 0; b < batches; b++) {
     uint64_t t0 = bench_now_ns();
-    batch_start[b] = t0;
+    int marking = 0;
 #ifdef BENCH_BESKID
-    batch_marking[b] = beskid_gc_phase() == BESKID_GC_PHASE_MARKING;
+    marking = beskid_gc_phase() == BESKID_GC_PHASE_MARKING;
 #endif
     cell *chain = NULL;
     r[1] = NULL;
@@ -73,20 +77,11 @@ BENCH_MAIN {
     POLL();
     batch_ns[b] = bench_now_ns() - t0;
 #ifdef BENCH_BESKID
-    batch_marking[b] |= beskid_gc_phase() == BESKID_GC_PHASE_MARKING;
+    marking |= beskid_gc_phase() == BESKID_GC_PHASE_MARKING;
 #endif
-  }
-  /* BENCH_BATCH_LOG=file: one line per batch, "start_ns duration_ns marking" (CLOCK_MONOTONIC;
-   * marking is 1 when the Beskid collector was marking at its start or end), to be matched
-   * with `perf record -k CLOCK_MONOTONIC` samples (bench/README.md). */
-  const char *log_path = getenv("BENCH_BATCH_LOG");
-  FILE *log = log_path != NULL ? fopen(log_path, "w") : NULL;
-  for (long b = 0; log != NULL && b < batches; b++) {
-    fprintf(log, "%" PRIu64 " %" PRIu64 " %d\n", batch_start[b], batch_ns[b], batch_marking[b]);
+    if (log != NULL) fprintf(log, "%" PRIu64 " %" PRIu64 " %d\n", t0, batch_ns[b], marking);
   }
   if (log != NULL) fclose(log);
-  free(batch_start);
-  free(batch_marking);
   /* Reachable at most: the lists, their heads array, and one batch's chain of 1000 cells. */
   bench_print_live((uint64_t)(LISTS * per_list + 1000) * sizeof(cell) +
                    (uint64_t)LISTS * sizeof(void *));
