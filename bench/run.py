@@ -26,7 +26,7 @@ VERSIONS = ["mimalloc", "beskid", "glibc", "boehm", "go"]
 PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
 BATCHES = re.compile(r"^batches: n=\d+ p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
 LIVE = re.compile(r"^live: peak_mb=([\d.]+)", re.M)
-TTSP = re.compile(r"ttsp_max_us=([\d.]+)")
+TTSP = re.compile(r"ttsp_max_us=([\d.]+) ttsp_running_max_us=([\d.]+)")
 STALL = re.compile(r"stall_mean_us=([\d.]+) stall_max_us=([\d.]+)")
 RSS_SAMPLE = re.compile(r"^rss: t_s=([\d.]+) mb=([\d.]+)", re.M)
 AFTER_SHRINK = re.compile(r"^after_shrink: rss_mb=([\d.]+) live_mb=([\d.]+)", re.M)
@@ -168,7 +168,7 @@ def main():
             pauses = f"{pm.group(2)} / {pm.group(3)} / {pm.group(4)} (n={pm.group(1)})" if pm else "—"
             tm = TTSP.search(texts.get(v, ""))
             if tm:
-                pauses += f"; TTSP max {tm.group(1)}"
+                pauses += f"; TTSP max {tm.group(1)} (running {tm.group(2)})"
             sm = STALL.search(texts.get(v, ""))
             if sm:
                 pauses += f"; stall mean/max {sm.group(1)} / {sm.group(2)}"

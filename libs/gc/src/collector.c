@@ -105,8 +105,8 @@ static void step_mark_start(bool forced) {
   beskid_gc__finish_sweep();
   gc.cycle.heap_before = beskid_gc__pacer_cycle_begin();
 
-  uint64_t ttsp;
-  beskid_gc__stop_world(&ttsp);
+  gc_stop_wait wait;
+  beskid_gc__stop_world(&wait);
   uint64_t t0 = beskid_os_monotonic_ns();
   stw_began_ns = t0;
   if (gc.config.debug_flags & BESKID_GC_DEBUG_VERIFY) beskid_gc__verify_or_die("mark start", true);
@@ -132,9 +132,10 @@ static void step_mark_start(bool forced) {
   beskid_gc__marker_flush(&m);
   uint64_t pause = beskid_os_monotonic_ns() - t0;
   gc.cycle.stw1_ns = pause;
-  gc.cycle.ttsp_ns = ttsp;
+  gc.cycle.ttsp_ns = wait.ttsp_ns;
+  gc.cycle.ttsp_running_ns = wait.running_ns;
   if (!stw_mode()) {
-    beskid_gc__record_pause(pause, ttsp);
+    beskid_gc__record_pause(pause, &wait);
     beskid_gc__start_world();
   }
 }
@@ -156,7 +157,8 @@ static void step_mark_done(void) {
   gc_marker m;
   beskid_gc__marker_init(&m);
   m.credits_assists = true;
-  uint64_t ttsp = 0, t0;
+  gc_stop_wait wait = {0, 0};
+  uint64_t t0;
   for (;;) {
     if (stw_mode()) {
       t0 = stw_began_ns;
@@ -165,7 +167,7 @@ static void step_mark_done(void) {
        * below usually finds nothing left and need not be retried. */
       gc.cycle.workers = atomic_load(&gc.pacer.workers_planned);
       beskid_gc__mark_workers_run(&m, gc.cycle.workers); /* mark_workers.c */
-      beskid_gc__stop_world(&ttsp);
+      beskid_gc__stop_world(&wait);
       t0 = beskid_os_monotonic_ns();
     }
     flush_threads(&m);
@@ -182,7 +184,7 @@ static void step_mark_done(void) {
       continue;
     }
     /* More grey work turned up: let the world run while it is marked. */
-    beskid_gc__record_pause(beskid_os_monotonic_ns() - t0, ttsp);
+    beskid_gc__record_pause(beskid_os_monotonic_ns() - t0, &wait);
     beskid_gc__start_world();
   }
   gc.cycle.mark_ns = stw_mode() ? 0 : t0 - mark_start;
@@ -231,11 +233,11 @@ static void step_mark_done(void) {
     beskid_gc__finish_sweep();
     pause = beskid_os_monotonic_ns() - t0;
     gc.cycle.stw1_ns = pause;
-    ttsp = gc.cycle.ttsp_ns;
+    wait = (gc_stop_wait){gc.cycle.ttsp_ns, gc.cycle.ttsp_running_ns};
   } else {
     gc.cycle.stw2_ns = pause;
   }
-  beskid_gc__record_pause(pause, ttsp);
+  beskid_gc__record_pause(pause, &wait);
   beskid_gc__start_world();
 }
 

@@ -126,6 +126,9 @@ static void drop_thread(gc_thread *t) {
 
 static void fork_child(void) {
   gc_thread *self = beskid_gc__thread_self();
+  if (self != NULL) { /* the child's own clock */
+    self->has_cpu_clock = beskid_os_thread_cpu_clock(&self->cpu_clock) == BESKID_OK;
+  }
   if (fork_held) {
     /* Waiters of the parent do not exist here. */
     beskid_os_cond_reset_in_child(&gc.threads_cond);

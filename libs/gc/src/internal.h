@@ -221,7 +221,19 @@ typedef struct gc_thread {
   int64_t assist_debt;  /* bytes allocated during marking not yet paid for by work */
   uint64_t black_bytes; /* allocated black this cycle (live at mark end) */
   uint64_t black_objects;
+  /* What held a stop up (thread.c, "Where a stop's wait went"). */
+  _Atomic uint64_t parked_ns;      /* when it last parked (monotonic; relaxed) */
+  uint64_t seen_stopped_ns;        /* the stopper's: when it first saw it stopped, this stop */
+  beskid_os_cpu_clock_t cpu_clock; /* the thread's CPU clock; has_cpu_clock says if it has one */
+  bool has_cpu_clock;
+  _Atomic uint32_t stop_watch; /* enum gc_stop_watch */
+  uint64_t watch_ns;           /* when the stopper read its CPU time (monotonic) */
+  uint64_t watch_cpu_ns;       /* its CPU time then */
+  uint64_t stopped_cpu_ns;     /* its CPU time as it stopped */
 } gc_thread;
+
+/* A thread's part in explaining a slow stop (gc_thread.stop_watch). */
+enum gc_stop_watch { GC_WATCH_NONE, GC_WATCH_ASKED, GC_WATCH_REPORTED };
 
 static inline gc_thread *gc_thread_of(beskid_gc_thread_t *t) { return (gc_thread *)t; }
 
@@ -314,7 +326,7 @@ typedef struct gc_pacer {
 /* Per-cycle figures for the trace and statistics, written only by the cycle's driver (under
  * gc.cycle_lock) and published into gc.stats (stats.c) when the cycle completes. */
 typedef struct gc_cycle_record {
-  uint64_t stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns;
+  uint64_t stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns, ttsp_running_ns;
   uint64_t heap_before, heap_after_mark, live, live_objects, goal;
   uint64_t cpu_start_ns;
   uint64_t worker_cpu_ns, assist_ns_at_start; /* mark workers' CPU; assist clock at mark start */
@@ -322,6 +334,7 @@ typedef struct gc_cycle_record {
   bool forced;
   /* This cycle's pauses so far. */
   uint64_t pause_count, pause_total_ns, pause_max_ns, ttsp_total_ns, ttsp_max_ns;
+  uint64_t ttsp_running_max_ns;
   uint64_t pause_histogram[BESKID_GC_PAUSE_BUCKETS];
   uint64_t pauses[GC_CYCLE_PAUSES];
 } gc_cycle_record;
@@ -560,7 +573,13 @@ static inline gc_thread *beskid_gc__thread_self(void) { return beskid_gc__curren
 void beskid_gc__require_running(gc_thread *t, const char *what);
 void beskid_gc__threads_init(void);
 void beskid_gc__threads_shutdown(void);
-void beskid_gc__stop_world(uint64_t *ttsp_ns);
+/* How long a stop waited for the threads (thread.c, "Where a stop's wait went"). */
+typedef struct gc_stop_wait {
+  uint64_t ttsp_ns;    /* from the request to the last thread stopping */
+  uint64_t running_ns; /* the same, less what the threads spent waiting for a CPU */
+} gc_stop_wait;
+/* Stops the world; `wait` (may be NULL) receives how long that took. */
+void beskid_gc__stop_world(gc_stop_wait *wait);
 void beskid_gc__start_world(void);
 void beskid_gc__detach_thread(gc_thread *t, bool exiting);
 /* Detaches the calling thread without running the detach hook (shutdown). */
@@ -627,7 +646,7 @@ void beskid_gc__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void beskid_gc__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void beskid_gc__stats_init(void);
 /* Records one stop-the-world pause of the cycle in progress (the cycle's driver only). */
-void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns);
+void beskid_gc__record_pause(uint64_t ns, const gc_stop_wait *wait);
 /* Adds one stopped thread's stall, parked to running again (any thread). */
 void beskid_gc__record_stall(uint64_t ns);
 /* Adds the completed cycle gc.cycle to the statistics, all at once. */

@@ -56,7 +56,7 @@ void beskid_gc__log(const char *fmt, ...) {
  * trigger) are read as they are at the moment of the call. */
 
 /* Records one stop-the-world pause of the cycle in progress (the cycle's driver only). */
-void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns) {
+void beskid_gc__record_pause(uint64_t ns, const gc_stop_wait *wait) {
   if (gc.cycle.pause_count < GC_CYCLE_PAUSES) gc.cycle.pauses[gc.cycle.pause_count] = ns;
   gc.cycle.pause_count++;
   gc.cycle.pause_total_ns += ns;
@@ -64,8 +64,11 @@ void beskid_gc__record_pause(uint64_t ns, uint64_t ttsp_ns) {
   unsigned bucket = ns == 0 ? 0 : 63u - (unsigned)__builtin_clzll(ns);
   if (bucket >= BESKID_GC_PAUSE_BUCKETS) bucket = BESKID_GC_PAUSE_BUCKETS - 1;
   gc.cycle.pause_histogram[bucket]++;
-  gc.cycle.ttsp_total_ns += ttsp_ns;
-  if (ttsp_ns > gc.cycle.ttsp_max_ns) gc.cycle.ttsp_max_ns = ttsp_ns;
+  gc.cycle.ttsp_total_ns += wait->ttsp_ns;
+  if (wait->ttsp_ns > gc.cycle.ttsp_max_ns) gc.cycle.ttsp_max_ns = wait->ttsp_ns;
+  if (wait->running_ns > gc.cycle.ttsp_running_max_ns) {
+    gc.cycle.ttsp_running_max_ns = wait->running_ns;
+  }
 }
 
 /* Adds one thread's stall (thread.c) to the statistics. Relaxed: three independent counters; a
@@ -95,6 +98,9 @@ void beskid_gc__publish_cycle(uint64_t cpu_ns) {
   }
   st->ttsp_total_ns += gc.cycle.ttsp_total_ns;
   if (gc.cycle.ttsp_max_ns > st->ttsp_max_ns) st->ttsp_max_ns = gc.cycle.ttsp_max_ns;
+  if (gc.cycle.ttsp_running_max_ns > st->ttsp_running_max_ns) {
+    st->ttsp_running_max_ns = gc.cycle.ttsp_running_max_ns;
+  }
   uint64_t kept = gc.cycle.pause_count < GC_CYCLE_PAUSES ? gc.cycle.pause_count : GC_CYCLE_PAUSES;
   for (uint64_t i = 0; i < kept; i++)
     pause_ring[pause_ring_next++ % GC_PAUSE_RING] = gc.cycle.pauses[i];
@@ -153,14 +159,16 @@ void beskid_gc__trace_cycle(void) {
   if (atomic_load(&gc.trace)) {
     uint64_t now = beskid_os_monotonic_ns();
     const double mb = 1024.0 * 1024.0;
-    beskid_gc__log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp, %.3f ms sweep, "
+    beskid_gc__log("gc %llu @%.3fs: %.3f+%.3f+%.3f ms clock, %.3f ms ttsp (%.3f running), "
+                   "%.3f ms sweep, "
                    "%.1f->%.1f->%.1f MB, %.1f MB goal, %u threads, %u workers %.3f ms cpu, "
                    "%.3f ms assist%s",
                    (unsigned long long)gc.cycles_done, (double)(now - gc.start_ns) / 1e9,
                    (double)gc.cycle.stw1_ns / 1e6, (double)gc.cycle.mark_ns / 1e6,
                    (double)gc.cycle.stw2_ns / 1e6, (double)gc.cycle.ttsp_ns / 1e6,
-                   (double)gc.cycle.sweep_ns / 1e6, (double)gc.cycle.heap_before / mb,
-                   (double)gc.cycle.heap_after_mark / mb, (double)gc.cycle.live / mb,
+                   (double)gc.cycle.ttsp_running_ns / 1e6, (double)gc.cycle.sweep_ns / 1e6,
+                   (double)gc.cycle.heap_before / mb, (double)gc.cycle.heap_after_mark / mb,
+                   (double)gc.cycle.live / mb,
                    gc.cycle.goal == UINT64_MAX ? 0.0 : (double)gc.cycle.goal / mb,
                    __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED), gc.cycle.workers,
                    (double)gc.cycle.worker_cpu_ns / 1e6,

@@ -55,7 +55,26 @@
  *
  * The restart has the same problem the other way round: with more threads than CPUs, a
  * restarted thread waits for a CPU while the stopper goes back to marking or sweeping on its
- * own. There the stopper naps until the threads it stopped have run (beskid_gc__start_world). */
+ * own. There the stopper naps until the threads it stopped have run (beskid_gc__start_world).
+ *
+ * Where a stop's wait went. A stop that waits for a thread waits either for code that does not
+ * poll (a runtime path without a bound, ours to fix) or for the scheduler (the thread waits for
+ * a CPU: more runnable threads than CPUs, or the kernel running something else there); and the
+ * stopper itself may notice late, for the same reason. The time to safepoint alone cannot tell
+ * these apart, so each stop also works out `running_ns`: for each thread, an upper bound of the
+ * time its own code held the stop, the least of
+ * - when the stopper first saw it stopped (world_stopped_noting());
+ * - when it parked (parked_ns, stored before its state), if that lies between the request and
+ *   that sighting (a later one is a thread that left the native state during the pause);
+ * - for a stop still waiting after GC_STOP_WATCH_NS: that wait, plus the CPU time the thread used
+ *   after it. The stopper then reads the CPU clock of each thread still RUNNING and flags it
+ *   (stop_watch = ASKED); a flagged thread, as it stops (parking, or entering the native state),
+ *   reads its own CPU time and reports it (REPORTED) before the state store that
+ *   world_stopped_noting() reads, so the report is visible once the stopper sees it stopped.
+ * and `running_ns` is the largest of these bounds. A thread whose clock cannot be read is bound
+ * by the first two only. The stopper clears every flag before the world restarts. The clock
+ * reads cost a system call each, only in stops already late; a thread's look at its flag on the
+ * way to stopping is one load. */
 
 #include "internal.h"
 #include "mimalloc.h"
@@ -173,6 +192,7 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
     return NULL;
   }
   beskid_gc__caches_init(t);
+  t->has_cpu_clock = beskid_os_thread_cpu_clock(&t->cpu_clock) == BESKID_OK;
   t->stress_countdown = atomic_load(&gc.stress_interval);
   t->pub.poll = idle_poll();
   atomic_store(&t->state, GC_THREAD_NATIVE);
@@ -311,11 +331,25 @@ void beskid_gc__threads_shutdown(void) {
 /* ------------------------------------------------------------------------------------------ */
 /* Safepoints and native state */
 
+/* A thread the stopper watches reports, as it stops, its CPU time (see "Where a stop's wait
+ * went"). Acquire: pairs with the stopper's release of the flag, which orders the stopper's
+ * notes before it, as they are read by the stopper again later. The report's plain stores are
+ * published by the caller's seq_cst state store that follows; the flag's store can be relaxed for
+ * the same reason. */
+static void report_watched_stop(gc_thread *t) {
+  if (atomic_load_explicit(&t->stop_watch, memory_order_acquire) != GC_WATCH_ASKED) return;
+  t->stopped_cpu_ns = beskid_os_thread_cpu_ns();
+  atomic_store_explicit(&t->stop_watch, GC_WATCH_REPORTED, memory_order_relaxed);
+}
+
 /* Parks the calling thread while any stop is requested. It must not leave between two pauses
  * that follow each other closely: the second stopper may already have counted it as stopped. */
 static void park_until_restart(gc_thread *t, uint32_t resume_state) {
   /* Caller holds threads_lock; stop_requested is set. */
   uint64_t parked = beskid_os_monotonic_ns();
+  report_watched_stop(t);
+  /* Relaxed: published by the seq_cst state store below (see "Where a stop's wait went"). */
+  atomic_store_explicit(&t->parked_ns, parked, memory_order_relaxed);
   atomic_store(&t->state, GC_THREAD_STOPPED);
   beskid_os_cond_broadcast(&gc.threads_cond);
   if (spinning_pays()) {
@@ -346,6 +380,7 @@ void beskid_gc_safepoint(beskid_gc_thread_t *pt) {
 void beskid_gc_enter_native(beskid_gc_thread_t *pt) {
   gc_thread *t = gc_thread_of(pt);
   if (t == current_thread) running_thread = NULL;
+  report_watched_stop(t);
   atomic_store(&t->state, GC_THREAD_NATIVE);
   if (atomic_load(&gc.stop_requested)) {
     beskid_os_mutex_lock(&gc.threads_lock);
@@ -373,27 +408,71 @@ void beskid_gc_leave_native(beskid_gc_thread_t *pt) {
 /* Stopping and restarting the world (only the thread running a cycle does this, holding
  * gc.cycle_lock; if it is attached it is NATIVE meanwhile). */
 
-/* Whether no thread is RUNNING. Walks the list without the lock: a stop is requested, so the
- * list does not change. Seq_cst loads: the stopper's half of the Dekker protocol above. */
-static bool world_stopped(void) {
+/* Whether no thread is RUNNING; notes when each thread was first seen stopped in this stop (see
+ * "Where a stop's wait went"). Walks the list without the lock: a stop is requested, so the list
+ * does not change. Seq_cst loads: the stopper's half of the Dekker protocol above. */
+static bool world_stopped_noting(void) {
+  bool stopped = true;
+  uint64_t now = 0;
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
-    if (atomic_load(&t->state) == GC_THREAD_RUNNING) return false;
+    if (atomic_load(&t->state) == GC_THREAD_RUNNING) {
+      stopped = false;
+    } else if (t->seen_stopped_ns == 0) {
+      if (now == 0) now = beskid_os_monotonic_ns();
+      t->seen_stopped_ns = now;
+    }
   }
-  return true;
+  return stopped;
 }
 
-void beskid_gc__stop_world(uint64_t *ttsp_ns) {
+#define GC_STOP_WATCH_NS UINT64_C(100000) /* a stop this late reads its laggards' CPU clocks */
+
+/* Begins watching the threads a stop still waits for: notes each one's CPU time and flags it.
+ * Walks the list without the lock, as world_stopped_noting() does. */
+static void watch_laggards(void) {
+  for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+    if (atomic_load(&t->state) != GC_THREAD_RUNNING || !t->has_cpu_clock ||
+        beskid_os_cpu_clock_ns(t->cpu_clock, &t->watch_cpu_ns) != BESKID_OK) {
+      continue;
+    }
+    t->watch_ns = beskid_os_monotonic_ns();
+    atomic_store_explicit(&t->stop_watch, GC_WATCH_ASKED, memory_order_release);
+  }
+}
+
+/* With the world stopped: the longest time a thread's own code held the stop that began at
+ * `start` (see "Where a stop's wait went"), every flag cleared. Relaxed loads and plain reads:
+ * what a thread stored before its seq_cst state store, which world_stopped_noting() read. */
+static uint64_t running_ns(uint64_t start) {
+  uint64_t longest = 0;
+  for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+    uint64_t seen = t->seen_stopped_ns, held = seen - start;
+    uint64_t parked = atomic_load_explicit(&t->parked_ns, memory_order_relaxed);
+    if (parked >= start && parked <= seen && parked - start < held) held = parked - start;
+    if (atomic_load_explicit(&t->stop_watch, memory_order_relaxed) == GC_WATCH_REPORTED) {
+      uint64_t ran = t->watch_ns - start;
+      if (t->stopped_cpu_ns > t->watch_cpu_ns) ran += t->stopped_cpu_ns - t->watch_cpu_ns;
+      if (ran < held) held = ran;
+    }
+    atomic_store_explicit(&t->stop_watch, GC_WATCH_NONE, memory_order_relaxed);
+    if (held > longest) longest = held;
+  }
+  return longest;
+}
+
+void beskid_gc__stop_world(gc_stop_wait *wait) {
   uint64_t start = beskid_os_monotonic_ns();
   atomic_store_explicit(&gc.stopper_cpu, beskid_os_current_cpu(), memory_order_relaxed);
   beskid_os_mutex_lock(&gc.threads_lock);
   atomic_store(&gc.stop_requested, 1);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+    t->seen_stopped_ns = 0;
     __atomic_store_n(&t->pub.poll, 1, __ATOMIC_RELAXED);
   }
   bool stopped = false;
   if (spinning_pays()) {
     beskid_os_mutex_unlock(&gc.threads_lock);
-    for (uint32_t i = 1; !(stopped = world_stopped()); i++) {
+    for (uint32_t i = 1; !(stopped = world_stopped_noting()); i++) {
       beskid_os_cpu_relax();
       if (i % GC_SPIN_LOOK != 0) continue;
       uint64_t waited = beskid_os_monotonic_ns() - start;
@@ -402,11 +481,24 @@ void beskid_gc__stop_world(uint64_t *ttsp_ns) {
     }
     beskid_os_mutex_lock(&gc.threads_lock);
   }
-  while (!stopped && !(stopped = world_stopped())) {
-    beskid_os_cond_wait(&gc.threads_cond, &gc.threads_lock);
+  bool watched = false;
+  while (!stopped && !(stopped = world_stopped_noting())) {
+    uint64_t waited = beskid_os_monotonic_ns() - start;
+    if (watched) {
+      beskid_os_cond_wait(&gc.threads_cond, &gc.threads_lock);
+    } else if (waited < GC_STOP_WATCH_NS) {
+      beskid_os_cond_timedwait(&gc.threads_cond, &gc.threads_lock, GC_STOP_WATCH_NS - waited);
+    } else {
+      /* Without the lock: a thread on its way to park needs it. */
+      beskid_os_mutex_unlock(&gc.threads_lock);
+      watch_laggards();
+      watched = true;
+      beskid_os_mutex_lock(&gc.threads_lock);
+    }
   }
   beskid_os_mutex_unlock(&gc.threads_lock);
-  if (ttsp_ns != NULL) *ttsp_ns = beskid_os_monotonic_ns() - start;
+  uint64_t ttsp = beskid_os_monotonic_ns() - start, running = running_ns(start);
+  if (wait != NULL) *wait = (gc_stop_wait){ttsp, running < ttsp ? running : ttsp};
 }
 
 /* Whether a thread stopped by the last pause has not run since the restart. Under threads_lock:

@@ -1,5 +1,9 @@
 /* test_gc_pacing.c — pacing, statistics and the trace line (the gc suite; fixture in gc_fixture.h).
  */
+#define _GNU_SOURCE /* CPU affinity */
+#include <sched.h>
+#include <sys/resource.h>
+
 #include "gc_fixture.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -27,6 +31,7 @@ START_TEST(test_trace_line_and_stats) {
   ck_assert_msg(strncmp(trace_lines[0], "gc 1 @", 6) == 0, "trace: %s", trace_lines[0]);
   ck_assert_ptr_nonnull(strstr(trace_lines[0], "MB goal"));
   ck_assert_ptr_nonnull(strstr(trace_lines[0], "(forced)"));
+  ck_assert_ptr_nonnull(strstr(trace_lines[0], "ms ttsp ("));
   beskid_gc_stats_t st;
   beskid_gc_read_stats(&st);
   ck_assert_uint_eq(st.cycles, 1);
@@ -252,11 +257,137 @@ START_TEST(test_stalls_counted_per_stopped_thread) {
 }
 END_TEST
 
+/* Where a stop's wait went: a thread that gets no CPU, against one that runs without polling.
+ * Each runs pinned to one CPU; the test's own thread, which stops the world, to another. */
+typedef struct pinned_mutator {
+  size_t cpu;
+  atomic_int state; /* 0 starting, 1 ready, 2 in its unpolled stretch, 3 told to finish */
+  bool starve;      /* runs at the lowest priority beside a hog on its CPU */
+  atomic_uint_fast64_t rounds; /* its polls */
+} pinned_mutator;
+
+static void pin_to(size_t cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+}
+
+static void *hog_cpu(void *arg) {
+  pinned_mutator *m = arg;
+  pin_to(m->cpu);
+  while (atomic_load(&m->state) != 3) {
+  }
+  return NULL;
+}
+
+static void *run_pinned(void *arg) {
+  pinned_mutator *m = arg;
+  pin_to(m->cpu);
+  if (m->starve) {
+    ck_assert_int_eq(setpriority(PRIO_PROCESS, (id_t)beskid_os_thread_id(), 19), 0);
+  }
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  atomic_store(&m->state, 1);
+  if (!m->starve) {
+    while (atomic_load(&m->state) == 1) beskid_gc_poll(t);
+    /* 30 ms of CPU time (however long the machine takes to give it) in work that never polls:
+     * a stop requested meanwhile waits for all of it. */
+    uint64_t until = beskid_os_thread_cpu_ns() + 30000000;
+    while (beskid_os_thread_cpu_ns() < until) {
+    }
+  }
+  while (atomic_load(&m->state) != 3) {
+    beskid_gc_poll(t);
+    atomic_fetch_add(&m->rounds, 1);
+  }
+  beskid_gc_detach();
+  return NULL;
+}
+
+/* Two CPUs to pin to, or false (the test then has nothing to show on this machine). */
+static bool two_cpus(size_t *a, size_t *b) {
+  cpu_set_t allowed;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  size_t found = 0, cpus[2];
+  for (size_t cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
+    if (CPU_ISSET(cpu, &allowed)) cpus[found++] = cpu;
+  }
+  if (found < 2) return false;
+  *a = cpus[0];
+  *b = cpus[1];
+  return true;
+}
+
+static void stop_wait_case(bool starve, beskid_gc_stats_t *st) {
+  size_t mutator_cpu, stopper_cpu;
+  if (!two_cpus(&mutator_cpu, &stopper_cpu)) {
+    fprintf(stderr, "one CPU: the pinned stop-wait cases need two\n");
+    return;
+  }
+  cpu_set_t before;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof before, &before), 0);
+  pin_to(stopper_cpu);
+  start(BESKID_GC_DEBUG_MANUAL);
+  pinned_mutator m = {.cpu = mutator_cpu, .starve = starve};
+  beskid_os_thread_t hog, mutator;
+  if (starve) ck_assert_int_eq(beskid_os_thread_create(&hog, hog_cpu, &m, "hog"), BESKID_OK);
+  ck_assert_int_eq(beskid_os_thread_create(&mutator, run_pinned, &m, "pinned"), BESKID_OK);
+  while (atomic_load(&m.state) != 1) beskid_os_sleep_ns(100000);
+  if (starve) {
+    for (int i = 0; i < 5; i++) {
+      /* Once it has run since the last restart (it may not have: then the next stop finds it
+       * still parked), let its slice end, then stop it. */
+      uint64_t rounds = atomic_load(&m.rounds);
+      while (atomic_load(&m.rounds) == rounds) beskid_os_sleep_ns(200000);
+      beskid_os_sleep_ns(5000000);
+      beskid_gc_collect(T);
+    }
+  } else {
+    atomic_store(&m.state, 2);
+    beskid_os_sleep_ns(2000000); /* well inside its 30 ms stretch */
+    beskid_gc_collect(T);
+  }
+  atomic_store(&m.state, 3);
+  ck_assert_int_eq(beskid_os_thread_join(&mutator, NULL), BESKID_OK);
+  if (starve) ck_assert_int_eq(beskid_os_thread_join(&hog, NULL), BESKID_OK);
+  beskid_gc_read_stats(st);
+  stop();
+  ck_assert_int_eq(sched_setaffinity(0, sizeof before, &before), 0);
+  ck_assert_uint_le(st->ttsp_running_max_ns, st->ttsp_max_ns);
+}
+
+START_TEST(test_stop_wait_for_a_cpu_is_the_schedulers) {
+  /* The mutator polls all the time it runs, but at nice 19 beside a busy thread it runs in a few
+   * short slices a second: the stops wait milliseconds for it, nearly all of them for a CPU, and
+   * the figure for what its code held them is about the watch's 100 us (more when the stopper
+   * itself waits for its CPU: the suites run two at a time). */
+  beskid_gc_stats_t st = {0};
+  stop_wait_case(true, &st);
+  if (st.cycles == 0) return; /* one CPU */
+  ck_assert_uint_ge(st.ttsp_max_ns, 2000000);
+  ck_assert_uint_le(st.ttsp_running_max_ns, st.ttsp_max_ns / 10);
+}
+END_TEST
+
+START_TEST(test_stop_wait_on_a_cpu_is_the_threads) {
+  /* The mutator holds the stop with 30 ms of CPU time in work that does not poll, requested
+   * 2 ms into it: what is left of it counts as its code's, even when it shares its CPU. */
+  beskid_gc_stats_t st = {0};
+  stop_wait_case(false, &st);
+  if (st.cycles == 0) return; /* one CPU */
+  ck_assert_uint_ge(st.ttsp_max_ns, 20000000);
+  ck_assert_uint_ge(st.ttsp_running_max_ns, 20000000);
+}
+END_TEST
+
 void gc_cases_pacing(Suite *suite) {
   TCase *tc = tcase_create("pacing");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_trace_line_and_stats);
   tcase_add_test(tc, test_stalls_counted_per_stopped_thread);
+  tcase_add_test(tc, test_stop_wait_for_a_cpu_is_the_schedulers);
+  tcase_add_test(tc, test_stop_wait_on_a_cpu_is_the_threads);
   tcase_add_test(tc, test_gogc_goal_and_setters);
   tcase_add_test(tc, test_background_collector_paces_heap);
   tcase_add_test(tc, test_debug_modes_stw_checkmark_verify);

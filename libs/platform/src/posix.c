@@ -353,6 +353,23 @@ int64_t beskid_os_realtime_ns(void) { return (int64_t)clock_ns(CLOCK_REALTIME); 
 uint64_t beskid_os_thread_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 uint64_t beskid_os_process_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
+beskid_status beskid_os_thread_cpu_clock(beskid_os_cpu_clock_t *clock) {
+  if (clock == NULL) return BESKID_INVALID_INPUT;
+  clockid_t id;
+  int err = pthread_getcpuclockid(pthread_self(), &id);
+  if (err != 0) return BESKID_IO_ERROR;
+  clock->id = (int64_t)id;
+  return BESKID_OK;
+}
+
+beskid_status beskid_os_cpu_clock_ns(beskid_os_cpu_clock_t clock, uint64_t *ns) {
+  if (ns == NULL) return BESKID_INVALID_INPUT;
+  struct timespec ts;
+  if (clock_gettime((clockid_t)clock.id, &ts) != 0) return BESKID_INVALID_INPUT;
+  *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  return BESKID_OK;
+}
+
 /* Reads the unsigned decimal at *at (after blanks) and moves *at past it; false when there is
  * none or it does not fit (strtoull reports that, unlike scanf). */
 static bool next_u64(const char **at, uint64_t *out) {

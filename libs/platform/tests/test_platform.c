@@ -156,6 +156,58 @@ START_TEST(test_thread_set_background) {
 }
 END_TEST
 
+/* A thread publishes its CPU clock, then spins (state 1) or sleeps (state 2) until told to end. */
+typedef struct clocked_thread {
+  beskid_os_cpu_clock_t clock;
+  atomic_int state; /* 0 starting, 1 spin, 2 sleep, 3 end */
+} clocked_thread;
+
+static void *run_clocked(void *arg) {
+  clocked_thread *c = arg;
+  ck_assert_int_eq(beskid_os_thread_cpu_clock(&c->clock), BESKID_OK);
+  atomic_store(&c->state, 1);
+  for (int s; (s = atomic_load(&c->state)) != 3;) {
+    if (s == 2) beskid_os_sleep_ns(1000000);
+  }
+  return NULL;
+}
+
+START_TEST(test_thread_cpu_clock) {
+  clocked_thread c = {.state = 0};
+  beskid_os_thread_t t;
+  ck_assert_int_eq(beskid_os_thread_create(&t, run_clocked, &c, "clocked"), BESKID_OK);
+  while (atomic_load(&c.state) == 0) beskid_os_sleep_ns(100000);
+  /* Read from this thread while the other spins: its CPU time grows about as fast as the wall
+   * clock (it has a CPU; the reader sleeps), and the reading is up to date, not a tick old. */
+  uint64_t a, b, wall = 40000000;
+  ck_assert_int_eq(beskid_os_cpu_clock_ns(c.clock, &a), BESKID_OK);
+  beskid_os_sleep_ns(wall);
+  ck_assert_int_eq(beskid_os_cpu_clock_ns(c.clock, &b), BESKID_OK);
+  ck_assert_uint_ge(b - a, wall / 4);
+  ck_assert_uint_le(b - a, wall * 2);
+  /* While it sleeps, it hardly runs. */
+  atomic_store(&c.state, 2);
+  beskid_os_sleep_ns(5000000);
+  ck_assert_int_eq(beskid_os_cpu_clock_ns(c.clock, &a), BESKID_OK);
+  beskid_os_sleep_ns(wall);
+  ck_assert_int_eq(beskid_os_cpu_clock_ns(c.clock, &b), BESKID_OK);
+  ck_assert_uint_lt(b - a, wall / 8);
+  atomic_store(&c.state, 3);
+  ck_assert_int_eq(beskid_os_thread_join(&t, NULL), BESKID_OK);
+  /* The clock died with its thread; no place for the figure. */
+  ck_assert_int_eq(beskid_os_cpu_clock_ns(c.clock, &a), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_cpu_clock_ns(c.clock, NULL), BESKID_INVALID_INPUT);
+  ck_assert_int_eq(beskid_os_thread_cpu_clock(NULL), BESKID_INVALID_INPUT);
+  /* The caller's own clock agrees with beskid_os_thread_cpu_ns(). */
+  beskid_os_cpu_clock_t self;
+  ck_assert_int_eq(beskid_os_thread_cpu_clock(&self), BESKID_OK);
+  uint64_t before = beskid_os_thread_cpu_ns(), mine;
+  ck_assert_int_eq(beskid_os_cpu_clock_ns(self, &mine), BESKID_OK);
+  ck_assert_uint_ge(mine, before);
+  ck_assert_uint_le(mine, beskid_os_thread_cpu_ns());
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ */
 /* Mutexes, condition variables, once */
 
@@ -1243,6 +1295,7 @@ int main(void) {
   tcase_add_test(tc, test_thread_ids_and_names);
   tcase_add_test(tc, test_thread_set_background);
   tcase_add_test(tc, test_current_cpu);
+  tcase_add_test(tc, test_thread_cpu_clock);
   tcase_add_test(tc, test_mutex_excludes);
   tcase_add_test(tc, test_mutex_trylock);
   tcase_add_test(tc, test_cond_signal_broadcast);

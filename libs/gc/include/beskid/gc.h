@@ -573,6 +573,13 @@ typedef struct beskid_gc_stats_t {
   uint64_t pause_p99_ns;  /**< 99th percentile of the same recent pauses (exact). */
   uint64_t ttsp_max_ns;   /**< Longest time from a stop request to the last thread stopping. */
   uint64_t ttsp_total_ns; /**< Sum of the times to safepoint. */
+  /** Longest time that the threads' own code, the runtime's paths included, can have held a stop
+   * for: per stop, the longest time a thread took to reach its safepoint, where a stop still
+   * waiting after 100 us counts from then on only the CPU time each awaited thread used (read
+   * from its CPU clock; where that cannot be read, the whole wait). An upper bound. Far below
+   * ttsp_max_ns, the long stops were the scheduler's: the awaited threads, or the stopping one,
+   * waited for a CPU, being more than the CPUs or sharing them with other work. */
+  uint64_t ttsp_running_max_ns;
   /** Pauses by duration: bucket i counts pauses in [2^i, 2^(i+1)) ns (0 also holds < 1 ns). */
   uint64_t pause_histogram[BESKID_GC_PAUSE_BUCKETS];
   uint64_t mark_ns;   /**< Wall time spent in the concurrent mark phase. */

@@ -420,6 +420,35 @@ BESKID_OS_API uint64_t beskid_os_thread_cpu_ns(void);
 BESKID_OS_API uint64_t beskid_os_process_cpu_ns(void);
 
 /**
+ * @brief A handle on one thread's CPU-time clock, which any thread of the process can read
+ *        (beskid_os_cpu_clock_ns()) while that thread lives.
+ *
+ * What it is for: telling a thread that did not get far because it ran slow code from one that
+ * did not run at all (it waited for a CPU), by reading its CPU time from another thread.
+ */
+typedef struct beskid_os_cpu_clock_t {
+  int64_t id; /**< The OS clock (POSIX: the thread's `clockid_t`). */
+} beskid_os_cpu_clock_t;
+
+/**
+ * @brief The calling thread's CPU-time clock.
+ * @param clock receives the handle; valid until the thread exits.
+ * @return ::BESKID_OK; ::BESKID_INVALID_INPUT for NULL; ::BESKID_IO_ERROR where the OS has no
+ *         per-thread CPU clocks.
+ */
+BESKID_OS_API beskid_status beskid_os_thread_cpu_clock(beskid_os_cpu_clock_t *clock);
+
+/**
+ * @brief Reads a thread's CPU time: what it has run on a CPU, user and system, up to now (the
+ *        kernel brings a thread that is running at that moment up to date first).
+ * @param clock a handle from beskid_os_thread_cpu_clock() on a thread that has not exited.
+ * @param ns receives the nanoseconds.
+ * @return ::BESKID_OK; ::BESKID_INVALID_INPUT for NULL `ns` or a clock the OS does not know (the
+ *         thread exited).
+ */
+BESKID_OS_API beskid_status beskid_os_cpu_clock_ns(beskid_os_cpu_clock_t clock, uint64_t *ns);
+
+/**
  * @brief Resident memory of the process.
  * @param current receives the resident set size in bytes now; may be NULL.
  * @param peak receives the highest resident set size so far in bytes; may be NULL.
