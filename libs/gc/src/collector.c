@@ -132,8 +132,7 @@ static void step_mark_start(bool forced) {
   beskid_gc__marker_flush(&m);
   uint64_t pause = beskid_os_monotonic_ns() - t0;
   gc.cycle.stw1_ns = pause;
-  gc.cycle.ttsp_ns = wait.ttsp_ns;
-  gc.cycle.ttsp_running_ns = wait.running_ns;
+  gc.cycle.start_wait = wait;
   if (!stw_mode()) {
     beskid_gc__record_pause(pause, &wait);
     beskid_gc__start_world();
@@ -233,7 +232,7 @@ static void step_mark_done(void) {
     beskid_gc__finish_sweep();
     pause = beskid_os_monotonic_ns() - t0;
     gc.cycle.stw1_ns = pause;
-    wait = (gc_stop_wait){gc.cycle.ttsp_ns, gc.cycle.ttsp_running_ns};
+    wait = gc.cycle.start_wait;
   } else {
     gc.cycle.stw2_ns = pause;
   }

@@ -323,10 +323,17 @@ typedef struct gc_pacer {
 
 #define GC_CYCLE_PAUSES 16u /* a cycle's pauses kept for the percentile ring (more are rare) */
 
+/* How long a stop waited for the threads (thread.c, "Where a stop's wait went"). */
+typedef struct gc_stop_wait {
+  uint64_t ttsp_ns;    /* from the request to the last thread stopping */
+  uint64_t running_ns; /* the same, less what the threads spent waiting for a CPU */
+} gc_stop_wait;
+
 /* Per-cycle figures for the trace and statistics, written only by the cycle's driver (under
  * gc.cycle_lock) and published into gc.stats (stats.c) when the cycle completes. */
 typedef struct gc_cycle_record {
-  uint64_t stw1_ns, mark_ns, stw2_ns, sweep_ns, ttsp_ns, ttsp_running_ns;
+  uint64_t stw1_ns, mark_ns, stw2_ns, sweep_ns;
+  gc_stop_wait start_wait; /* the mark-start stop's */
   uint64_t heap_before, heap_after_mark, live, live_objects, goal;
   uint64_t cpu_start_ns;
   uint64_t worker_cpu_ns, assist_ns_at_start; /* mark workers' CPU; assist clock at mark start */
@@ -573,11 +580,6 @@ static inline gc_thread *beskid_gc__thread_self(void) { return beskid_gc__curren
 void beskid_gc__require_running(gc_thread *t, const char *what);
 void beskid_gc__threads_init(void);
 void beskid_gc__threads_shutdown(void);
-/* How long a stop waited for the threads (thread.c, "Where a stop's wait went"). */
-typedef struct gc_stop_wait {
-  uint64_t ttsp_ns;    /* from the request to the last thread stopping */
-  uint64_t running_ns; /* the same, less what the threads spent waiting for a CPU */
-} gc_stop_wait;
 /* Stops the world; `wait` (may be NULL) receives how long that took. */
 void beskid_gc__stop_world(gc_stop_wait *wait);
 void beskid_gc__start_world(void);

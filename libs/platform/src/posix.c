@@ -342,10 +342,18 @@ void *beskid_os_vm_map(size_t size) {
 /* ------------------------------------------------------------------------------------------ */
 /* Clocks and process figures */
 
-static uint64_t clock_ns(clockid_t id) {
+/* Reads clock `id` into *ns; false when the OS does not know the clock. */
+static bool read_clock(clockid_t id, uint64_t *ns) {
   struct timespec ts;
-  clock_gettime(id, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  if (clock_gettime(id, &ts) != 0) return false;
+  *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  return true;
+}
+
+static uint64_t clock_ns(clockid_t id) {
+  uint64_t ns = 0;
+  (void)read_clock(id, &ns); /* the process's own clocks always exist */
+  return ns;
 }
 
 uint64_t beskid_os_monotonic_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
@@ -363,10 +371,7 @@ beskid_status beskid_os_thread_cpu_clock(beskid_os_cpu_clock_t *clock) {
 }
 
 beskid_status beskid_os_cpu_clock_ns(beskid_os_cpu_clock_t clock, uint64_t *ns) {
-  if (ns == NULL) return BESKID_INVALID_INPUT;
-  struct timespec ts;
-  if (clock_gettime((clockid_t)clock.id, &ts) != 0) return BESKID_INVALID_INPUT;
-  *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  if (ns == NULL || !read_clock((clockid_t)clock.id, ns)) return BESKID_INVALID_INPUT;
   return BESKID_OK;
 }
 
