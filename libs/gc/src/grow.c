@@ -40,6 +40,14 @@
  * - it does no work while a mark keeps every CPU busy (the mutators and the mark workers at
  *   least as many as the CPUs): it would only wait for a CPU there, possibly holding up a thread
  *   of the program in the kernel meanwhile;
+ * - background priority is not enough: the scheduler of the kernels we run on (EEVDF, Linux
+ *   6.6 on) still gave the grower the CPU of a running mutator at a tick, for up to the next
+ *   tick (1.5-4 ms), with the other CPU idle, and a stop waited that long for the mutator
+ *   (parallel binary-trees: TTSP 2.1-4.1 ms in every run). So before each step the grower looks
+ *   for a running mutator that last took a span on its CPU (each notes its CPU as it takes a
+ *   span) and naps GC_GROW_NAP_NS while there is one, and it sleeps through every stop of the
+ *   world. Such waits fell from 16-48 ms a run, 4 ms at most, to 2-3 ms a run, 0.24 ms at most
+ *   (bench/RESULTS.md, "The grower took the mutators' CPU");
  * - it zeroes by resetting, not by writing: mimalloc's zeroing of a reused block faulted its pages
  *   in one at a time on the grower (system time 2.4-3.1 s in the latency probe, 0.8-1.0 s now).
  *
@@ -66,6 +74,9 @@
 
 /* Bytes populated per call (the top of this file). */
 #define GC_GROW_POPULATE_STEP ((uintptr_t)64 << 10)
+
+/* How long the grower naps when it finds itself on the CPU of a thread of the program. */
+#define GC_GROW_NAP_NS UINT64_C(50000)
 
 /* How many blocks the stash aims to hold (heap_lock): 1/32 of the committed heap, so that a
  * small program keeps one ready chunk and a large one (from 128 MiB) GC_GROW_STASH_MAX. With an
@@ -97,14 +108,49 @@ static bool cpu_to_spare(void) {
   return busy < gc.pacer.cpus;
 }
 
-/* Waits, a millisecond at a time, until the grower may work; false when it is being stopped.
+/* Sleeps while the world is being stopped or is stopped. The request is read relaxed first: a
+ * hint, seen at the latest one step later; the wait itself reads it seq_cst under threads_lock,
+ * as a parked thread does, so the restart's broadcast is not missed. The grower holds no other
+ * lock here, and threads_lock is the last in the lock order (fork.c). */
+static void sit_out_stop(void) {
+  if (!atomic_load_explicit(&gc.stop_requested, memory_order_relaxed)) return;
+  beskid_os_mutex_lock(&gc.threads_lock);
+  while (atomic_load(&gc.stop_requested)) beskid_os_cond_wait(&gc.threads_cond, &gc.threads_lock);
+  beskid_os_mutex_unlock(&gc.threads_lock);
+}
+
+/* Whether a thread of the program running managed code last took a span on the CPU the grower
+ * is on: then it most likely waits for this CPU now. Relaxed loads: both are hints, and a wrong
+ * answer costs a nap or a step. Under threads_lock, as threads detach and free their entries. */
+static bool on_a_mutators_cpu(void) {
+  uint32_t cpu = beskid_os_current_cpu();
+  if (cpu == BESKID_OS_CPU_UNKNOWN) return false;
+  bool shared = false;
+  beskid_os_mutex_lock(&gc.threads_lock);
+  for (gc_thread *t = gc.threads; t != NULL && !shared; t = t->next) {
+    shared = atomic_load_explicit(&t->state, memory_order_relaxed) == GC_THREAD_RUNNING &&
+             atomic_load_explicit(&t->cpu, memory_order_relaxed) == cpu;
+  }
+  beskid_os_mutex_unlock(&gc.threads_lock);
+  return shared;
+}
+
+/* Waits until the grower may take a step; false when it is being stopped. It may not while the
+ * world is stopped, while a mark keeps every CPU busy (a millisecond at a time) or while it is
+ * on the CPU of a thread of the program (GC_GROW_NAP_NS at a time; the top of this file).
  * Without the heap lock, which a mutator would otherwise find taken now and then for nothing;
- * relaxed: a stop seen a millisecond late costs only that millisecond. */
+ * relaxed: a stop of the grower seen a millisecond late costs only that millisecond. */
 static bool wait_for_spare_cpu(void) {
   for (;;) {
     if (atomic_load_explicit(&gc.grow_stopping, memory_order_relaxed)) return false;
-    if (cpu_to_spare()) return true;
-    beskid_os_sleep_ns(1000000);
+    sit_out_stop();
+    if (!cpu_to_spare()) {
+      beskid_os_sleep_ns(1000000);
+    } else if (on_a_mutators_cpu()) {
+      beskid_os_sleep_ns(GC_GROW_NAP_NS);
+    } else {
+      return true;
+    }
   }
 }
 

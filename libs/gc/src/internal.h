@@ -221,6 +221,7 @@ typedef struct gc_thread {
   int64_t assist_debt;  /* bytes allocated during marking not yet paid for by work */
   uint64_t black_bytes; /* allocated black this cycle (live at mark end) */
   uint64_t black_objects;
+  _Atomic uint32_t cpu; /* where it last took a span (relaxed: a hint for the grower, grow.c) */
   /* What held a stop up (thread.c, "Where a stop's wait went"). */
   _Atomic uint64_t parked_ns;      /* when it last parked (monotonic; relaxed) */
   uint64_t seen_stopped_ns;        /* the stopper's: when it first saw it stopped, this stop */

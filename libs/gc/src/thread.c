@@ -193,6 +193,7 @@ beskid_gc_thread_t *beskid_gc_attach(void) {
   }
   beskid_gc__caches_init(t);
   t->has_cpu_clock = beskid_os_thread_cpu_clock(&t->cpu_clock) == BESKID_OK;
+  atomic_init(&t->cpu, BESKID_OS_CPU_UNKNOWN); /* until its first span */
   t->stress_countdown = atomic_load(&gc.stress_interval);
   t->pub.poll = idle_poll();
   atomic_store(&t->state, GC_THREAD_NATIVE);
