@@ -290,6 +290,39 @@ START_TEST(test_thread_exit_detaches) {
 }
 END_TEST
 
+/* Attaches, allocates a little and detaches. */
+static void *come_and_go(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  ck_assert_ptr_nonnull(t);
+  for (int i = 0; i < 64; i++) ck_assert_ptr_nonnull(beskid_gc_alloc(t, &leaf_type));
+  beskid_gc_detach();
+  return NULL;
+}
+
+/* Threads that come and go, each attaching while others leave, as a server's short-lived
+ * threads do: a new thread may be given the allocator's memory for a thread that has just
+ * left, and the runtime orders the one's teardown before the other's set-up (under
+ * ThreadSanitizer, that hand-off was a reported race). No thread is joined before the next
+ * starts, so nothing else orders them. */
+START_TEST(test_threads_come_and_go) {
+  start(0);
+  enum { COMERS = 48 };
+  beskid_os_thread_t th[COMERS];
+  beskid_gc_enter_native(T);
+  for (int i = 0; i < COMERS; i++) {
+    ck_assert_int_eq(beskid_os_thread_create(&th[i], come_and_go, NULL, "comer"), BESKID_OK);
+    beskid_os_sleep_ns(2000000); /* most have left when the next one comes */
+  }
+  for (int i = 0; i < COMERS; i++) beskid_os_thread_join(&th[i], NULL);
+  beskid_gc_leave_native(T);
+  beskid_gc_stats_t st;
+  beskid_gc_read_stats(&st);
+  ck_assert_uint_eq(st.threads, 1);
+  stop();
+}
+END_TEST
+
 /* Shutdown is refused while another thread is attached (here one parked in native code), and
  * nothing changes: the thread comes back, allocates and detaches; then shutdown succeeds. */
 static void *park_then_work(void *arg) {
@@ -447,6 +480,7 @@ void gc_cases_threads(Suite *suite) {
   tcase_add_exit_test(tc, test_bulk_fill_past_object_is_fatal, 42);
   tcase_add_test(tc, test_detach_in_native_state);
   tcase_add_test(tc, test_thread_exit_detaches);
+  tcase_add_test(tc, test_threads_come_and_go);
   tcase_add_test(tc, test_two_thread_soak);
   tcase_add_test(tc, test_crowded_soak);
   tcase_add_test(tc, test_shutdown_refused_while_others_attached);
