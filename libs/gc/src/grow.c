@@ -40,12 +40,12 @@
  * - it does no work while a mark keeps every CPU busy (the mutators and the mark workers at
  *   least as many as the CPUs): it would only wait for a CPU there, possibly holding up a thread
  *   of the program in the kernel meanwhile;
- * - background priority is not enough: the scheduler of the kernels we run on (EEVDF, Linux
- *   6.6 on) still gave the grower the CPU of a running mutator at a tick, for up to the next
- *   tick (1.5-4 ms), with the other CPU idle, and a stop waited that long for the mutator
- *   (parallel binary-trees: TTSP 2.1-4.1 ms in every run). So before each step the grower looks
- *   for a running mutator that last took a span on its CPU (each notes its CPU as it takes a
- *   span) and naps GC_GROW_NAP_NS while there is one, and it sleeps through every stop of the
+ * - background priority is not enough: the scheduler of the kernel we measured on (EEVDF,
+ *   Linux 6.18) still gave the grower the CPU of a running mutator at a tick, for up to the
+ *   next tick (1.5-4 ms), often with the other CPU idle, and a stop waited that long for the
+ *   mutator (parallel binary-trees 18 2: TTSP 2.2-4.7 ms in every run). So before each step the
+ * grower looks for a running mutator that last took a span on its CPU (each notes its CPU as it
+ * takes a span) and naps GC_GROW_NAP_NS while there is one, and it sleeps through every stop of the
  *   world. Such waits fell from 16-48 ms a run, 4 ms at most, to 2-3 ms a run, 0.24 ms at most
  *   (bench/RESULTS.md, "The grower took the mutators' CPU");
  * - it zeroes by resetting, not by writing: mimalloc's zeroing of a reused block faulted its pages

@@ -226,8 +226,11 @@ void beskid_gc__detach_quietly(void) {
  * mimalloc is built without instrumentation. Done under the lifecycle lock, which every attach
  * holds while it sets mimalloc up, the hand-off is ordered by that lock too. (A thread that
  * exits attached is left to mimalloc's own exit handler, which runs before ours.) The thread
- * may use mimalloc again: it is set up anew on its next use. */
+ * may use mimalloc again: it is set up anew on its next use. Not the process's first thread
+ * (its thread id is the process id), whose data mimalloc keeps for the whole process and would
+ * not count again when it attaches anew. */
 static void end_allocator_thread(void) {
+  if (beskid_os_thread_id() == (uint64_t)beskid_os_pid()) return;
   beskid_gc__lifecycle_lock();
   mi_thread_done();
   beskid_gc__lifecycle_unlock();
