@@ -43,11 +43,11 @@
  * - background priority is not enough: the scheduler of the kernel we measured on (EEVDF,
  *   Linux 6.18) still gave the grower the CPU of a running mutator at a tick, for up to the
  *   next tick (1.5-4 ms), often with the other CPU idle, and a stop waited that long for the
- *   mutator (parallel binary-trees 18 2: TTSP 2.2-4.7 ms in every run). So before each step the
- * grower looks for a running mutator that last took a span on its CPU (each notes its CPU as it
- * takes a span) and naps GC_GROW_NAP_NS while there is one, and it sleeps through every stop of the
- *   world. Such waits fell from 16-48 ms a run, 4 ms at most, to 2-3 ms a run, 0.24 ms at most
- *   (bench/RESULTS.md, "The grower took the mutators' CPU");
+ *   mutator (parallel binary-trees 18 2: TTSP 2.2-4.7 ms in every run). So it sleeps through
+ *   every stop of the world, and before each step it looks for a running mutator that last
+ *   took a span on its CPU (each notes its CPU as it takes a span) and naps GC_GROW_NAP_NS
+ *   while there is one. Such waits fell from 16-48 ms a run, 4 ms at most, to 2-3 ms a run,
+ *   0.24 ms at most (bench/RESULTS.md, "The grower took the mutators' CPU");
  * - it zeroes by resetting, not by writing: mimalloc's zeroing of a reused block faulted its pages
  *   in one at a time on the grower (system time 2.4-3.1 s in the latency probe, 0.8-1.0 s now).
  *

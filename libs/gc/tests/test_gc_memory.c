@@ -371,13 +371,6 @@ static bool task_sleeps(long tid) {
   return name_end[1] == ' ' && name_end[2] == 'S';
 }
 
-static uint64_t chunks_made(void) {
-  beskid_os_mutex_lock(&gc.heap_lock);
-  uint64_t made = gc.stash_made;
-  beskid_os_mutex_unlock(&gc.heap_lock);
-  return made;
-}
-
 /* A stop waits for the program's threads, and the scheduler may leave one of them waiting for
  * the CPU the grower holds (bench/RESULTS.md, "The grower took the mutators' CPU"): so the
  * grower does no work while the world is stopped. Here its stash is emptied and more is asked
@@ -397,12 +390,12 @@ START_TEST(test_grower_sits_out_stops) {
   ck_assert_ptr_null(beskid_gc__grow_take()); /* the stash is empty: wakes the grower */
   beskid_os_mutex_unlock(&gc.heap_lock);
   beskid_gc__stop_world(NULL);
-  uint64_t made = chunks_made();
+  uint64_t made = stats_now().ready_chunks_made;
   for (int i = 0; i < 2000 && !task_sleeps(grower); i++) beskid_os_sleep_ns(1000000);
   uint64_t used = task_cpu_ns(grower);
   beskid_os_sleep_ns(50000000);
   used = task_cpu_ns(grower) - used;
-  made = chunks_made() - made;
+  made = stats_now().ready_chunks_made - made;
   beskid_gc__start_world();
   beskid_os_mutex_unlock(&gc.cycle_lock);
   beskid_os_mutex_lock(&gc.map_lock);
@@ -413,7 +406,7 @@ START_TEST(test_grower_sits_out_stops) {
                 "CPU after it went to sleep",
                 (unsigned long long)made, (double)used / 1e6);
   beskid_gc_leave_native(T);
-  uint64_t before = chunks_made();
+  uint64_t before = stats_now().ready_chunks_made;
   ck_assert_uint_gt(wait_for_ready(before).ready_chunks_made, before); /* and works after it */
   stop_case();
 }
