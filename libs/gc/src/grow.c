@@ -48,6 +48,20 @@
  *   took a span on its CPU (each notes its CPU as it takes a span) and naps GC_GROW_NAP_NS
  *   while there is one. Such waits fell from 16-48 ms a run, 4 ms at most, to 2-3 ms a run,
  *   0.24 ms at most (bench/RESULTS.md, "The grower took the mutators' CPU");
+ * - nor does the scheduler move a mutator that waits for its own CPU (another process took it)
+ *   onto the CPU the grower holds: a CPU running a background thread does not count as idle for
+ *   that. The latency probe's mutator waited 16 ms behind the kernel's kdamond while the grower
+ *   populated on the other CPU. So before each step the grower also reads the CPU clock of each
+ *   running mutator (exact, unlike /proc's figures) and, when one got less than half the CPU
+ *   time the wall time since the last reading allows (over at least GC_GROW_WATCH_NS), leaves
+ *   its CPU idle for GC_GROW_YIELD_NS: the scheduler moves a waiting thread to an idle CPU at
+ *   the busy CPU's next tick (waits behind kdamond then ended within 4 ms). A step that the
+ *   hypervisor holds up (the first touches of new memory, up to tens of milliseconds on this
+ *   project's machines) still runs to its end. With as many running mutators as CPUs the
+ *   grower does not work at all. The clocks are read without threads_lock: a mutator parking at
+ *   a safepoint takes that lock, and the grower may lose its CPU at any moment (stops waited up
+ *   to 8.5 ms while a first version held the lock across the reads; bench/RESULTS.md, "A
+ *   mutator behind kdamond");
  * - it zeroes by resetting, not by writing: mimalloc's zeroing of a reused block faulted its pages
  *   in one at a time on the grower (system time 2.4-3.1 s in the latency probe, 0.8-1.0 s now).
  *
@@ -77,6 +91,13 @@
 
 /* How long the grower naps when it finds itself on the CPU of a thread of the program. */
 #define GC_GROW_NAP_NS UINT64_C(50000)
+
+/* The shortest window over which the grower judges whether a running thread of the program gets
+ * its CPU time, how long it leaves its CPU idle when one does not, and how many running threads
+ * it watches at most (with more, the CPUs are full anyway). */
+#define GC_GROW_WATCH_NS  UINT64_C(100000)
+#define GC_GROW_YIELD_NS  UINT64_C(1000000)
+#define GC_GROW_WATCH_MAX 16u
 
 /* How many blocks the stash aims to hold (heap_lock): 1/32 of the committed heap, so that a
  * small program keeps one ready chunk and a large one (from 128 MiB) GC_GROW_STASH_MAX. With an
@@ -119,37 +140,112 @@ static void sit_out_stop(void) {
   beskid_os_mutex_unlock(&gc.threads_lock);
 }
 
-/* Whether a thread of the program running managed code last took a span on the CPU the grower
- * is on: then it most likely waits for this CPU now. Relaxed loads: both are hints, and a wrong
- * answer costs a nap or a step. Under threads_lock, as threads detach and free their entries. */
-static bool on_a_mutators_cpu(void) {
+/* How the grower's CPU may be a thread of the program's (the top of this file). */
+typedef enum grow_verdict {
+  GROW_GO,      /* no thread of the program needs this CPU: take a step */
+  GROW_SHARED,  /* a running thread last took a span on this CPU: nap */
+  GROW_STARVED, /* a running thread got less than its share of a CPU: leave this one idle */
+  GROW_CROWDED, /* as many threads run managed code as there are CPUs: none to spare */
+} grow_verdict;
+
+/* A running thread of the program the grower watches: its CPU clock when last read. The
+ * grower's own (no lock); `who` identifies the thread and is never followed, as the thread may
+ * have detached since. */
+typedef struct grow_watch {
+  const gc_thread *who;
+  beskid_os_cpu_clock_t clock;
+  uint64_t seen_ns;     /* when the clock was read (0: not yet) */
+  uint64_t seen_cpu_ns; /* what it read */
+} grow_watch;
+
+static grow_watch watched[GC_GROW_WATCH_MAX];
+static uint32_t watched_count;
+
+/* Whether the watched thread got less than half the CPU time the wall time since the clock was
+ * last read would allow, over at least GC_GROW_WATCH_NS: then it waits for a CPU (or is held up
+ * in the kernel). A thread's CPU clock is exact even while it runs on another CPU (the kernel
+ * adds the slice under way), unlike /proc's figures, which lag by up to a tick. A clock that
+ * cannot be read (the thread exited) says nothing. */
+static bool starved(grow_watch *w, uint64_t now) {
+  uint64_t cpu_ns;
+  if (beskid_os_cpu_clock_ns(w->clock, &cpu_ns) != BESKID_OK) return false;
+  if (w->seen_ns == 0 || cpu_ns < w->seen_cpu_ns) { /* a first look, or another thread's clock */
+    w->seen_ns = now;
+    w->seen_cpu_ns = cpu_ns;
+    return false;
+  }
+  uint64_t wall = now - w->seen_ns;
+  if (wall < GC_GROW_WATCH_NS) return false; /* too short to tell: the window keeps growing */
+  bool behind = (cpu_ns - w->seen_cpu_ns) * 2 < wall;
+  w->seen_ns = now;
+  w->seen_cpu_ns = cpu_ns;
+  return behind;
+}
+
+/* Looks at the threads running managed code. Under threads_lock (threads detach and free their
+ * entries) only long enough to copy who runs, with relaxed loads of their state and CPU: hints,
+ * and a wrong answer costs a nap or a step. The lock is not held across the clock reads (system
+ * calls): a thread of the program that wants it, to park at a safepoint, would otherwise wait
+ * for the grower, which at background priority may have lost its CPU meanwhile. */
+static grow_verdict look_at_mutators(void) {
   uint32_t cpu = beskid_os_current_cpu();
-  if (cpu == BESKID_OS_CPU_UNKNOWN) return false;
-  bool shared = false;
+  grow_watch running[GC_GROW_WATCH_MAX];
+  uint32_t count = 0, mutators = 0;
+  grow_verdict verdict = GROW_GO;
   beskid_os_mutex_lock(&gc.threads_lock);
-  for (gc_thread *t = gc.threads; t != NULL && !shared; t = t->next) {
-    shared = atomic_load_explicit(&t->state, memory_order_relaxed) == GC_THREAD_RUNNING &&
-             atomic_load_explicit(&t->cpu, memory_order_relaxed) == cpu;
+  for (gc_thread *t = gc.threads; t != NULL && verdict == GROW_GO; t = t->next) {
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) != GC_THREAD_RUNNING) continue;
+    if (++mutators >= gc.pacer.cpus || count == GC_GROW_WATCH_MAX) {
+      verdict = GROW_CROWDED;
+    } else if (cpu != BESKID_OS_CPU_UNKNOWN &&
+               atomic_load_explicit(&t->cpu, memory_order_relaxed) == cpu) {
+      verdict = GROW_SHARED;
+    } else if (t->has_cpu_clock) {
+      running[count++] = (grow_watch){.who = t, .clock = t->cpu_clock};
+    }
   }
   beskid_os_mutex_unlock(&gc.threads_lock);
-  return shared;
+  if (verdict != GROW_GO) return verdict;
+  /* Carry each thread's last reading over; a thread not running now starts afresh next time. */
+  uint64_t now = beskid_os_monotonic_ns();
+  for (uint32_t i = 0; i < count; i++) {
+    for (uint32_t j = 0; j < watched_count; j++) {
+      if (watched[j].who == running[i].who) {
+        running[i].seen_ns = watched[j].seen_ns;
+        running[i].seen_cpu_ns = watched[j].seen_cpu_ns;
+      }
+    }
+    if (starved(&running[i], now)) verdict = GROW_STARVED;
+  }
+  for (uint32_t i = 0; i < count; i++) watched[i] = running[i];
+  watched_count = count;
+  return verdict;
 }
 
 /* Waits until the grower may take a step; false when it is being stopped. It may not while the
- * world is stopped, while a mark keeps every CPU busy (a millisecond at a time) or while it is
- * on the CPU of a thread of the program (GC_GROW_NAP_NS at a time; the top of this file).
- * Without the heap lock, which a mutator would otherwise find taken now and then for nothing;
- * relaxed: a stop of the grower seen a millisecond late costs only that millisecond. */
+ * world is stopped, while a mark keeps every CPU busy, while the threads running managed code
+ * fill every CPU (a millisecond at a time), while it is on the CPU of one of them
+ * (GC_GROW_NAP_NS at a time) or while one of them gets less than its share of a CPU
+ * (GC_GROW_YIELD_NS at a time; the top of this file). Without the heap lock, which a mutator
+ * would otherwise find taken now and then for nothing; relaxed: a stop of the grower seen a
+ * millisecond late costs only that millisecond. */
 static bool wait_for_spare_cpu(void) {
   for (;;) {
     if (atomic_load_explicit(&gc.grow_stopping, memory_order_relaxed)) return false;
     sit_out_stop();
-    if (!cpu_to_spare()) {
-      beskid_os_sleep_ns(1000000);
-    } else if (on_a_mutators_cpu()) {
-      beskid_os_sleep_ns(GC_GROW_NAP_NS);
-    } else {
+    grow_verdict verdict = cpu_to_spare() ? look_at_mutators() : GROW_CROWDED;
+    switch (verdict) {
+    case GROW_GO:
       return true;
+    case GROW_SHARED:
+      beskid_os_sleep_ns(GC_GROW_NAP_NS);
+      break;
+    case GROW_STARVED:
+      beskid_os_sleep_ns(GC_GROW_YIELD_NS);
+      break;
+    case GROW_CROWDED:
+      beskid_os_sleep_ns(1000000);
+      break;
     }
   }
 }
@@ -195,6 +291,7 @@ static void *grower_main(void *arg) {
   while (!gc.grow_stopping) {
     if (heap == NULL || !gc.grow_wanted || !room_for_block(GC_GROW_BLOCK_BYTES)) {
       gc.grow_wanted = false; /* full (or cannot grow): the next need asks again */
+      watched_count = 0;      /* and the CPU readings start afresh then */
       beskid_os_cond_wait(&gc.grow_cond, &gc.heap_lock);
       continue;
     }
@@ -234,6 +331,7 @@ bool beskid_gc__grower_start(void) {
   gc.grow_stopping = false;
   gc.grow_wanted = false;
   gc.grower_ready = false;
+  watched_count = 0; /* a fork child's grower watches threads of its own */
   if (beskid_os_thread_create(&gc.grower, grower_main, NULL, "beskid-grow") != BESKID_OK) {
     return false;
   }

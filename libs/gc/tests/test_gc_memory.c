@@ -10,12 +10,16 @@
  * resetting heap pages does not shrink, and the C allocator's quarantine), so there the cases
  * read the heap's own account of what it keeps resident (committed minus released) instead; the
  * dev and release presets read /proc. */
-#define _GNU_SOURCE /* mincore */
+#define _GNU_SOURCE /* mincore, sched_setaffinity, gettid */
 #include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "beskid/gc.h"
@@ -412,6 +416,101 @@ START_TEST(test_grower_sits_out_stops) {
 }
 END_TEST
 
+/* The process's first two CPUs, or false when it may run on fewer. */
+static bool two_cpus(size_t cpus[2]) {
+  cpu_set_t set;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+  int found = 0;
+  for (size_t c = 0; c < CPU_SETSIZE && found < 2; c++) {
+    if (CPU_ISSET(c, &set)) cpus[found++] = c;
+  }
+  return found == 2;
+}
+
+/* Pins thread `tid` (0: the caller) to one CPU. */
+static void pin_to_cpu(long tid, size_t cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  ck_assert_int_eq(sched_setaffinity((pid_t)tid, sizeof set, &set), 0);
+}
+
+/* The two threads sharing one CPU below: a thread of the program running managed code at the
+ * lowest priority, and a thread outside the program's (not attached) at the normal one. */
+static size_t shared_cpu;
+static atomic_int shared_cpu_threads_ready;
+static atomic_bool shared_cpu_threads_stop;
+
+static void *low_priority_mutator(void *arg) {
+  (void)arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  pin_to_cpu(0, shared_cpu);
+  ck_assert_int_eq(setpriority(PRIO_PROCESS, (id_t)gettid(), 19), 0); /* this thread only */
+  atomic_fetch_add(&shared_cpu_threads_ready, 1);
+  while (!atomic_load_explicit(&shared_cpu_threads_stop, memory_order_relaxed)) {
+    if (t->poll) beskid_gc_safepoint(t); /* compiled code's loop back-edge */
+  }
+  beskid_gc_detach();
+  return NULL;
+}
+
+static void *cpu_hog(void *arg) {
+  (void)arg;
+  pin_to_cpu(0, shared_cpu);
+  atomic_fetch_add(&shared_cpu_threads_ready, 1);
+  while (!atomic_load_explicit(&shared_cpu_threads_stop, memory_order_relaxed)) {
+  }
+  return NULL;
+}
+
+/* The scheduler does not move a thread that waits for its CPU onto a CPU that the grower holds
+ * (it runs at background priority, but the CPU does not count as idle), so a mutator held up
+ * behind another process waited for as long as the grower worked: 16 ms behind the kernel's
+ * kdamond in the latency probe (bench/RESULTS.md, "A mutator behind kdamond"). The grower reads
+ * each running mutator's CPU clock and leaves its CPU idle while one gets less than half its
+ * share. Here a mutator at the lowest priority shares a CPU with a busy thread, the grower is
+ * pinned to another, and its stash is emptied: it makes no chunk while the mutator is held up,
+ * and its chunks once the mutator is gone. Before, it made all of them at once. */
+START_TEST(test_grower_leaves_a_starved_mutator_its_cpu) {
+  size_t cpus[2];
+  if (!two_cpus(cpus)) return; /* it needs a CPU for the grower and one for the others */
+  shared_cpu = cpus[0];
+  start_background();
+  grow(64 * MIB_SCALE * MIB); /* a stash of a few chunks: milliseconds of populating */
+  ck_assert_uint_gt(wait_for_ready(0).ready_bytes, 0);
+  long grower = grower_tid();
+  pin_to_cpu(grower, cpus[1]);
+  beskid_gc_enter_native(T); /* only the mutator at low priority runs managed code */
+  atomic_store(&shared_cpu_threads_ready, 0);
+  atomic_store(&shared_cpu_threads_stop, false);
+  pthread_t mutator, hog;
+  ck_assert_int_eq(pthread_create(&mutator, NULL, low_priority_mutator, NULL), 0);
+  ck_assert_int_eq(pthread_create(&hog, NULL, cpu_hog, NULL), 0);
+  while (atomic_load(&shared_cpu_threads_ready) < 2) beskid_os_sleep_ns(1000000);
+  beskid_os_sleep_ns(20000000); /* both on their CPU, the mutator behind */
+  void *dropped[GC_GROW_STASH_MAX];
+  beskid_os_mutex_lock(&gc.heap_lock);
+  uint32_t n = beskid_gc__grow_drop(dropped);
+  ck_assert_ptr_null(beskid_gc__grow_take()); /* the stash is empty: wakes the grower */
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  uint64_t made = stats_now().ready_chunks_made;
+  beskid_os_sleep_ns(100000000);
+  made = stats_now().ready_chunks_made - made;
+  atomic_store(&shared_cpu_threads_stop, true);
+  pthread_join(mutator, NULL);
+  pthread_join(hog, NULL);
+  beskid_os_mutex_lock(&gc.map_lock);
+  beskid_gc__blocks_free(dropped, n);
+  beskid_os_mutex_unlock(&gc.map_lock);
+  ck_assert_msg(made == 0, "the grower made %llu chunks while a mutator waited for its CPU",
+                (unsigned long long)made);
+  beskid_gc_leave_native(T);
+  uint64_t before = stats_now().ready_chunks_made;
+  ck_assert_uint_gt(wait_for_ready(before).ready_chunks_made, before); /* and works after it */
+  stop_case();
+}
+END_TEST
+
 /* A heap that shrank gives its ready chunks back with the empty ones: they are for growth. */
 START_TEST(test_ready_chunks_go_back_when_the_heap_shrinks) {
   start_background();
@@ -487,6 +586,7 @@ void beskid_gc_memory_cases(Suite *suite) {
   tcase_add_test(grow_tc, test_ready_chunks_go_back_when_the_heap_shrinks);
   tcase_add_test(grow_tc, test_shutdown_while_growing);
   tcase_add_test(grow_tc, test_grower_sits_out_stops);
+  tcase_add_test(grow_tc, test_grower_leaves_a_starved_mutator_its_cpu);
   tcase_add_test(grow_tc, test_new_spans_are_resident);
   suite_add_tcase(suite, grow_tc);
 }
