@@ -339,9 +339,11 @@ static void *collector_main(void *arg) {
   gc.collector_started = true;
   beskid_os_cond_broadcast(&gc.wake_cond);
   for (;;) {
-    while (!gc.cycle_wanted && !gc.stopping) beskid_os_cond_wait(&gc.wake_cond, &gc.wake_lock);
+    while (!atomic_load(&gc.cycle_wanted) && !gc.stopping) {
+      beskid_os_cond_wait(&gc.wake_cond, &gc.wake_lock);
+    }
     if (gc.stopping) break;
-    gc.cycle_wanted = false;
+    atomic_store(&gc.cycle_wanted, false);
     beskid_os_mutex_unlock(&gc.wake_lock);
     /* A request can be raised between the wake-up and the mark start (the phase is still IDLE
      * then); after the cycle it is stale, so the trigger is checked again against the swept
@@ -383,7 +385,7 @@ void beskid_gc__lifecycle_unlock(void) { beskid_os_mutex_unlock(&lifecycle_lock)
 bool beskid_gc__collector_start(void) {
   if (gc.config.debug_flags & BESKID_GC_DEBUG_MANUAL) return true;
   gc.stopping = false;
-  gc.cycle_wanted = false;
+  atomic_store(&gc.cycle_wanted, false);
   gc.collector_started = false;
   if (beskid_os_thread_create(&gc.collector, collector_main, NULL, "beskid-gc") != BESKID_OK) {
     return false;

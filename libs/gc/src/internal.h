@@ -407,7 +407,7 @@ typedef struct gc_global {
   beskid_os_mutex_t cycle_lock; /* serialises cycles: one runs at a time */
   beskid_os_mutex_t wake_lock;
   beskid_os_cond_t wake_cond;
-  bool cycle_wanted;
+  _Atomic bool cycle_wanted; /* raised by allocating threads (pacer.c), taken by the collector */
   bool stopping;
   uint64_t cycles_done;
   beskid_os_thread_t collector;

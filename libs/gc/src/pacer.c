@@ -71,11 +71,18 @@ void beskid_gc__maybe_trigger(gc_thread *t) {
     return;
   }
   if (!gc.collector_running || atomic_load(&gc.phase) != BESKID_GC_PHASE_IDLE) return;
-  beskid_os_mutex_lock(&gc.wake_lock);
-  if (!gc.cycle_wanted) {
-    gc.cycle_wanted = true;
-    beskid_os_cond_signal(&gc.wake_cond);
+  /* Only the thread that raises the request takes wake_lock to signal it: every allocating
+   * thread comes here until the collector starts the cycle, and when the lock's holder lost its
+   * CPU on a crowded machine, the others queued behind it for milliseconds (two_mutator: waits
+   * of 0.8-4.2 ms for this lock, each part of a stop's wait). The flag is raised before the lock
+   * is taken, so a collector that found it down still holds the lock until it waits, and the
+   * signal comes after. Relaxed load: a request seen late is one more exchange. */
+  if (atomic_load_explicit(&gc.cycle_wanted, memory_order_relaxed) ||
+      atomic_exchange(&gc.cycle_wanted, true)) {
+    return;
   }
+  beskid_os_mutex_lock(&gc.wake_lock);
+  beskid_os_cond_signal(&gc.wake_cond);
   beskid_os_mutex_unlock(&gc.wake_lock);
 }
 
