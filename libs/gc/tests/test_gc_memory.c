@@ -10,7 +10,7 @@
  * resetting heap pages does not shrink, and the C allocator's quarantine), so there the cases
  * read the heap's own account of what it keeps resident (committed minus released) instead; the
  * dev and release presets read /proc. */
-#define _GNU_SOURCE /* mincore, sched_setaffinity, gettid */
+#define _GNU_SOURCE /* mincore, sched_setaffinity */
 #include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "beskid/gc.h"
@@ -435,17 +434,17 @@ static void pin_to_cpu(long tid, size_t cpu) {
   ck_assert_int_eq(sched_setaffinity((pid_t)tid, sizeof set, &set), 0);
 }
 
-/* The two threads sharing one CPU below: a thread of the program running managed code at the
- * lowest priority, and a thread outside the program's (not attached) at the normal one. */
+/* The two threads sharing one CPU below: a thread of the program running managed code at
+ * background priority, and a thread outside the program's (not attached) at the normal one. */
 static size_t shared_cpu;
 static atomic_int shared_cpu_threads_ready;
 static atomic_bool shared_cpu_threads_stop;
 
-static void *low_priority_mutator(void *arg) {
+static void *background_mutator(void *arg) {
   (void)arg;
   beskid_gc_thread_t *t = beskid_gc_attach();
   pin_to_cpu(0, shared_cpu);
-  ck_assert_int_eq(setpriority(PRIO_PROCESS, (id_t)gettid(), 19), 0); /* this thread only */
+  ck_assert_int_eq(beskid_os_thread_set_background(), BESKID_OK); /* the grower's priority */
   atomic_fetch_add(&shared_cpu_threads_ready, 1);
   while (!atomic_load_explicit(&shared_cpu_threads_stop, memory_order_relaxed)) {
     if (t->poll) beskid_gc_safepoint(t); /* compiled code's loop back-edge */
@@ -468,7 +467,7 @@ static void *cpu_hog(void *arg) {
  * behind another process waited for as long as the grower worked: 16 ms behind the kernel's
  * kdamond in the latency probe (bench/RESULTS.md, "A mutator behind kdamond"). The grower reads
  * each running mutator's CPU clock and leaves its CPU idle while one gets less than half its
- * share. Here a mutator at the lowest priority shares a CPU with a busy thread, the grower is
+ * share. Here a mutator at background priority shares a CPU with a busy thread, the grower is
  * pinned to another, and its stash is emptied: it makes no chunk while the mutator is held up,
  * and its chunks once the mutator is gone. Before, it made all of them at once. */
 START_TEST(test_grower_leaves_a_starved_mutator_its_cpu) {
@@ -480,11 +479,11 @@ START_TEST(test_grower_leaves_a_starved_mutator_its_cpu) {
   ck_assert_uint_gt(wait_for_ready(0).ready_bytes, 0);
   long grower = grower_tid();
   pin_to_cpu(grower, cpus[1]);
-  beskid_gc_enter_native(T); /* only the mutator at low priority runs managed code */
+  beskid_gc_enter_native(T); /* only the mutator at background priority runs managed code */
   atomic_store(&shared_cpu_threads_ready, 0);
   atomic_store(&shared_cpu_threads_stop, false);
   pthread_t mutator, hog;
-  ck_assert_int_eq(pthread_create(&mutator, NULL, low_priority_mutator, NULL), 0);
+  ck_assert_int_eq(pthread_create(&mutator, NULL, background_mutator, NULL), 0);
   ck_assert_int_eq(pthread_create(&hog, NULL, cpu_hog, NULL), 0);
   while (atomic_load(&shared_cpu_threads_ready) < 2) beskid_os_sleep_ns(1000000);
   beskid_os_sleep_ns(20000000); /* both on their CPU, the mutator behind */
