@@ -94,7 +94,7 @@
 
 /* The shortest window over which the grower judges whether a running thread of the program gets
  * its CPU time, how long it leaves its CPU idle when one does not, and how many running threads
- * it watches at most (with more, the CPUs are full anyway). */
+ * it watches at most (the clock reads per step stay bounded on a machine with many CPUs). */
 #define GC_GROW_WATCH_NS  UINT64_C(100000)
 #define GC_GROW_YIELD_NS  UINT64_C(1000000)
 #define GC_GROW_WATCH_MAX 16u
@@ -186,7 +186,8 @@ static bool starved(grow_watch *w, uint64_t now) {
  * entries) only long enough to copy who runs, with relaxed loads of their state and CPU: hints,
  * and a wrong answer costs a nap or a step. The lock is not held across the clock reads (system
  * calls): a thread of the program that wants it, to park at a safepoint, would otherwise wait
- * for the grower, which at background priority may have lost its CPU meanwhile. */
+ * for the grower, which at background priority may have lost its CPU meanwhile. At most
+ * GC_GROW_WATCH_MAX clocks are read a step. */
 static grow_verdict look_at_mutators(void) {
   uint32_t cpu = beskid_os_current_cpu();
   grow_watch running[GC_GROW_WATCH_MAX];
@@ -195,12 +196,12 @@ static grow_verdict look_at_mutators(void) {
   beskid_os_mutex_lock(&gc.threads_lock);
   for (gc_thread *t = gc.threads; t != NULL && verdict == GROW_GO; t = t->next) {
     if (atomic_load_explicit(&t->state, memory_order_relaxed) != GC_THREAD_RUNNING) continue;
-    if (++mutators >= gc.pacer.cpus || count == GC_GROW_WATCH_MAX) {
+    if (++mutators >= gc.pacer.cpus) {
       verdict = GROW_CROWDED;
     } else if (cpu != BESKID_OS_CPU_UNKNOWN &&
                atomic_load_explicit(&t->cpu, memory_order_relaxed) == cpu) {
       verdict = GROW_SHARED;
-    } else if (t->has_cpu_clock) {
+    } else if (t->has_cpu_clock && count < GC_GROW_WATCH_MAX) {
       running[count++] = (grow_watch){.who = t, .clock = t->cpu_clock};
     }
   }
