@@ -1,11 +1,13 @@
-/* check_support.c — shared runner, version test, seeded RNG and death tests for the Beskid Check
- * suites. */
-#define _POSIX_C_SOURCE 200809L
+/* check_support.c — shared runner, version test, seeded RNG, death tests and scratch directories
+ * for the Beskid Check suites. */
+#define _XOPEN_SOURCE 700
 #include "check_support.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,4 +125,50 @@ void beskid_test_expect_exit(void (*fn)(void), int status, const char *const *ne
   for (const char *const *s = needles; *s != NULL; s++) {
     ck_assert_msg(strstr(out, *s) != NULL, "stderr lacks '%s': %s", *s, out);
   }
+}
+
+/* Scratch directories: made by beskid_test_temp_dir, removed at exit by the process that made
+ * them (a forked child shares the list but not the ownership). */
+#define TEMP_DIRS_MAX 256
+static char temp_dirs[TEMP_DIRS_MAX][512];
+static pid_t temp_dir_owner[TEMP_DIRS_MAX];
+static int temp_dir_count;
+
+/* Pre-order, so that a directory the test made unreadable is opened again before its entries. */
+static int open_up(const char *path, const struct stat *st, int kind, struct FTW *ftw) {
+  (void)ftw;
+  if (kind == FTW_D || kind == FTW_DNR) chmod(path, st->st_mode | S_IRWXU);
+  return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int kind, struct FTW *ftw) {
+  (void)st, (void)kind, (void)ftw;
+  remove(path);
+  return 0;
+}
+
+static void remove_temp_dirs(void) {
+  /* A test run as root that set root aside to check permission errors (seteuid) takes it back:
+   * its scratch directory belongs to root. */
+  if (getuid() == 0 && geteuid() != 0) {
+    if (seteuid(0) != 0 || setegid(0) != 0) return;
+  }
+  for (int i = 0; i < temp_dir_count; i++) {
+    if (temp_dir_owner[i] != getpid()) continue;
+    nftw(temp_dirs[i], open_up, 16, FTW_PHYS);
+    nftw(temp_dirs[i], remove_entry, 16, FTW_PHYS | FTW_DEPTH);
+  }
+}
+
+const char *beskid_test_temp_dir(const char *tag) {
+  ck_assert_int_lt(temp_dir_count, TEMP_DIRS_MAX);
+  const char *base = getenv("TMPDIR");
+  if (base == NULL || base[0] == '\0') base = "/tmp";
+  char *dir = temp_dirs[temp_dir_count];
+  int n = snprintf(dir, sizeof temp_dirs[0], "%s/beskid-%s-XXXXXX", base, tag);
+  ck_assert(n > 0 && (size_t)n < sizeof temp_dirs[0]);
+  ck_assert_msg(mkdtemp(dir) != NULL, "cannot make a directory in %s", base);
+  if (temp_dir_count == 0) atexit(remove_temp_dirs);
+  temp_dir_owner[temp_dir_count++] = getpid();
+  return dir;
 }

@@ -1,6 +1,7 @@
 /* check_support.h — what every Beskid Check suite shares: one way to run a suite (so CTest and CI
  * read the same summary line everywhere), the version test every library carries, seeded random
- * numbers and death tests (a child that must end with a given status and one line on stderr). */
+ * numbers, death tests (a child that must end with a given status and one line on stderr) and
+ * scratch directories that do not outlive the test. */
 #ifndef BESKID_CHECK_SUPPORT_H
 #define BESKID_CHECK_SUPPORT_H
 
@@ -32,6 +33,13 @@ int beskid_test_run_child(void (*fn)(void *), void *arg, char *out, size_t cap);
  * that the child exited with `status` and wrote exactly one line on stderr containing every
  * string of `needles` (a NULL-terminated list). */
 void beskid_test_expect_exit(void (*fn)(void), int status, const char *const *needles);
+
+/* Makes a fresh directory "$TMPDIR/beskid-<tag>-XXXXXX" (TMPDIR defaults to /tmp) and returns its
+ * path, valid until the process ends. The process that made it removes it, with everything in it
+ * (whatever permissions the test left), when it exits through exit(); Check's forked test runs
+ * do, so each test's scratch is gone when the test is; children forked by the test leave it to
+ * their parent. */
+const char *beskid_test_temp_dir(const char *tag);
 
 /* The runtime's trap exit status (BESKID_TRAP_EXIT_STATUS of beskid/runtime_abi.h, which this
  * library-neutral header does not include). */

@@ -653,8 +653,7 @@ END_TEST
 static char dir[256];
 
 static void make_temp_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/beskid-platform-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(dir, sizeof dir, "%s", beskid_test_temp_dir("platform"));
 }
 
 static const char *in_dir(const char *name) {
@@ -745,10 +744,11 @@ START_TEST(test_permission_denied) {
   ck_assert_int_eq(beskid_os_mkdir(locked), BESKID_OK);
   ck_assert_int_eq(chmod(locked, 0555), 0);
   ck_assert_int_eq(chmod(dir, 0755), 0);
-  /* Root ignores permission bits: this forked test child gives up root first. */
+  /* Root ignores permission bits: this forked test child sets root aside first (its effective
+   * ids only, so that its scratch directory can still be removed at its exit). */
   if (geteuid() == 0) {
-    ck_assert_int_eq(setgid(65534), 0);
-    ck_assert_int_eq(setuid(65534), 0);
+    ck_assert_int_eq(setegid(65534), 0);
+    ck_assert_int_eq(seteuid(65534), 0);
   }
   ck_assert_int_eq(beskid_os_open(file, BESKID_OS_OPEN_READ, &fd), BESKID_PERMISSION_DENIED);
   char inner[600];

@@ -22,12 +22,7 @@ bool std_test_str_is(beskid_str_t s, const char *text) {
   return s.len == (int64_t)n && (n == 0 || (s.ptr != NULL && memcmp(s.ptr, text, n) == 0));
 }
 
-const char *std_test_temp_dir(void) {
-  static char dir[256];
-  snprintf(dir, sizeof dir, "/tmp/beskid-stdhost-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-  return dir;
-}
+const char *std_test_temp_dir(void) { return beskid_test_temp_dir("stdhost"); }
 
 void std_test_join(char *out, size_t cap, const char *dir, const char *name) {
   int n = snprintf(out, cap, "%s/%s", dir, name);

@@ -26,7 +26,8 @@ bool std_test_str_is(beskid_str_t s, const char *text);
  * "beskid runtime trap v5: " and every string given. */
 #define STD_EXPECT_TRAP BESKID_TEST_EXPECT_TRAP
 
-/* Makes a fresh directory under /tmp and returns its path (valid until the next call). */
+/* Makes a fresh scratch directory, removed with its contents when the test ends (see
+ * beskid_test_temp_dir), and returns its path. */
 const char *std_test_temp_dir(void);
 
 /* "<dir>/<name>" in a buffer of the caller. */

@@ -177,9 +177,9 @@ START_TEST(test_permission_denied) {
   ck_assert_int_eq(beskid_std_fs_mkdir(&locked, false), BESKID_OK);
   ck_assert_int_eq(chmod((const char *)locked.ptr, 0555), 0);
   ck_assert_int_eq(chmod(scratch, 0755), 0);
-  if (geteuid() == 0) { /* root ignores permission bits: this forked test gives it up */
-    ck_assert_int_eq(setgid(65534), 0);
-    ck_assert_int_eq(setuid(65534), 0);
+  if (geteuid() == 0) { /* root ignores permission bits: this forked test sets them aside */
+    ck_assert_int_eq(setegid(65534), 0);
+    ck_assert_int_eq(seteuid(65534), 0);
   }
   beskid_str_t got;
   ck_assert_int_eq(beskid_std_fs_read_text(&got, &secret), BESKID_PERMISSION_DENIED);
