@@ -758,6 +758,46 @@ START_TEST(test_permission_denied) {
 }
 END_TEST
 
+/* The suites' scratch directories (beskid_test_temp_dir) go with the process that made them,
+ * whatever a test left in them: an unreadable file, a read-only directory with an entry, and
+ * root set aside. A forked child of the test leaves its parent's directory alone. */
+static void leave_a_mess(void *unused) {
+  (void)unused;
+  const char *scratch = beskid_test_temp_dir("platform");
+  char path[600];
+  snprintf(path, sizeof path, "%s/ro", scratch);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  snprintf(path, sizeof path, "%s/ro/inner", scratch);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  snprintf(path, sizeof path, "%s/ro", scratch);
+  ck_assert_int_eq(chmod(path, 0500), 0);
+  snprintf(path, sizeof path, "%s/secret", scratch);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+  ck_assert_int_eq(chmod(path, 0), 0);
+  if (fork() == 0) exit(0); /* a child's exit leaves the directory to its parent */
+  int status;
+  wait(&status);
+  ck_assert_int_eq(access(scratch, F_OK), 0);
+  if (geteuid() == 0) {
+    ck_assert_int_eq(setegid(65534), 0);
+    ck_assert_int_eq(seteuid(65534), 0);
+  }
+  fprintf(stderr, "%s\n", scratch);
+  exit(0);
+}
+
+START_TEST(test_scratch_directories_go_with_their_process) {
+  char out[600];
+  int status = beskid_test_run_child(leave_a_mess, NULL, out, sizeof out);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed: %s", out);
+  out[strcspn(out, "\n")] = '\0';
+  ck_assert_msg(strstr(out, "/beskid-platform-") != NULL, "no directory reported: %s", out);
+  ck_assert_msg(access(out, F_OK) != 0 && errno == ENOENT, "%s is still there", out);
+}
+END_TEST
+
 START_TEST(test_fstat_fsync_rename) {
   make_temp_dir();
   char a[512], b[512];
@@ -1328,6 +1368,7 @@ int main(void) {
   tcase_add_test(tc, test_files);
   tcase_add_test(tc, test_directories);
   tcase_add_test(tc, test_permission_denied);
+  tcase_add_test(tc, test_scratch_directories_go_with_their_process);
   tcase_add_test(tc, test_fstat_fsync_rename);
   tcase_add_test(tc, test_dir_listing);
   tcase_add_test(tc, test_entropy);
