@@ -102,10 +102,10 @@ static inline void bench_report(void) {
   bench_print_pauses(st.pause_count, st.pause_p50_ns, st.pause_p99_ns, st.pause_max_ns);
   /* ttsp_running: the same, counting only the CPU time the awaited threads used (past 100 us). */
   printf("gc: cycles=%" PRIu64 " live_mb=%.1f ttsp_max_us=%.1f ttsp_running_max_us=%.1f "
-         "gc_cpu_s=%.2f assist_s=%.2f\n",
+         "gc_cpu_s=%.2f assist_s=%.2f assist_wait_s=%.2f\n",
          st.cycles, (double)st.live_bytes / 1048576.0, (double)st.ttsp_max_ns / 1e3,
          (double)st.ttsp_running_max_ns / 1e3, (double)st.gc_cpu_ns / 1e9,
-         (double)st.assist_ns / 1e9);
+         (double)st.assist_ns / 1e9, (double)st.assist_wait_ns / 1e9);
   /* A stall: a thread stopped for a pause, from its safepoint until it ran again. */
   printf("stalls: n=%" PRIu64 " stall_mean_us=%.1f stall_max_us=%.1f\n", st.stall_count,
          st.stall_count ? (double)st.stall_total_ns / (double)st.stall_count / 1e3 : 0.0,

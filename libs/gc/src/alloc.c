@@ -326,6 +326,9 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
   beskid_gc__maybe_trigger(t);
   uint64_t npages = (size + GC_PAGE_SIZE - 1) >> GC_PAGE_SHIFT;
   uint64_t bytes = npages << GC_PAGE_SHIFT;
+  /* Paid before the object exists: an assist may wait in the native state, where a new object
+   * in no root yet would be lost to a cycle that started meanwhile. */
+  beskid_gc__assist(t, bytes);
   gc_span *s = NULL;
   for (int attempt = 0; attempt < 2 && s == NULL; attempt++) {
     if (npages <= UINT32_MAX && under_cap(bytes))
@@ -355,7 +358,6 @@ static void *alloc_large(gc_thread *t, uint64_t size, bool noscan) {
   beskid_os_mutex_lock(&gc.large.lock);
   gc_central_file(&gc.large, s, set, false);
   beskid_os_mutex_unlock(&gc.large.lock);
-  beskid_gc__assist(t, bytes);
   return p;
 }
 

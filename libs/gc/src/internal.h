@@ -461,6 +461,7 @@ typedef struct gc_global {
   _Atomic uint64_t total_freed_bytes;
   _Atomic uint64_t total_freed_objects;
   _Atomic uint64_t assist_ns;
+  _Atomic uint64_t assist_wait_ns; /* assists waiting for the workers' credit (pacer.c) */
   /* Stalls of stopped threads (beskid_gc_stats_t::stall_*): added by each thread as it resumes;
    * relaxed, as statistics. */
   _Atomic uint64_t stall_count;
@@ -634,7 +635,11 @@ void beskid_gc__checkmark_stopped(void);
 
 /* pacer.c */
 void beskid_gc__maybe_trigger(gc_thread *t);
+/* Pays for `bytes` allocated while marking: with the workers' credit, then by marking, and past
+ * the goal with no grey work to take by waiting for credit, at most GC_ASSIST_WAIT_MAX_NS at a
+ * time in the native state (so the caller must hold no object outside its roots). */
 void beskid_gc__assist(gc_thread *t, uint64_t bytes);
+#define GC_ASSIST_WAIT_MAX_NS UINT64_C(1000000)
 /* Sets the heap goal and trigger for a heap with `live` bytes live. */
 void beskid_gc__pacer_set_goal(uint64_t live);
 /* A cycle begins (before its first pause): returns the heap's bytes, which assists measure from. */

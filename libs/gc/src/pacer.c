@@ -10,7 +10,8 @@
  * the way from L to the goal; the same model picks how many mark workers run (mark_workers.c).
  * While marking, allocating threads owe scan work in proportion to what they allocate (the
  * model's assist ratio); work the background workers have done pays that debt first, and only
- * the rest is an assist, a bounded slice at a time.
+ * the rest is an assist, a bounded slice at a time. An assist that finds no grey work to take
+ * while the heap is past its goal waits for the workers' credit instead (assist_wait).
  * GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the hard cap,
  * allocation runs one emergency collection and then fails (builtins traps).
  */
@@ -18,6 +19,7 @@
 
 #define GC_ASSIST_MIN_DEBT (UINT64_C(64) << 10)
 #define GC_ASSIST_MAX_WORK (UINT64_C(128) << 10) /* bounds how long an assist delays a pause */
+#define GC_ASSIST_NAP_NS   UINT64_C(20000) /* a waiting assist looks at the credit this often */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Pacing */
@@ -86,6 +88,42 @@ void beskid_gc__maybe_trigger(gc_thread *t) {
   beskid_os_mutex_unlock(&gc.wake_lock);
 }
 
+/* Takes up to `want` bytes of the background workers' credit; returns what it took. Relaxed:
+ * the credit is a counter; the CAS only keeps two assists from taking the same. */
+static uint64_t take_credit(uint64_t want) {
+  uint64_t credit = atomic_load_explicit(&gc.pacer.assist_credit, memory_order_relaxed);
+  for (;;) {
+    uint64_t take = credit < want ? credit : want;
+    if (take == 0) return 0;
+    if (atomic_compare_exchange_weak_explicit(&gc.pacer.assist_credit, &credit, credit - take,
+                                              memory_order_relaxed, memory_order_relaxed)) {
+      return take;
+    }
+  }
+}
+
+/* An assist that found no grey work to take while the heap is past its goal: the grey objects
+ * are the background workers' (a heap of a few long lists holds a handful at a time, each in a
+ * worker's hands), and the mutator, free to go on, would carry the heap further past the goal
+ * with every allocation. Instead it waits for the workers, as Go parks such an assist: it naps
+ * in the native state (a stop does not wait for it) and takes their credit as it comes, until
+ * `unpaid` is paid, the mark ends, or GC_ASSIST_WAIT_MAX_NS has passed; a debt still unpaid
+ * then comes back with its next allocations. Below the goal there is runway left, and the
+ * thread goes on. */
+static void assist_wait(gc_thread *t, uint64_t unpaid) {
+  if (atomic_load(&gc.heap_bytes) < atomic_load(&gc.pacer.goal)) return;
+  uint64_t start = beskid_os_monotonic_ns(), now = start;
+  beskid_gc_enter_native(&t->pub);
+  while (unpaid > 0 && now - start < GC_ASSIST_WAIT_MAX_NS &&
+         atomic_load_explicit(&gc.phase, memory_order_relaxed) == BESKID_GC_PHASE_MARKING) {
+    beskid_os_sleep_ns(GC_ASSIST_NAP_NS);
+    unpaid -= take_credit(unpaid);
+    now = beskid_os_monotonic_ns();
+  }
+  beskid_gc_leave_native(&t->pub);
+  atomic_fetch_add(&gc.assist_wait_ns, now - start);
+}
+
 /* Mark assist: a thread that allocated `bytes` during marking scans objects in proportion, so
  * that marking finishes before the heap outgrows its goal. */
 void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
@@ -97,33 +135,28 @@ void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   uint64_t ratio256 = beskid_gc__pacer_assist_ratio(
       gc.pacer.last_scan_work, atomic_load_explicit(&gc.pacer.scan_done, memory_order_relaxed),
       atomic_load(&gc.heap_bytes), atomic_load(&gc.pacer.goal), gc.pacer.heap_at_mark_start);
-  uint64_t budget = (uint64_t)t->assist_debt / 256 * ratio256;
-  if (budget > GC_ASSIST_MAX_WORK) budget = GC_ASSIST_MAX_WORK;
+  uint64_t units = (uint64_t)t->assist_debt / 256;
+  uint64_t owed = ratio256 != 0 && units > UINT64_MAX / ratio256 ? UINT64_MAX : units * ratio256;
   t->assist_debt = 0;
-  /* Work the background marker has done beyond what earlier assists took pays first: while it
-   * keeps ahead of the allocation rate, mutators do not mark at all (Go's background credit).
-   * Relaxed: the credit is a counter; the CAS only keeps two assists from taking the same. */
-  uint64_t credit = atomic_load_explicit(&gc.pacer.assist_credit, memory_order_relaxed);
-  for (;;) {
-    uint64_t take = credit < budget ? credit : budget;
-    if (take == 0) break;
-    if (atomic_compare_exchange_weak_explicit(&gc.pacer.assist_credit, &credit, credit - take,
-                                              memory_order_relaxed, memory_order_relaxed)) {
-      budget -= take;
-      break;
-    }
-  }
-  if (budget == 0) return;
+  /* A slice at most; the rest of the debt is forgiven, unless the thread has to wait. Work the
+   * background marker has done beyond what earlier assists took pays first: while it keeps
+   * ahead of the allocation rate, mutators do not mark at all (Go's background credit). */
+  uint64_t budget = owed < GC_ASSIST_MAX_WORK ? owed : GC_ASSIST_MAX_WORK;
+  uint64_t paid = take_credit(budget);
+  if (paid == budget) return;
+  budget -= paid;
   uint64_t start = beskid_os_monotonic_ns();
   atomic_fetch_add(&gc.assists_active, 1);
   gc_marker m;
   beskid_gc__marker_init(&m);
   /* What it leaves undone for a pause is the background workers' or a later assist's. */
   m.yields_to_stops = true;
-  beskid_gc__drain(&m, budget);
+  bool out_of_work = !beskid_gc__drain(&m, budget);
+  uint64_t done = m.scanned_bytes;
   beskid_gc__marker_flush(&m);
   atomic_fetch_sub(&gc.assists_active, 1);
   atomic_fetch_add(&gc.assist_ns, beskid_os_monotonic_ns() - start);
+  if (out_of_work && done < budget) assist_wait(t, owed - paid - done);
 }
 
 int32_t beskid_gc_set_gogc(int32_t gogc) {

@@ -145,6 +145,7 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
   out->total_freed_bytes = atomic_load(&gc.total_freed_bytes);
   out->total_freed_objects = atomic_load(&gc.total_freed_objects);
   out->assist_ns = atomic_load(&gc.assist_ns);
+  out->assist_wait_ns = atomic_load(&gc.assist_wait_ns);
   out->stall_count = atomic_load_explicit(&gc.stall_count, memory_order_relaxed);
   out->stall_total_ns = atomic_load_explicit(&gc.stall_total_ns, memory_order_relaxed);
   out->stall_max_ns = atomic_load_explicit(&gc.stall_max_ns, memory_order_relaxed);

@@ -307,6 +307,115 @@ START_TEST(test_assist_yields_to_requested_stop) {
 }
 END_TEST
 
+/* Past its goal, an assist that finds no grey work to take (the workers hold what there is)
+ * waits for the workers' credit, in the native state so that a stop need not wait for it, and no
+ * longer than GC_ASSIST_WAIT_MAX_NS; credit that arrives meanwhile ends the wait. Credit at hand
+ * pays first, and below the goal there is no wait at all. */
+typedef struct credit_giver {
+  gc_thread *waiter;
+  uint64_t credit;      /* given once the waiter is seen waiting, if not 0 */
+  _Atomic bool started; /* the helper runs: thread start-up takes milliseconds here at times */
+  _Atomic bool assist_returned;
+  bool saw_native;
+} credit_giver;
+
+static void *give_credit(void *arg) {
+  credit_giver *g = arg;
+  atomic_store(&g->started, true);
+  while (atomic_load(&g->waiter->state) != GC_THREAD_NATIVE) {
+    if (atomic_load(&g->assist_returned)) return NULL;
+    beskid_os_cpu_relax();
+  }
+  g->saw_native = true;
+  if (g->credit != 0) atomic_fetch_add(&gc.pacer.assist_credit, g->credit);
+  return NULL;
+}
+
+typedef struct assist_outcome {
+  uint64_t waited_ns;     /* growth of beskid_gc_stats_t::assist_wait_ns */
+  uint64_t credit_left;   /* gc.pacer.assist_credit afterwards */
+  bool waiter_was_native; /* the helper thread saw the assisting thread in the native state */
+} assist_outcome;
+
+static assist_outcome assist_with_no_work(uint64_t goal, uint64_t credit_before,
+                                          uint64_t credit_during) {
+  ROOTED_SCENARIO(1, GC_TEST_RACE);
+  slots[0] = NULL;
+  for (int i = 0; i < 2000; i++) {
+    node *n = new_node(i);
+    set_right(n, slots[0]);
+    slots[0] = n;
+  }
+  beskid_gc_step(T, BESKID_GC_STEP_MARK_STARTED);
+  gc_marker m; /* marks everything: no grey work is left, yet the mark is not over */
+  beskid_gc__marker_init(&m);
+  beskid_gc__drain(&m, UINT64_MAX);
+  beskid_gc__marker_flush(&m);
+  ck_assert(!beskid_gc__work_available());
+  uint64_t saved_goal = atomic_load(&gc.pacer.goal);
+  atomic_store(&gc.pacer.goal, goal);
+  atomic_store(&gc.pacer.assist_credit, credit_before);
+  credit_giver g = {gc_thread_of(T), credit_during, false, false, false};
+  beskid_os_thread_t helper;
+  ck_assert_int_eq(beskid_os_thread_create(&helper, give_credit, &g, "credit"), BESKID_OK);
+  while (!atomic_load(&g.started)) beskid_os_thread_yield();
+  beskid_gc_stats_t before, after;
+  beskid_gc_read_stats(&before);
+  gc.config.debug_flags &= ~(uint32_t)BESKID_GC_DEBUG_MANUAL; /* assists are off in manual mode */
+  beskid_gc__assist(gc_thread_of(T), UINT64_C(1) << 20);
+  gc.config.debug_flags |= BESKID_GC_DEBUG_MANUAL;
+  atomic_store(&g.assist_returned, true);
+  ck_assert_int_eq(beskid_os_thread_join(&helper, NULL), BESKID_OK);
+  beskid_gc_read_stats(&after);
+  assist_outcome out = {after.assist_wait_ns - before.assist_wait_ns,
+                        atomic_load(&gc.pacer.assist_credit), g.saw_native};
+  atomic_store(&gc.pacer.goal, saved_goal);
+  beskid_gc_step(T, BESKID_GC_STEP_SWEPT); /* checkmark: the mark missed nothing */
+  rooted_stop(&frame);
+  return out;
+}
+
+START_TEST(test_assist_past_goal_waits_for_credit) {
+  /* The helper that watches for the native state may itself wait for a CPU the whole time on a
+   * busy machine: a few tries. */
+  assist_outcome out = {0};
+  for (int attempt = 0; attempt < 5 && !out.waiter_was_native; attempt++) {
+    out = assist_with_no_work(1, 0, 0);
+  }
+  ck_assert(out.waiter_was_native);
+  ck_assert_uint_ge(out.waited_ns, GC_ASSIST_WAIT_MAX_NS);
+  ck_assert_uint_eq(out.credit_left, 0);
+}
+END_TEST
+
+START_TEST(test_assist_wait_ends_with_credit) {
+  /* Credit that covers any debt, given once the assist waits: it takes what it owes and goes.
+   * A helper or a waiter that the machine kept from running until the wait was over proves
+   * nothing, so a few tries are allowed. */
+  uint64_t given = UINT64_C(1) << 50;
+  assist_outcome out = {0};
+  for (int attempt = 0; attempt < 5; attempt++) {
+    out = assist_with_no_work(1, 0, given);
+    if (out.waiter_was_native && out.waited_ns < GC_ASSIST_WAIT_MAX_NS) break;
+  }
+  ck_assert(out.waiter_was_native);
+  ck_assert_uint_lt(out.waited_ns, GC_ASSIST_WAIT_MAX_NS);
+  ck_assert_uint_lt(out.credit_left, given); /* it took its debt out of the credit */
+}
+END_TEST
+
+START_TEST(test_assist_waits_only_past_goal_and_without_credit) {
+  assist_outcome below = assist_with_no_work(UINT64_C(1) << 50, 0, 0);
+  ck_assert(!below.waiter_was_native);
+  ck_assert_uint_eq(below.waited_ns, 0);
+  uint64_t credit = UINT64_C(1) << 50;
+  assist_outcome paid = assist_with_no_work(1, credit, 0);
+  ck_assert(!paid.waiter_was_native);
+  ck_assert_uint_eq(paid.waited_ns, 0);
+  ck_assert_uint_lt(paid.credit_left, credit);
+}
+END_TEST
+
 START_TEST(test_collector_marker_ignores_stop_request) {
   bool early;
   uint64_t scanned = drain_with_stop_requested(false, &early);
@@ -321,6 +430,9 @@ void gc_cases_barrier(Suite *suite) {
   tcase_add_test(tc, test_race_move_heap_pointer_to_root_then_overwrite);
   tcase_add_test(tc, test_assist_yields_to_requested_stop);
   tcase_add_test(tc, test_collector_marker_ignores_stop_request);
+  tcase_add_test(tc, test_assist_past_goal_waits_for_credit);
+  tcase_add_test(tc, test_assist_wait_ends_with_credit);
+  tcase_add_test(tc, test_assist_waits_only_past_goal_and_without_credit);
   tcase_add_test(tc, test_race_link_into_black_object);
   tcase_add_test(tc, test_race_object_barrier_rescans_roots);
   tcase_add_test(tc, test_race_object_barrier_after_snapshot_store);

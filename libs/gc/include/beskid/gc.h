@@ -597,6 +597,11 @@ typedef struct beskid_gc_stats_t {
   uint64_t stall_count;
   uint64_t stall_total_ns; /**< Sum of those stalls. */
   uint64_t stall_max_ns;   /**< Longest of them. */
+  /** Time mutators' assists spent waiting for the background workers instead of marking: past
+   * the heap goal with no grey work left to take, an allocating thread waits (in the native
+   * state) until the workers have done the marking it owes, for at most 1 ms at a time, so that
+   * it does not carry the heap further past its goal. Not CPU time, and not in gc_cpu_ns. */
+  uint64_t assist_wait_ns;
 } beskid_gc_stats_t;
 
 /**
