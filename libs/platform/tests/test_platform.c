@@ -650,11 +650,9 @@ START_TEST(test_write_nosignal_to_closed_pipe) {
 }
 END_TEST
 
-static char dir[256];
+static const char *dir; /* the running test's scratch directory */
 
-static void make_temp_dir(void) {
-  snprintf(dir, sizeof dir, "%s", beskid_test_temp_dir("platform"));
-}
+static void make_temp_dir(void) { dir = beskid_test_temp_dir("platform"); }
 
 static const char *in_dir(const char *name) {
   static char path[512];
