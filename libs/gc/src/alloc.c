@@ -301,13 +301,11 @@ static void *alloc_small_slow(gc_thread *t, uint32_t span_class, uint64_t reques
   uint64_t span_bytes = (uint64_t)sc->nelems * sc->size;
   for (int attempt = 0; attempt < 2; attempt++) {
     gc_span *s = NULL;
-    if (under_cap(span_bytes)) {
+    if (under_cap(span_bytes))
       s = central_take(t, span_class, retired);
-      retired = NULL;
-    } else if (retired != NULL) {
+    else if (retired != NULL)
       central_put(retired);
-      retired = NULL;
-    }
+    retired = NULL;
     if (s != NULL) {
       cache_install(t, c, s);
       beskid_gc__assist(t, (uint64_t)(s->nelems - s->alloc_count) * s->elem_size);

@@ -82,6 +82,12 @@ typedef struct gc_span {
   _Atomic uint64_t mark_bits[GC_SPAN_BITMAP_WORDS];
 } gc_span;
 
+/* a × b, or UINT64_MAX when that overflows (pacing figures). */
+static inline uint64_t gc_sat_mul(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
 /* Population count: the instruction when the target has it, otherwise a branch-free SWAR sum
  * (baseline x86-64 lacks POPCNT, and libgcc's fallback is a table walk). */
 static inline uint32_t gc_popcount(uint64_t x) {

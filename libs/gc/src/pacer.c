@@ -136,8 +136,7 @@ void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   uint64_t ratio256 = beskid_gc__pacer_assist_ratio(
       gc.pacer.last_scan_work, atomic_load_explicit(&gc.pacer.scan_done, memory_order_relaxed),
       atomic_load(&gc.heap_bytes), atomic_load(&gc.pacer.goal), gc.pacer.heap_at_mark_start);
-  uint64_t units = (uint64_t)t->assist_debt / 256;
-  uint64_t owed = ratio256 != 0 && units > UINT64_MAX / ratio256 ? UINT64_MAX : units * ratio256;
+  uint64_t owed = gc_sat_mul((uint64_t)t->assist_debt / 256, ratio256);
   t->assist_debt = 0;
   /* A slice at most; the rest of the debt is forgiven, unless the thread has to wait. Work the
    * background marker has done beyond what earlier assists took pays first: while it keeps

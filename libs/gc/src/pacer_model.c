@@ -71,11 +71,6 @@
 #define PACER_HEAP_MIN             (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
 #define PACER_ASSIST_MIN           (UINT64_C(64) << 10)
 
-static uint64_t sat_mul(uint64_t a, uint64_t b) {
-  uint64_t r;
-  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
 static uint64_t sat_add(uint64_t a, uint64_t b) {
   uint64_t r;
   return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
@@ -93,7 +88,7 @@ uint64_t beskid_gc__pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint
   uint64_t goal = UINT64_MAX;
   if (gogc != BESKID_GC_GOGC_OFF && gogc >= 0) {
     uint64_t growth =
-        sat_add(sat_mul(live / 100, (uint64_t)gogc), live % 100 * (uint64_t)gogc / 100);
+        sat_add(gc_sat_mul(live / 100, (uint64_t)gogc), live % 100 * (uint64_t)gogc / 100);
     goal = sat_add(live, growth);
     uint64_t floor = PACER_HEAP_MIN / 100 * (uint64_t)gogc;
     if (goal < floor) goal = floor;
@@ -129,7 +124,7 @@ uint64_t beskid_gc__pacer_smooth(uint64_t old, uint64_t sample) {
 /* Bytes the mutators are expected to allocate while n workers mark W bytes. */
 static uint64_t alloc_during_mark(const gc_pacer_inputs *in, uint64_t work, uint32_t n) {
   /* D = W / (n v) seconds; A = a D = a W / (n v). */
-  return mul_div(in->alloc_rate, work, sat_mul(in->mark_speed, n));
+  return mul_div(in->alloc_rate, work, gc_sat_mul(in->mark_speed, n));
 }
 
 void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
