@@ -19,13 +19,14 @@
  * - beskid_gc__span_alloc(), finding no free pages, takes a ready block from the stash
  *   (beskid_gc__grow_take) before it asks mimalloc itself, and either way wakes the grower: the
  *   heap is growing;
- * - the grower allocates a chunk-sized block with its own mimalloc heap in the arena, resets its
- *   pages (whatever they held, they read zero then), populates them and puts the block in the
- *   stash, until the stash holds its target: 1/32 of the committed heap, from one chunk to
- *   GC_GROW_STASH_MAX;
+ * - the grower takes a spare block of the heap's (heap.c: a chunk-sized block given up earlier,
+ *   reading zero), or else allocates a chunk-sized block with its own mimalloc heap in the arena
+ *   and resets its pages (whatever they held, they read zero then), populates them and puts the
+ *   block in the stash, until the stash holds its target: 1/32 of the committed heap, from one
+ *   chunk to GC_GROW_STASH_MAX;
  * - a heap that stops growing stops taking: the stash then holds at most its target, counted in
  *   the committed bytes; when the heap shrinks (beskid_gc__heap_scavenge finds it above what it
- *   keeps) the stash goes back to mimalloc with the empty chunks.
+ *   keeps) the stash is given up with the empty chunks, its blocks kept as spares.
  *
  * Choices measured (binary-trees 21 and the latency probe, a mutator and a mark worker on two
  * CPUs; bench/RESULTS.md, "the grower"):
@@ -251,13 +252,17 @@ static bool wait_for_spare_cpu(void) {
   }
 }
 
-/* A block from the grower's heap whose whole OS pages (where a chunk's pages lie) are zero and
- * populated, or NULL when the arena has no room, the OS would not reset it or the grower is
- * being stopped. */
+/* A block whose whole OS pages (where a chunk's pages lie) are zero and populated: a spare of
+ * the heap's (heap.c), else one from the grower's heap; NULL when the arena has no room, the OS
+ * would not reset it or the grower is being stopped. */
 static void *ready_block(mi_heap_t *heap) {
   if (!wait_for_spare_cpu()) return NULL;
+  beskid_os_mutex_lock(&gc.heap_lock);
+  void *block = beskid_gc__spare_take();
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  bool spare = block != NULL;
   beskid_os_mutex_lock(&gc.map_lock);
-  void *block = mi_heap_malloc(heap, GC_GROW_BLOCK_BYTES);
+  if (!spare) block = mi_heap_malloc(heap, GC_GROW_BLOCK_BYTES);
   size_t usable = block != NULL ? mi_usable_size(block) : 0;
   beskid_os_mutex_unlock(&gc.map_lock);
   if (block == NULL) return NULL;
@@ -265,8 +270,9 @@ static void *ready_block(mi_heap_t *heap) {
   beskid_gc__block_os_pages(block, usable, &first, &end);
   /* Zero by resetting, not by writing: memory mimalloc had handed out before may hold anything,
    * and a reset makes it read zero whatever it held (memory fresh from the OS is untouched by
-   * it), so the populate below is the only pass over the pages and it is the kernel's. */
-  if (beskid_os_vm_reset((void *)first, (size_t)(end - first)) != BESKID_OK) {
+   * it), so the populate below is the only pass over the pages and it is the kernel's. A spare
+   * reads zero already. */
+  if (!spare && beskid_os_vm_reset((void *)first, (size_t)(end - first)) != BESKID_OK) {
     beskid_os_mutex_lock(&gc.map_lock);
     mi_free(block);
     beskid_os_mutex_unlock(&gc.map_lock);

@@ -14,10 +14,23 @@
  * from the calling thread's mimalloc heap (their pages start dirty, see chunk_new). A large object
  * whose span would not fit half a chunk gets a dedicated chunk of its own size, given back to
  * mimalloc when the object dies. Shared chunks whose pages are all free are kept for reuse until
- * beskid_gc__heap_scavenge() finds the heap holding more than its goal; then they go back to
- * mimalloc, their pages reset first (mimalloc would keep them resident until the owning thread next
- * allocates). Free pages kept in chunks are given back to the OS page by page by the scavenger
- * (scavenge.c), through beskid_gc__heap_take_resident() / beskid_gc__heap_put_released().
+ * beskid_gc__heap_scavenge() finds the heap holding more than its goal; then their pages go back
+ * to the OS and their blocks become spares (below). Free pages kept in chunks are given back to
+ * the OS page by page by the scavenger (scavenge.c), through beskid_gc__heap_take_resident() /
+ * beskid_gc__heap_put_released().
+ *
+ * Spare blocks. A block freed to mimalloc gets mimalloc's free-list link written into its first
+ * word, which makes the OS page under it resident again, and mimalloc 2.0.9 leaves a large block
+ * freed by another thread in its page until the owning thread next allocates there, which a heap
+ * that has shrunk may never do. So every shared chunk given back kept 4 KiB resident for the rest
+ * of the run: 1,348 pages (5.3 MiB, a third of the new live heap) after the shrink workload's
+ * drop from 1.4 GiB to 16 MiB (bench/RESULTS.md, "Spare blocks"). The heap keeps those blocks
+ * instead, as spares: their pages reset (they read zero and cost no memory), their span-table
+ * part reset too, and no chunk made of them. The heap's next new chunk is made of a spare before
+ * mimalloc is asked, by the thread that needs it (the pages are populated as spans take them)
+ * or by the grower (grow.c). Spares hold address space only; the blocks of dedicated chunks, whose
+ * sizes vary, go back to mimalloc as before, and when mimalloc has no room for one the spares go
+ * back first (spares_free_all).
  *
  * Invariants (all under gc.heap_lock unless said otherwise):
  * - a page is in exactly one of: a chunk's free map, or the span whose page-table entries point
@@ -84,6 +97,7 @@ struct gc_chunk {
   uint32_t npages;     /* pages in the chunk */
   uint32_t free_pages; /* pages in free_map */
   bool dedicated;      /* holds one large span and goes away with it */
+  bool reads_zero;     /* given up (chunks_free): its pages went back to the OS */
   uint64_t used_gen;   /* gc.heap_gen when a span last took pages of it (heap_lock) */
   uint64_t free_map[GC_CHUNK_MAX_PAGES / 64];  /* bit p: page p is free */
   uint64_t dirty_map[GC_CHUNK_MAX_PAGES / 64]; /* bit p: page p has held objects */
@@ -197,11 +211,18 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   return BESKID_GC_OK;
 }
 
+static bool spares_free_all(void);
+
 void beskid_gc__blocks_free(void **blocks, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     uintptr_t first, end;
     beskid_gc__block_os_pages(blocks[i], mi_usable_size(blocks[i]), &first, &end);
-    (void)beskid_os_vm_reset((void *)first, (size_t)(end - first));
+    if (beskid_os_vm_reset((void *)first, (size_t)(end - first)) == BESKID_OK) {
+      beskid_os_mutex_lock(&gc.heap_lock);
+      bool kept = beskid_gc__spare_keep(blocks[i]);
+      beskid_os_mutex_unlock(&gc.heap_lock);
+      if (kept) continue;
+    }
     tsan_release(blocks[i]);
     mi_free(blocks[i]);
   }
@@ -210,6 +231,7 @@ void beskid_gc__blocks_free(void **blocks, uint32_t n) {
 void beskid_gc__heap_shutdown(void) {
   void *stash[GC_GROW_STASH_MAX];
   beskid_gc__blocks_free(stash, beskid_gc__grow_drop(stash));
+  (void)spares_free_all();
   beskid_os_cond_destroy(&gc.grow_cond);
   for (gc_chunk *c = gc.chunks, *next; c != NULL; c = next) {
     next = c->next;
@@ -334,9 +356,16 @@ static void *chunk_block(gc_thread *t, uint32_t npages) {
   return mi_heap_malloc((mi_heap_t *)t->mi_heap, (size_t)npages * GC_PAGE_SIZE + GC_PAGE_SIZE);
 }
 
-/* A new chunk made of `block` (chunk_block() or the grower's stash; NULL gives NULL), linked
- * into the heap. A shared chunk's pages start dirty unless the block is known to be `zeroed`. */
-static gc_chunk *chunk_new(void *block, uint32_t npages, bool dedicated, bool zeroed) {
+/* What the pages of a block made into a chunk hold. */
+typedef enum gc_block_state {
+  GC_BLOCK_DIRTY, /* fresh from mimalloc: anything, and maybe not resident */
+  GC_BLOCK_READY, /* from the grower's stash: zero and resident */
+  GC_BLOCK_SPARE, /* a spare: zero, not resident */
+} gc_block_state;
+
+/* A new chunk made of `block` (chunk_block(), the grower's stash or a spare; NULL gives NULL),
+ * linked into the heap. */
+static gc_chunk *chunk_new(void *block, uint32_t npages, bool dedicated, gc_block_state state) {
   if (block == NULL) return NULL;
   tsan_acquire(block);
   /* Metadata comes from the C allocator: only objects use mimalloc. */
@@ -362,10 +391,8 @@ static gc_chunk *chunk_new(void *block, uint32_t npages, bool dedicated, bool ze
   if (!dedicated) {
     for (uint32_t p = 0; p < c->npages; p++) {
       map_set(c->free_map, p);
-      if (!zeroed) {
-        map_set(c->dirty_map, p);
-        map_set(c->cold_map, p);
-      }
+      if (state == GC_BLOCK_DIRTY) map_set(c->dirty_map, p);
+      if (state != GC_BLOCK_READY) map_set(c->cold_map, p);
     }
     gc.free_resident_bytes += (uint64_t)c->npages * GC_PAGE_SIZE;
     avail_push(c);
@@ -434,12 +461,59 @@ static gc_chunk *chunk_group_last(gc_chunk *c) {
   return c;
 }
 
-/* Gives a list of unlinked chunks (linked through `next`) back to mimalloc, without the heap lock
- * but for a moment to check the span table's ends. Their pages' physical memory goes back to the
- * OS first: mimalloc 2.0.9 keeps a freed large block's memory resident in its segment until the
- * owning thread next works in that heap, which a heap that has shrunk may not do for a long
- * time; so do the span structures describing them. Both a run of neighbouring chunks at a time:
- * with a mutator running, each reset of the span table cost 0.3–0.6 ms on the 2-CPU machine
+/* ------------------------------------------------------------------------------------------ */
+/* Spare blocks (the top of this file; heap_lock) */
+
+/* Keeps the block of `c`, a chunk given up whose pages read zero; `c` itself, unlinked from the
+ * heap, holds it (only its block and block_size still mean anything). */
+static void spare_push(gc_chunk *c) {
+  c->next = gc.spares;
+  gc.spares = c;
+  gc.spare_bytes += c->block_size;
+}
+
+void *beskid_gc__spare_take(void) {
+  gc_chunk *c = gc.spares;
+  if (c == NULL) return NULL;
+  gc.spares = c->next;
+  gc.spare_bytes -= c->block_size;
+  void *block = c->block;
+  beskid_os_mem_free(c);
+  return block;
+}
+
+bool beskid_gc__spare_keep(void *block) {
+  gc_chunk *c = beskid_os_mem_alloc(1, sizeof *c);
+  if (c == NULL) return false;
+  c->block = block;
+  c->block_size = mi_usable_size(block);
+  spare_push(c);
+  return true;
+}
+
+/* Gives every spare back to mimalloc, for a dedicated chunk it found no room for. Called without
+ * the heap lock, by a thread in the native state holding map_lock (as for any mimalloc call
+ * outside a cycle step, fork.c). Returns whether there was any. */
+static bool spares_free_all(void) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  gc_chunk *list = gc.spares;
+  gc.spares = NULL;
+  gc.spare_bytes = 0;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  for (gc_chunk *c = list, *next; c != NULL; c = next) {
+    next = c->next;
+    tsan_release(c->block);
+    mi_free(c->block);
+    beskid_os_mem_free(c);
+  }
+  return list != NULL;
+}
+
+/* Gives up a list of unlinked chunks (linked through `next`), without the heap lock but for a
+ * moment to check the span table's ends and to keep the shared chunks' blocks as spares (the
+ * dedicated chunks' go back to mimalloc). Their pages' physical memory goes back to the OS
+ * first, and so do the span structures describing them. Both a run of neighbouring chunks at a
+ * time: with a mutator running, each reset of the span table cost 0.3–0.6 ms on the 2-CPU machine
  * however little it covered, so one per chunk doubled the 50–100 ms the shrink workload's first
  * cycle after its drop spends giving 400 MB back; by runs, the table's part is about 1 ms. Best
  * effort: a failed reset only leaves the memory resident. */
@@ -454,19 +528,32 @@ static void chunks_free(gc_chunk *list) {
       last = last->next;
     }
     uintptr_t end = last->base + (uintptr_t)last->npages * GC_PAGE_SIZE;
-    (void)beskid_os_vm_reset((void *)c->base, (size_t)(end - c->base));
+    bool zero = beskid_os_vm_reset((void *)c->base, (size_t)(end - c->base)) == BESKID_OK;
+    for (gc_chunk *g = c; g != last->next; g = g->next) g->reads_zero = zero;
   }
   for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
     last = chunk_group_last(c);
     span_table_reset(c->base, ((last->base - c->base) >> GC_PAGE_SHIFT) + last->npages);
   }
+  gc_chunk *to_mimalloc = NULL;
   beskid_os_mutex_lock(&gc.heap_lock);
   for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
     last = chunk_group_last(c);
     span_table_reset_ends(c->base, ((last->base - c->base) >> GC_PAGE_SHIFT) + last->npages);
   }
-  beskid_os_mutex_unlock(&gc.heap_lock);
+  /* Last, once nothing of the heap describes them any more: a spare may become a chunk again as
+   * soon as the lock is free. */
   for (gc_chunk *c = list, *next; c != NULL; c = next) {
+    next = c->next;
+    if (!c->dedicated && c->reads_zero) {
+      spare_push(c);
+    } else {
+      c->next = to_mimalloc;
+      to_mimalloc = c;
+    }
+  }
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  for (gc_chunk *c = to_mimalloc, *next; c != NULL; c = next) {
     next = c->next;
     tsan_release(c->block);
     mi_free(c->block);
@@ -513,6 +600,9 @@ static void *chunk_block_native(gc_thread *t, uint32_t npages) {
   beskid_gc_enter_native(&t->pub);
   beskid_os_mutex_lock(&gc.map_lock);
   void *block = chunk_block(t, npages);
+  /* The arena may be full of spares (a dedicated chunk is too large for one): they go back and
+   * mimalloc tries again. */
+  if (block == NULL && spares_free_all()) block = chunk_block(t, npages);
   beskid_os_mutex_unlock(&gc.map_lock);
   beskid_gc_leave_native(&t->pub);
   return block;
@@ -553,21 +643,26 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
       first = chunk_find_run(c, npages);
       if (first >= 0) break;
     }
-    if (c == NULL) { /* the heap grows: a chunk the grower made ready, else one now */
+    if (c == NULL) { /* the heap grows: a chunk the grower made ready, a spare, or a new one */
+      gc_block_state state = GC_BLOCK_READY;
       void *block = beskid_gc__grow_take();
-      bool zeroed = block != NULL;
       if (block == NULL) {
+        state = GC_BLOCK_SPARE;
+        block = beskid_gc__spare_take();
+      }
+      if (block == NULL) {
+        state = GC_BLOCK_DIRTY;
         beskid_os_mutex_unlock(&gc.heap_lock);
         block = chunk_block_native(t, GC_CHUNK_PAGES);
         heap_lock_running(t);
       }
-      c = chunk_new(block, GC_CHUNK_PAGES, false, zeroed);
+      c = chunk_new(block, GC_CHUNK_PAGES, false, state);
       first = 0;
     }
   } else { /* a dedicated chunk: one large object */
     void *block = chunk_block_native(t, npages);
     heap_lock_running(t);
-    c = chunk_new(block, npages, true, false);
+    c = chunk_new(block, npages, true, GC_BLOCK_DIRTY);
     first = 0;
   }
   if (c == NULL) {

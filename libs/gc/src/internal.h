@@ -381,7 +381,9 @@ typedef struct gc_global {
   uint64_t committed_bytes;     /* bytes of chunks held (heap_lock) */
   uint64_t free_resident_bytes; /* free pages of shared chunks still resident (heap_lock) */
   uint64_t released_bytes;      /* free pages whose memory went back to the OS (heap_lock) */
-  uint64_t heap_gen; /* scavenges done: a chunk's pages were last taken when (heap_lock) */
+  uint64_t heap_gen;    /* scavenges done: a chunk's pages were last taken when (heap_lock) */
+  gc_chunk *spares;     /* blocks of chunks given up, their memory back to the OS (heap.c) */
+  uint64_t spare_bytes; /* their usable bytes (heap_lock) */
   gc_central central[GC_SPAN_CLASSES];
   gc_central large; /* large spans, in the `full` lists */
   /* Chunks made ready ahead of need and the thread that makes them (grow.c; heap_lock). */
@@ -531,11 +533,17 @@ void beskid_gc__heap_put_released(gc_chunk *c, uintptr_t addr, uint32_t npages, 
  * (heap_lock). */
 static inline uint64_t beskid_gc__held_bytes(void) { return gc.committed_bytes + gc.stash_bytes; }
 
-/* Gives blocks the heap holds but uses for nothing (the grower's) back to mimalloc, their whole
- * OS pages back to the OS first (mimalloc would keep them resident), as chunks are given back.
- * Without the heap lock; an unattached caller outside a cycle step (the grower) holds map_lock,
- * which keeps a fork from copying mimalloc mid-call (fork.c). */
+/* Gives up blocks the heap holds but uses for nothing (the grower's): their whole OS pages go
+ * back to the OS and the blocks become spares (heap.c), or go back to mimalloc when their pages
+ * could not be reset. Without the heap lock; an unattached caller outside a cycle step (the
+ * grower) holds map_lock, which keeps a fork from copying mimalloc mid-call (fork.c). */
 void beskid_gc__blocks_free(void **blocks, uint32_t n);
+/* A spare block, taken out of the spares (its pages read zero and are not resident), or NULL
+ * when there is none (heap_lock). */
+void *beskid_gc__spare_take(void);
+/* Keeps `block`, whose whole OS pages were just reset, as a spare; false when its record could
+ * not be allocated (the caller then frees it to mimalloc). heap_lock. */
+bool beskid_gc__spare_keep(void *block);
 
 /* The whole OS pages inside a mimalloc block of `usable` bytes at `block`: [*first, *end). */
 static inline void beskid_gc__block_os_pages(void *block, size_t usable, uintptr_t *first,

@@ -135,8 +135,9 @@ void beskid_gc_read_stats(beskid_gc_stats_t *out) {
   out->heap_bytes = atomic_load(&gc.heap_bytes);
   out->heap_objects = atomic_load(&gc.heap_objects);
   beskid_os_mutex_lock(&gc.heap_lock);
-  out->committed_bytes = beskid_gc__held_bytes();
-  out->released_bytes = gc.released_bytes;
+  /* Spare blocks are held from mimalloc and hold no memory: committed and released both. */
+  out->committed_bytes = beskid_gc__held_bytes() + gc.spare_bytes;
+  out->released_bytes = gc.released_bytes + gc.spare_bytes;
   out->ready_bytes = gc.stash_bytes;
   out->ready_chunks_made = gc.stash_made;
   beskid_os_mutex_unlock(&gc.heap_lock);

@@ -555,9 +555,12 @@ typedef struct beskid_gc_stats_t {
   uint64_t heap_trigger;        /**< Heap size at which the next cycle starts. */
   uint64_t heap_bytes;          /**< Bytes in allocated objects now (live and not yet swept). */
   uint64_t heap_objects;        /**< Objects allocated and not yet swept. */
-  uint64_t committed_bytes;     /**< Memory the heap holds from the allocator: its chunks, and
-                                     the few made ready ahead of its growth. */
-  uint64_t released_bytes;      /**< Of that, free pages whose memory went back to the OS. */
+  uint64_t committed_bytes;     /**< Memory the heap holds from the allocator: its chunks, the
+                                     few made ready ahead of its growth, and the spare blocks of
+                                     chunks it gave up (address space for its next chunks). */
+  uint64_t released_bytes;      /**< Of that, free pages whose memory went back to the OS, the
+                                     spare blocks included: committed_bytes - released_bytes is
+                                     what the heap keeps resident. */
   uint64_t ready_bytes;         /**< Of that, memory made ready ahead of the heap's growth:
                                      zeroed and resident, holding no object yet. */
   uint64_t ready_chunks_made;   /**< Chunks the background grower has made ready since init. */
