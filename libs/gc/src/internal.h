@@ -410,6 +410,7 @@ typedef struct gc_global {
   uint32_t thread_count;
   _Atomic uint32_t stop_requested;
   _Atomic uint32_t stopper_cpu; /* where the thread stopping the world spins (thread.c), a hint */
+  _Atomic bool stop_spins;      /* the waits of the latest stop spin before sleeping (thread.c) */
 
   /* Cycle control (collector.c): the background thread and who waits for what. */
   beskid_os_mutex_t cycle_lock; /* serialises cycles: one runs at a time */

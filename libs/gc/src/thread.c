@@ -36,10 +36,16 @@
  * invisible in the pause figures yet a stall for every mutator. So each side first spins on the
  * state it waits for, lock-free, for a bit longer than the other side usually takes
  * (GC_STOP_SPIN_NS, GC_PARK_SPIN_NS), and sleeps only after that. Spinning pays only while
- * every waiter and the thread it waits for each have a CPU: with more attached threads than
- * CPUs less one (the stopper's), a spinner would hold the CPU the awaited thread needs, so
- * then both sides sleep at once, as before. The condition variable stays the fallback, and
- * every state change still signals it, so a sleeper is never missed.
+ * every waiter and the thread it waits for each have a CPU: with more threads running managed
+ * code at the request than CPUs less one (the stopper's), a spinner would hold the CPU the
+ * awaited thread needs, so then both sides sleep at once, as before. Threads in the native state
+ * do not count: they neither wait nor are waited for, and a program's threads blocked in the
+ * kernel (a read, a sleep, a join) would otherwise have made every stop sleep on both sides
+ * (the barrier workload: one mutator, one thread waiting in beskid_gc_collect(), stops of 1.1-1.7
+ * ms for 0.2 ms of the mutator's own; bench/RESULTS.md, "Spinning counts running threads"). The
+ * stopper decides once per stop (gc.stop_spins) and the stopped threads follow it. The condition
+ * variable stays the fallback, and every state change still signals it, so a sleeper is never
+ * missed.
  *
  * Enough CPUs is not enough: the scheduler may still put the stopper and the thread it waits
  * for on the same CPU. A mutator that wakes the collector (its allocation reached the trigger)
@@ -295,9 +301,11 @@ void beskid_gc__thread_retire(gc_thread *t) {
 #define GC_RESTART_WAIT_NS     UINT64_C(1000000) /* a crowded restart waits this long at most */
 #define GC_RESTART_NAP_NS      UINT64_C(20000)   /* and naps this long between looks */
 
-/* Whether every attached thread and the stopper have a CPU each (see "Spinning" above). */
+/* Whether the waits of the current (or last) stop spin: the threads it found running managed
+ * code and the stopper have a CPU each (see "Spinning" above). Relaxed: a hint for how to wait;
+ * a stale value costs time, never correctness. */
 static bool spinning_pays(void) {
-  return __atomic_load_n(&gc.thread_count, __ATOMIC_RELAXED) < gc.pacer.cpus;
+  return atomic_load_explicit(&gc.stop_spins, memory_order_relaxed);
 }
 
 /* Both spins below look up every GC_SPIN_LOOK turns (a pause each): at the clock, and at the CPUs
@@ -482,6 +490,13 @@ void beskid_gc__stop_world(gc_stop_wait *wait) {
   uint64_t start = beskid_os_monotonic_ns();
   atomic_store_explicit(&gc.stopper_cpu, beskid_os_current_cpu(), memory_order_relaxed);
   beskid_os_mutex_lock(&gc.threads_lock);
+  /* Counted before the request: a thread that leaves the native state meanwhile is one spinner
+   * more than counted, for at most GC_PARK_SPIN_NS. */
+  uint32_t in_managed_code = 0;
+  for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
+    if (atomic_load(&t->state) == GC_THREAD_RUNNING) in_managed_code++;
+  }
+  atomic_store_explicit(&gc.stop_spins, in_managed_code < gc.pacer.cpus, memory_order_relaxed);
   atomic_store(&gc.stop_requested, 1);
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
     t->seen_stopped_ns = 0;

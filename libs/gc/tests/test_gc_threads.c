@@ -1,6 +1,7 @@
 /* test_gc_threads.c — threads: the native state (and waiting for the heap lock in it), detaching,
  * exits, shutdown refusal and a two-thread soak (the gc suite; fixture in gc_fixture.h). */
 #include "gc_fixture.h"
+#include "internal.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Threads */
@@ -24,6 +25,57 @@ START_TEST(test_native_thread_does_not_block_pause) {
   for (int i = 0; i < 5; i++) beskid_gc_collect(T); /* would hang if the pause waited */
   atomic_store(&phase, 2);
   beskid_os_thread_join(&th, NULL);
+  stop();
+}
+END_TEST
+
+/* Whether a stop's waits spin before sleeping counts the threads running managed code, not the
+ * attached ones: threads blocked in the kernel (in the native state) neither wait nor are waited
+ * for, so beside them a stop still spins, as it does for one mutator alone; threads running
+ * managed code on every CPU make both sides sleep at once (thread.c, "Spinning before
+ * sleeping"). */
+static void *managed_spinner(void *arg) {
+  atomic_int *phase = arg;
+  beskid_gc_thread_t *t = beskid_gc_attach();
+  atomic_store(phase, 1);
+  while (atomic_load(phase) != 2) beskid_gc_safepoint(t);
+  beskid_gc_detach();
+  return NULL;
+}
+
+START_TEST(test_stop_spins_by_threads_in_managed_code) {
+  start(0);
+  enum { MAX_HELPERS = 64 };
+  uint32_t cpus = gc.pacer.cpus < MAX_HELPERS ? gc.pacer.cpus : MAX_HELPERS;
+  beskid_os_thread_t sleepers[MAX_HELPERS], spinners[MAX_HELPERS];
+  atomic_int sleeping[MAX_HELPERS], spinning[MAX_HELPERS];
+  for (uint32_t i = 0; i < cpus; i++) {
+    atomic_init(&sleeping[i], 0);
+    spawn_until_ready(&sleepers[i], native_sleeper, &sleeping[i], "native");
+  }
+  /* More attached threads than CPUs, none of them but the caller in managed code (and the caller
+   * waits in the native state while the cycle runs). */
+  ck_assert_uint_gt(beskid_gc_thread_count(), cpus);
+  beskid_gc_collect(T);
+  ck_assert_msg(atomic_load(&gc.stop_spins), "%u threads in the native state made the stops sleep",
+                cpus);
+  for (uint32_t i = 0; i < cpus; i++) {
+    atomic_init(&spinning[i], 0);
+    spawn_until_ready(&spinners[i], managed_spinner, &spinning[i], "managed");
+  }
+  beskid_gc_collect(T);
+  ck_assert_msg(!atomic_load(&gc.stop_spins),
+                "%u threads in managed code on %u CPUs, and the stops "
+                "spun",
+                cpus, gc.pacer.cpus);
+  for (uint32_t i = 0; i < cpus; i++) {
+    atomic_store(&sleeping[i], 2);
+    atomic_store(&spinning[i], 2);
+  }
+  for (uint32_t i = 0; i < cpus; i++) {
+    beskid_os_thread_join(&sleepers[i], NULL);
+    beskid_os_thread_join(&spinners[i], NULL);
+  }
   stop();
 }
 END_TEST
@@ -511,6 +563,7 @@ void gc_cases_threads(Suite *suite) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_native_thread_does_not_block_pause);
   tcase_add_test(tc, test_native_state_is_visible);
+  tcase_add_test(tc, test_stop_spins_by_threads_in_managed_code);
   tcase_add_test(tc, test_heap_lock_waiter_does_not_block_stop);
   tcase_add_test(tc, test_cycle_request_does_not_queue_allocators);
   tcase_add_exit_test(tc, test_native_state_alloc_is_fatal, 42);
