@@ -53,7 +53,10 @@
  *   gc.free_resident_bytes counts the free pages of shared chunks that are not released, and
  *   gc.released_bytes those that are (so committed + stashed - released is what the heap keeps
  *   resident, give or take the pages of a chunk past its last page); gc.stash_bytes counts the
- *   blocks the grower holds ready (grow.c), which are no chunk yet. */
+ *   blocks the grower holds ready (grow.c), which are no chunk yet;
+ * - a spare is in no chunk, no stash and no table; the pages a chunk made of it would use read
+ *   zero and are not resident; gc.spare_bytes counts the spares' blocks (outside committed +
+ *   stashed). */
 #include <string.h>
 
 #include "internal.h"
