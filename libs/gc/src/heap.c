@@ -216,6 +216,17 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
 
 static bool spares_free_all(void);
 
+/* Gives the blocks of a list of chunk records (linked through `next`) back to mimalloc and frees
+ * the records. */
+static void records_free(gc_chunk *list) {
+  for (gc_chunk *c = list, *next; c != NULL; c = next) {
+    next = c->next;
+    tsan_release(c->block);
+    mi_free(c->block);
+    beskid_os_mem_free(c);
+  }
+}
+
 void beskid_gc__blocks_free(void **blocks, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     uintptr_t first, end;
@@ -236,12 +247,7 @@ void beskid_gc__heap_shutdown(void) {
   beskid_gc__blocks_free(stash, beskid_gc__grow_drop(stash));
   (void)spares_free_all();
   beskid_os_cond_destroy(&gc.grow_cond);
-  for (gc_chunk *c = gc.chunks, *next; c != NULL; c = next) {
-    next = c->next;
-    tsan_release(c->block);
-    mi_free(c->block);
-    beskid_os_mem_free(c);
-  }
+  records_free(gc.chunks);
   gc.chunks = NULL;
   gc.avail_chunks = NULL;
   for (uint32_t i = 0; i < GC_SPAN_CLASSES; i++) {
@@ -503,12 +509,7 @@ static bool spares_free_all(void) {
   gc.spares = NULL;
   gc.spare_bytes = 0;
   beskid_os_mutex_unlock(&gc.heap_lock);
-  for (gc_chunk *c = list, *next; c != NULL; c = next) {
-    next = c->next;
-    tsan_release(c->block);
-    mi_free(c->block);
-    beskid_os_mem_free(c);
-  }
+  records_free(list);
   return list != NULL;
 }
 
@@ -556,12 +557,7 @@ static void chunks_free(gc_chunk *list) {
     }
   }
   beskid_os_mutex_unlock(&gc.heap_lock);
-  for (gc_chunk *c = to_mimalloc, *next; c != NULL; c = next) {
-    next = c->next;
-    tsan_release(c->block);
-    mi_free(c->block);
-    beskid_os_mem_free(c);
-  }
+  records_free(to_mimalloc);
 }
 
 /* First page of a run of `n` free pages in `c`, or -1. */
