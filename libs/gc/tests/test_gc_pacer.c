@@ -68,11 +68,12 @@ static void stop(void) {
 #define HUGE_BYTES  (UINT64_C(256) << 20) /* the strings benchmark's array_new of 256 MiB */
 #define HUGE_ROUNDS 8
 
-enum { PHASE_OTHER = 0, PHASE_ALLOC = 1, PHASE_FILL = 2 };
+enum { PHASE_OTHER = 0, PHASE_ALLOC = 1, PHASE_FILL = 2, PHASE_WAIT = 3 };
 
 typedef struct huge_args {
   _Atomic int done;
   _Atomic int phase;              /* what the allocating thread is doing */
+  _Atomic int armed;              /* the collecting thread watches for the next allocation */
   uint64_t alloc_ns[HUGE_ROUNDS]; /* how long each allocation took (read after the join) */
 } huge_args;
 
@@ -87,6 +88,15 @@ static void *huge_allocator(void *arg) {
   ck_assert_int_eq(beskid_gc_register_root(t, (void **)&b), BESKID_GC_OK);
   for (int round = 0; round < HUGE_ROUNDS; round++) {
     b = NULL; /* the previous array is garbage from here on */
+    /* An allocation takes a fraction of a millisecond now that its clear is a page reset, so the
+     * collecting thread could miss all eight (it did in one CI run): each waits until that
+     * thread watches for it, and a stop is requested as it begins. */
+    atomic_store(&a->phase, PHASE_WAIT);
+    while (!atomic_load(&a->armed)) {
+      if (__atomic_load_n(&t->poll, __ATOMIC_RELAXED)) beskid_gc_safepoint(t);
+      beskid_os_sleep_ns(50000);
+    }
+    atomic_store(&a->armed, 0);
     atomic_store(&a->phase, PHASE_ALLOC);
     uint64_t t0 = beskid_os_monotonic_ns();
     b = beskid_gc_alloc_array(t, &beskid_obj_byte_elem_type, HUGE_BYTES);
@@ -144,6 +154,10 @@ START_TEST(test_huge_allocation_does_not_hold_a_stop) {
   uint64_t before = st.ttsp_total_ns;
   while (!atomic_load(&a.done)) {
     int phase = atomic_load(&a.phase);
+    if (phase == PHASE_WAIT) { /* catch the allocation as it begins */
+      atomic_store(&a.armed, 1);
+      while ((phase = atomic_load(&a.phase)) == PHASE_WAIT) beskid_os_cpu_relax();
+    }
     beskid_gc_collect(T);
     beskid_gc_read_stats(&st);
     uint64_t wait = st.ttsp_total_ns - before;
