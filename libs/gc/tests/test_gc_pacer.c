@@ -88,9 +88,10 @@ static void *huge_allocator(void *arg) {
   ck_assert_int_eq(beskid_gc_register_root(t, (void **)&b), BESKID_GC_OK);
   for (int round = 0; round < HUGE_ROUNDS; round++) {
     b = NULL; /* the previous array is garbage from here on */
-    /* An allocation takes a fraction of a millisecond now that its clear is a page reset, so the
-     * collecting thread could miss all eight (it did in one CI run): each waits until that
-     * thread watches for it, and a stop is requested as it begins. */
+    /* An allocation takes a fraction of a millisecond now that its clear is a page reset, so
+     * collections back to back caught 1-7 of the eight, and none in a CI run: each waits until
+     * the collecting thread watches for it, so that a stop is requested as it begins. A watcher
+     * that loses its CPU to this thread still misses it (with the other CPU busy, every time). */
     atomic_store(&a->phase, PHASE_WAIT);
     while (!atomic_load(&a->armed)) {
       if (__atomic_load_n(&t->poll, __ATOMIC_RELAXED)) beskid_gc_safepoint(t);
@@ -167,10 +168,21 @@ START_TEST(test_huge_allocation_does_not_hold_a_stop) {
     beskid_os_sleep_ns(200000);
   }
   beskid_os_thread_join(&th, NULL);
-  ck_assert_uint_gt(n_alloc, 0);
   ck_assert_uint_gt(n_fill, 0);
-  uint64_t m_alloc = median(alloc_waits, n_alloc), m_fill = median(fill_waits, n_fill);
+  uint64_t m_fill = median(fill_waits, n_fill);
   uint64_t m_duration = median(a.alloc_ns, HUGE_ROUNDS);
+  if (n_alloc == 0) {
+    /* No stop began during an allocation: then an allocation is too short to hold one for long.
+     * Unbounded, it cleared 256 MiB while running (tens to hundreds of milliseconds). */
+    fprintf(stderr, "ttsp: no stop began during a 256 MiB allocation (median %.3f ms each)\n",
+            (double)m_duration / 1e6);
+    ck_assert_msg(m_duration <= 4 * m_fill + 2000000,
+                  "allocations take %.3f ms at the median (a stop during a polling loop %.3f ms)",
+                  (double)m_duration / 1e6, (double)m_fill / 1e6);
+    stop();
+    return;
+  }
+  uint64_t m_alloc = median(alloc_waits, n_alloc);
   fprintf(stderr,
           "ttsp: during %llu MiB allocations (median %.3f ms each) median %.3f ms (%llu stops, "
           "worst %.3f ms); during a polling fill median %.3f ms (%llu stops, worst %.3f ms)\n",
