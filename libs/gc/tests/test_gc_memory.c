@@ -78,20 +78,25 @@ enum { LISTS = 1024 };
 static void *heads[LISTS]; /* every case's roots: list heads (emptied when a case starts) */
 static beskid_root_frame_t heads_frame = {NULL, heads, LISTS};
 
-/* Starts a collector with `debug_flags` and a soft `memory_limit` (0: none), and attaches the
- * test's thread with `heads`, emptied, as its roots. */
-static void start_with(uint32_t debug_flags, uint64_t memory_limit) {
+/* Starts a collector with `debug_flags`, a soft `memory_limit` (0: none) and `reserve` bytes of
+ * arena, and attaches the test's thread with `heads`, emptied, as its roots. */
+static void start_in(uint32_t debug_flags, uint64_t memory_limit, uint64_t reserve) {
   beskid_gc_config_t config;
   beskid_gc_config_default(&config);
   config.log = log_to_stderr;
   config.debug_flags = debug_flags;
   config.memory_limit = memory_limit;
-  config.reserve = UINT64_C(4) << 30;
+  config.reserve = reserve;
   ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
   T = beskid_gc_attach();
   ck_assert_ptr_nonnull(T);
   memset(heads, 0, sizeof heads);
   beskid_gc_push_frame(T, &heads_frame);
+}
+
+/* The same in a 4 GiB arena. */
+static void start_with(uint32_t debug_flags, uint64_t memory_limit) {
+  start_in(debug_flags, memory_limit, UINT64_C(4) << 30);
 }
 
 /* With its background threads (the grower runs only then). */
@@ -123,6 +128,22 @@ static void churn(uint64_t bytes) {
     ck_assert_ptr_nonnull(c);
     c->value = (int64_t)i;
   }
+}
+
+/* Drops every list and collects until every chunk is empty and idle, then gives them all up, as
+ * a heap that shrank does over a few cycles. */
+static void give_everything_up(void) {
+  memset(heads, 0, sizeof heads);
+  for (int i = 0; i < 3; i++) beskid_gc_collect(T);
+  beskid_gc__heap_scavenge(0);
+}
+
+/* The heap's spare blocks, in bytes. */
+static uint64_t spare_bytes(void) {
+  beskid_os_mutex_lock(&gc.heap_lock);
+  uint64_t bytes = gc.spare_bytes;
+  beskid_os_mutex_unlock(&gc.heap_lock);
+  return bytes;
 }
 
 /* Bytes of the whole OS pages of [addr, addr + bytes) that are resident, read with mincore(2).
@@ -550,9 +571,7 @@ START_TEST(test_new_spans_are_resident) {
       checked++;
     }
     /* Drop everything and give the pages back, so the next round builds on released pages. */
-    memset(heads, 0, sizeof heads);
-    for (int i = 0; i < 3; i++) beskid_gc_collect(T);
-    beskid_gc__heap_scavenge(0);
+    give_everything_up();
     beskid_gc__scavenge(0, UINT64_MAX);
   }
   ck_assert_uint_gt(checked, 2 * 8 * MIB / GC_PAGE_SIZE / 2);
@@ -574,13 +593,9 @@ START_TEST(test_chunks_given_up_keep_no_memory) {
   grow(big);
   beskid_gc_collect(T);
   uint64_t peak = stats_now().committed_bytes;
-  memset(heads, 0, sizeof heads);
-  for (int i = 0; i < 3; i++) beskid_gc_collect(T);
-  beskid_gc__heap_scavenge(0); /* every empty chunk, as a heap that shrank gives them up */
+  give_everything_up();
   beskid_gc_stats_t st = stats_now();
-  beskid_os_mutex_lock(&gc.heap_lock);
-  uint64_t spares = gc.spare_bytes;
-  beskid_os_mutex_unlock(&gc.heap_lock);
+  uint64_t spares = spare_bytes();
   ck_assert_msg(spares >= peak / 2, "%llu KiB of spares out of a %llu KiB heap",
                 (unsigned long long)(spares >> 10), (unsigned long long)(peak >> 10));
   uint64_t kept = st.committed_bytes - st.released_bytes;
@@ -598,10 +613,7 @@ START_TEST(test_chunks_given_up_keep_no_memory) {
     beskid_gc_store(T, (void **)&c->next, heads[i % LISTS]);
     heads[i % LISTS] = c;
   }
-  beskid_os_mutex_lock(&gc.heap_lock);
-  uint64_t spares_after = gc.spare_bytes;
-  beskid_os_mutex_unlock(&gc.heap_lock);
-  ck_assert_uint_le(spares_after + big / 4, spares);
+  ck_assert_uint_le(spare_bytes() + big / 4, spares);
   ck_assert_uint_eq(beskid_gc_verify(T), 0);
   stop_case();
 }
@@ -612,31 +624,16 @@ END_TEST
  * smallest) holds 40 MiB of spares; a 40 MiB byte array needs most of the arena, and fails without
  * the spares going back. */
 START_TEST(test_spares_make_room_for_a_large_object) {
-  beskid_gc_config_t config;
-  beskid_gc_config_default(&config);
-  config.log = log_to_stderr;
-  config.debug_flags = BESKID_GC_DEBUG_MANUAL;
-  config.reserve = 64 * MIB;
-  ck_assert_int_eq(beskid_gc_init(&config), BESKID_GC_OK);
-  T = beskid_gc_attach();
-  ck_assert_ptr_nonnull(T);
-  memset(heads, 0, sizeof heads);
-  beskid_gc_push_frame(T, &heads_frame);
+  start_in(BESKID_GC_DEBUG_MANUAL, 0, 64 * MIB);
   grow(40 * MIB);
-  memset(heads, 0, sizeof heads);
-  for (int i = 0; i < 3; i++) beskid_gc_collect(T);
-  beskid_gc__heap_scavenge(0);
-  beskid_os_mutex_lock(&gc.heap_lock);
-  uint64_t spares = gc.spare_bytes;
-  beskid_os_mutex_unlock(&gc.heap_lock);
+  give_everything_up();
+  uint64_t spares = spare_bytes();
   ck_assert_uint_ge(spares, 32 * MIB);
   beskid_array_buffer_t *big = beskid_gc_alloc_array(T, &beskid_obj_byte_elem_type, 40 * MIB);
   ck_assert_msg(big != NULL, "no room for a 40 MiB array beside %llu KiB of spares",
                 (unsigned long long)(spares >> 10));
   heads[0] = big;
-  beskid_os_mutex_lock(&gc.heap_lock);
-  ck_assert_uint_eq(gc.spare_bytes, 0);
-  beskid_os_mutex_unlock(&gc.heap_lock);
+  ck_assert_uint_eq(spare_bytes(), 0);
   ck_assert_uint_eq(beskid_gc_verify(T), 0);
   stop_case();
 }
