@@ -36,16 +36,16 @@
  * invisible in the pause figures yet a stall for every mutator. So each side first spins on the
  * state it waits for, lock-free, for a bit longer than the other side usually takes
  * (GC_STOP_SPIN_NS, GC_PARK_SPIN_NS), and sleeps only after that. Spinning pays only while
- * every waiter and the thread it waits for each have a CPU: with more threads running managed
- * code at the request than CPUs less one (the stopper's), a spinner would hold the CPU the
- * awaited thread needs, so then both sides sleep at once, as before. Threads in the native state
- * do not count: they neither wait nor are waited for, and a program's threads blocked in the
- * kernel (a read, a sleep, a join) would otherwise have made every stop sleep on both sides
- * (the barrier workload: one mutator, one thread waiting in beskid_gc_collect(), stops of 1.1-1.7
- * ms for 0.2 ms of the mutator's own; bench/RESULTS.md, "Spinning counts running threads"). The
- * stopper decides once per stop (gc.stop_spins) and the stopped threads follow it. The condition
- * variable stays the fallback, and every state change still signals it, so a sleeper is never
- * missed.
+ * every waiter and the thread it waits for each have a CPU: with more threads in managed code
+ * at the request (running, or still parked from the last stop) than CPUs less one (the
+ * stopper's), a spinner would hold the CPU the awaited thread needs, so then both sides sleep at
+ * once, as before. Threads in the native state do not count: they neither wait nor are waited for,
+ * and a program's threads blocked in the kernel (a read, a sleep, a join) would otherwise have made
+ * every stop sleep on both sides (the barrier workload: one mutator, one thread waiting in
+ * beskid_gc_collect(), stops of 1.1-1.7 ms for 0.2 ms of the mutator's own; bench/RESULTS.md,
+ * "Spinning counts running threads"). The stopper decides once per stop (gc.stop_spins) and the
+ * stopped threads follow it. The condition variable stays the fallback, and every state change
+ * still signals it, so a sleeper is never missed.
  *
  * Enough CPUs is not enough: the scheduler may still put the stopper and the thread it waits
  * for on the same CPU. A mutator that wakes the collector (its allocation reached the trigger)
@@ -491,10 +491,11 @@ void beskid_gc__stop_world(gc_stop_wait *wait) {
   atomic_store_explicit(&gc.stopper_cpu, beskid_os_current_cpu(), memory_order_relaxed);
   beskid_os_mutex_lock(&gc.threads_lock);
   /* Counted before the request: a thread that leaves the native state meanwhile is one spinner
-   * more than counted, for at most GC_PARK_SPIN_NS. */
+   * more than counted, for at most GC_PARK_SPIN_NS. A thread still STOPPED counts: it has not
+   * run since the last restart (a stop can follow the last one closely) and wants a CPU too. */
   uint32_t in_managed_code = 0;
   for (gc_thread *t = gc.threads; t != NULL; t = t->next) {
-    if (atomic_load(&t->state) == GC_THREAD_RUNNING) in_managed_code++;
+    if (atomic_load(&t->state) != GC_THREAD_NATIVE) in_managed_code++;
   }
   atomic_store_explicit(&gc.stop_spins, in_managed_code < gc.pacer.cpus, memory_order_relaxed);
   atomic_store(&gc.stop_requested, 1);
