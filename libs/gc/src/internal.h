@@ -626,8 +626,6 @@ bool beskid_gc__mark_recover_overflow(gc_marker *m);
 void beskid_gc__flush_barrier_buffer(gc_thread *t);
 
 /* sweep.c */
-/* Spans the background sweeper takes at a time (sweep.c). */
-#define GC_SWEEP_BATCH 64u
 bool beskid_gc__sweep_some(void);
 /* Takes up to `max` unswept spans of `ctr` (partly used ones first) into `out`; `ctr`'s lock
  * held. */

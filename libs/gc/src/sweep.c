@@ -85,7 +85,16 @@ static void file_swept(gc_central *ctr, gc_span *s) {
  * batch and one to file it, instead of two per span. Allocating threads and the background
  * sweeper sweep the same class under the same lock, and in a heap of mostly live spans each
  * handoff of a contended lock cost both sides a sleep and a wake-up: the mutator of a 1 GiB heap
- * stalled for the whole sweep (50-90 ms) in a single allocation batch. */
+ * stalled for the whole sweep (50-90 ms) in a single allocation batch.
+ *
+ * The batch is small all the same: taking a batch walks its spans' list links under the lock, a
+ * cache miss per span, so the lock is held for as long as the batch is big. With 64 spans a batch
+ * the background sweeper held the class lock for most of the sweep, and the latency probe's
+ * mutator, which needs the lock for every span it fills, slept on it: its batches right after a
+ * mark took 1.2-4.2 ms. With 8 they take 0.6-0.85 ms, and the sweep itself is faster (a 384 MiB
+ * heap: 2.1 ms against 2.9; with 4 or 16 a span, 2.3-2.4 ms; bench/RESULTS.md, "A shorter hold
+ * of the sweeper's lock"). */
+#define GC_SWEEP_BATCH 8u
 
 uint32_t beskid_gc__take_unswept(gc_central *ctr, gc_span **out, uint32_t max) {
   uint32_t unswept = gc_unswept_set(atomic_load(&gc.sweepgen));
