@@ -2,8 +2,9 @@
 """run.py — runs every version of every workload (called by run.sh after building).
 
 Versions run alternately (A B C D E, A B C D E, ...) so that the noise of this shared machine
-spreads over all of them, and each figure is the median of the runs. Ratios are against the
-explicit mi_free version measured in the same run.
+spreads over all of them, and each figure is the median of the runs (of the pause and batch
+figures, a worst case is the worst of the runs: run_figures). Ratios are against the explicit
+mi_free version measured in the same run.
 """
 import os
 import re
@@ -53,6 +54,35 @@ def run_once(cmd, env):
     wall, user, sys_, rss = float(m.group(1)), float(m.group(2)), float(m.group(3)), int(m.group(4))
     return {"wall": wall, "cpu": user + sys_, "rss_mb": rss / 1024, "stdout": p.stdout,
             "stderr": p.stderr}, p
+
+
+def run_figures(runs):
+    """The pause, time-to-safepoint, stall and batch columns over every run of a version: a
+    worst case (max) is the worst of the runs, a typical figure (p50, p99, mean) the median of
+    the runs' own, and a batch p99 also lists each run's, as it moves with the memory a run
+    finds fresh. One run alone could hide both."""
+    def each(pattern):
+        found = [pattern.search(r["stdout"]) for r in runs]
+        return [[float(x) for x in m.groups()] for m in found if m]
+
+    def med(rows, i):
+        return statistics.median(r[i] for r in rows)
+
+    def worst(rows, i):
+        return max(r[i] for r in rows)
+
+    pauses, batch = "—", "—"
+    pm, tm, sm, bm = each(PAUSES), each(TTSP), each(STALL), each(BATCHES)
+    if pm:
+        pauses = f"{med(pm, 1):.1f} / {med(pm, 2):.1f} / {worst(pm, 3):.1f} (n={med(pm, 0):.0f})"
+    if tm:
+        pauses += f"; TTSP max {worst(tm, 0):.1f} (running {worst(tm, 1):.1f})"
+    if sm:
+        pauses += f"; stall mean/max {med(sm, 0):.1f} / {worst(sm, 1):.1f}"
+    if bm:
+        each_p99 = ", ".join(f"{r[1]:.0f}" for r in bm)
+        batch = f"{med(bm, 1):.1f} / {worst(bm, 2):.1f}" + (f" (p99s {each_p99})" if len(bm) > 1 else "")
+    return pauses, batch
 
 
 def shrink_report(texts, results_dir, mode):
@@ -160,7 +190,7 @@ def main():
         bw = statistics.median(s["wall"] for s in base) if base else None
         br = statistics.median(s["rss_mb"] for s in base) if base else None
         lines += [f"## {w} {' '.join(wargs)}", "",
-                  "| version | wall s | cpu s | peak RSS MB | wall / mimalloc | RSS / mimalloc | RSS / peak live | pauses p50/p99/max µs | mutator batch p99/max µs |",
+                  "| version | wall s | cpu s | peak RSS MB | wall / mimalloc | RSS / mimalloc | RSS / peak live | pauses p50/p99/max µs (median p50, p99; worst max) | mutator batch p99/max µs (median p99; worst max) |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for v in present:
             s = samples[v]
@@ -170,18 +200,9 @@ def main():
             wall = statistics.median(x["wall"] for x in s)
             cpu = statistics.median(x["cpu"] for x in s)
             rss = statistics.median(x["rss_mb"] for x in s)
-            pm = PAUSES.search(texts.get(v, ""))
-            pauses = f"{pm.group(2)} / {pm.group(3)} / {pm.group(4)} (n={pm.group(1)})" if pm else "—"
-            tm = TTSP.search(texts.get(v, ""))
-            if tm:
-                pauses += f"; TTSP max {tm.group(1)} (running {tm.group(2)})"
-            sm = STALL.search(texts.get(v, ""))
-            if sm:
-                pauses += f"; stall mean/max {sm.group(1)} / {sm.group(2)}"
+            pauses, batch = run_figures(s)
             lm = LIVE.search(texts.get(v, ""))
             rl = f"{rss / float(lm.group(1)):.2f} ({lm.group(1)} MB)" if lm else "—"
-            bm = BATCHES.search(texts.get(v, ""))
-            batch = f"{bm.group(2)} / {bm.group(3)}" if bm else "—"
             rw = f"{wall / bw:.2f}" if bw else "n/a"
             rr = f"{rss / br:.2f}" if br else "n/a"
             lines.append(f"| {v} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {rw} | {rr} | {rl} | {pauses} | {batch} |")
