@@ -1,8 +1,9 @@
 /* heap.c — where GC memory comes from: the arena, chunks of pages from mimalloc, spans carved
  * out of chunks, the page table, size classes and the central span lists.
  *
- * Memory path: at start-up one exclusive mimalloc arena is reserved (address space only; when
- * the machine will not grant the size asked for, the largest half, quarter, ... of it), so
+ * Memory path: at start-up one exclusive mimalloc arena is reserved (address space, committed at
+ * once where the OS overcommits: arena_reserve; when the machine will not grant the size asked
+ * for, the largest half, quarter, ... of it), so
  * every byte of the GC heap lies in [arena_base, arena_base + arena_size) and a flat page table
  * maps each 8 KiB page of it to the span using it. The span structures live in a second flat
  * table beside it, the span table: the structure of a span is the entry of its first page, so
@@ -162,6 +163,27 @@ uint32_t beskid_gc__size_to_class(uint64_t size) {
 /* ------------------------------------------------------------------------------------------ */
 /* Arena and page table */
 
+/* Reserves `size` bytes of address space as the heap's exclusive mimalloc arena. Where the OS
+ * overcommits, the whole range is made readable and writable at once, which costs memory only
+ * where it is touched: mimalloc then never commits arena memory as it hands it out. That commit
+ * is an mprotect, which takes the address space's lock for writing, and every madvise of the
+ * heap (a span's populate, the grower's, the scavenger's resets) queued behind it, for as long
+ * as a reader ahead of it held the lock: the grower populating at background priority, preempted
+ * mid-call. In ten traced runs of the latency probe its mutator blocked on that lock 4-19 times a
+ * run, up to 3.1 ms at a time, in its worst batches (bench/RESULTS.md, "The arena committed at
+ * once"). Under strict overcommit
+ * accounting a committed range is charged whole, so there mimalloc commits blocks as it hands
+ * them out, as before. The range is aligned for mimalloc's segments (32 MiB) and more. */
+static bool arena_reserve(size_t size, mi_arena_id_t *id) {
+  void *arena = beskid_os_vm_reserve(size, (size_t)GC_RESERVE_MIN);
+  if (arena == NULL) return false;
+  bool committed = beskid_os_vm_overcommits() && beskid_os_vm_commit(arena, size) == BESKID_OK;
+  /* Fresh from the OS: it reads zero. */
+  if (mi_manage_os_memory_ex(arena, size, committed, false, true, -1, true, id)) return true;
+  beskid_os_vm_release(arena, size);
+  return false;
+}
+
 beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
   size_classes_init();
   if (floor == 0 || floor > reserve || reserve > GC_RESERVE_MAX) return BESKID_GC_INVALID;
@@ -182,7 +204,7 @@ beskid_gc_status beskid_gc__heap_init(uint64_t reserve, uint64_t floor) {
     table = beskid_os_vm_map(table_bytes);
     if (table != NULL) spans = beskid_os_vm_map(spans_bytes);
     if (spans != NULL) {
-      if (mi_reserve_os_memory_ex((size_t)reserve, false, false, true, &id) == 0) break;
+      if (arena_reserve((size_t)reserve, &id)) break;
       beskid_os_vm_release(spans, spans_bytes);
     }
     spans = NULL;

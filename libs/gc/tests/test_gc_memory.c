@@ -639,6 +639,36 @@ START_TEST(test_spares_make_room_for_a_large_object) {
 }
 END_TEST
 
+/* Where the OS overcommits, the arena is readable and writable from the start, so that growing
+ * the heap never changes the protection of its memory: mimalloc's commit was an mprotect, which
+ * takes the address space's lock for writing, and the heap's populates and resets queued behind
+ * it (heap.c, arena_reserve). Every part of the arena in /proc/self/maps must be read-write
+ * after the heap grew, with the grower at work. */
+START_TEST(test_growth_changes_no_protection) {
+  if (!beskid_os_vm_overcommits()) return; /* strict accounting: mimalloc commits, as it must */
+  start_background();
+  grow(64 * MIB_SCALE * MIB);
+  beskid_gc_collect(T);
+  FILE *maps = fopen("/proc/self/maps", "r");
+  ck_assert_ptr_nonnull(maps);
+  char line[512];
+  uintptr_t covered = 0, arena_end = gc.arena_base + gc.arena_size;
+  while (fgets(line, sizeof line, maps) != NULL) {
+    unsigned long from = 0, to = 0;
+    char perms[5] = {0};
+    if (sscanf(line, "%lx-%lx %4s", &from, &to, perms) != 3) continue;
+    if (to <= gc.arena_base || from >= arena_end) continue;
+    ck_assert_msg(perms[0] == 'r' && perms[1] == 'w', "part of the arena is mapped %s: %s", perms,
+                  line);
+    covered += (to < arena_end ? to : arena_end) - (from > gc.arena_base ? from : gc.arena_base);
+  }
+  fclose(maps);
+  ck_assert_uint_eq(covered, gc.arena_size);
+  grow(MIB);
+  stop_case();
+}
+END_TEST
+
 /* Shutting down while the grower is busy (the heap grew an instant before) leaves nothing
  * behind for the next collector; the sanitizer presets check the memory and the threads. */
 START_TEST(test_shutdown_while_growing) {
@@ -657,6 +687,7 @@ void beskid_gc_memory_cases(Suite *suite) {
   tcase_add_test(tc, test_memory_limit_holds_rss);
   tcase_add_test(tc, test_chunks_given_up_keep_no_memory);
   tcase_add_test(tc, test_spares_make_room_for_a_large_object);
+  tcase_add_test(tc, test_growth_changes_no_protection);
   suite_add_tcase(suite, tc);
   TCase *grow_tc = tcase_create("grow");
   tcase_set_timeout(grow_tc, 120);

@@ -268,6 +268,28 @@ void *beskid_os_vm_reserve(size_t size, size_t alignment) {
   return start;
 }
 
+bool beskid_os_vm_overcommits(void) {
+#ifdef __linux__
+  /* Read once: the setting is the machine's and rarely changes while a process runs. Relaxed
+   * races store the same answer. */
+  static int known; /* 0: not read yet, 1: overcommits, 2: strict */
+  int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+  if (k == 0) {
+    k = 1;
+    int fd = open("/proc/sys/vm/overcommit_memory", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char c = 0;
+      if (read(fd, &c, 1) == 1 && c == '2') k = 2;
+      (void)close(fd);
+    }
+    __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+  }
+  return k == 1;
+#else
+  return true;
+#endif
+}
+
 beskid_status beskid_os_vm_commit(void *addr, size_t size) {
   if (!page_aligned(addr, size)) return BESKID_INVALID_INPUT;
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? BESKID_OK : from_errno();

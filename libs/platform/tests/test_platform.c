@@ -406,6 +406,32 @@ START_TEST(test_vm_alignment) {
 }
 END_TEST
 
+/* The policy as the machine states it, and what it promises: under it, a committed range far
+ * larger than the machine's memory costs only the pages touched. */
+START_TEST(test_vm_overcommits) {
+  bool strict = false;
+  FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+  if (f != NULL) {
+    strict = fgetc(f) == '2';
+    fclose(f);
+  }
+  ck_assert_int_eq(beskid_os_vm_overcommits(), !strict);
+  ck_assert_int_eq(beskid_os_vm_overcommits(), !strict); /* the answer read once stays */
+  if (strict) return;
+  size_t size = UINT64_C(64) << 30;
+  char *p = beskid_os_vm_reserve(size, UINT64_C(64) << 20);
+  ck_assert_ptr_nonnull(p);
+  uint64_t before = 0, after = 0;
+  ck_assert_int_eq(beskid_os_memory_usage(&before, NULL), BESKID_OK);
+  ck_assert_int_eq(beskid_os_vm_commit(p, size), BESKID_OK);
+  p[0] = 1;
+  p[size - 1] = 2;
+  ck_assert_int_eq(beskid_os_memory_usage(&after, NULL), BESKID_OK);
+  ck_assert_uint_lt(after, before + (UINT64_C(16) << 20));
+  beskid_os_vm_release(p, size);
+}
+END_TEST
+
 START_TEST(test_vm_map_sparse) {
   size_t size = UINT64_C(1) << 32; /* 4 GiB of address space, touched in two places */
   char *p = beskid_os_vm_map(size);
@@ -1351,6 +1377,7 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_vm_reserve_commit_decommit);
   tcase_add_test(tc, test_vm_alignment);
+  tcase_add_test(tc, test_vm_overcommits);
   tcase_add_test(tc, test_vm_map_sparse);
   tcase_add_test(tc, test_vm_populate);
   tcase_add_test(tc, test_vm_populate_keeps_concurrent_stores);

@@ -302,6 +302,16 @@ BESKID_OS_API size_t beskid_os_page_size(void);
 BESKID_OS_API void *beskid_os_vm_reserve(size_t size, size_t alignment);
 
 /**
+ * @brief Whether the OS lets a range be made readable and writable without setting memory aside
+ *        for it, so that a large committed range costs memory only where it is touched.
+ *
+ * On Linux, true unless `vm.overcommit_memory` is 2 (strict accounting, under which
+ * beskid_os_vm_commit() charges the whole range); also true where the setting cannot be read
+ * (the kernel's default is to overcommit). On other systems, true.
+ */
+BESKID_OS_API bool beskid_os_vm_overcommits(void);
+
+/**
  * @brief Makes part of a reserved range readable and writable. New pages read as zero.
  * @param addr page-aligned start inside a range from beskid_os_vm_reserve().
  * @param size bytes, a multiple of the page size.
