@@ -169,11 +169,10 @@ uint32_t beskid_gc__size_to_class(uint64_t size) {
  * is an mprotect, which takes the address space's lock for writing, and every madvise of the
  * heap (a span's populate, the grower's, the scavenger's resets) queued behind it, for as long
  * as a reader ahead of it held the lock: the grower populating at background priority, preempted
- * mid-call. In ten traced runs of the latency probe its mutator blocked on that lock 4-19 times a
- * run, up to 3.1 ms at a time, in its worst batches (bench/RESULTS.md, "The arena committed at
- * once"). Under strict overcommit
- * accounting a committed range is charged whole, so there mimalloc commits blocks as it hands
- * them out, as before. The range is aligned for mimalloc's segments (32 MiB) and more. */
+ * mid-call. The latency probe's mutator slept on that lock 4-19 times a run, for up to 161 ms
+ * (bench/RESULTS.md, "The arena committed at once"). Under strict overcommit accounting a
+ * committed range is charged whole, so there mimalloc commits blocks as it hands them out, as
+ * before. The range is aligned for mimalloc's segments (32 MiB) and more. */
 static bool arena_reserve(size_t size, mi_arena_id_t *id) {
   void *arena = beskid_os_vm_reserve(size, (size_t)GC_RESERVE_MIN);
   if (arena == NULL) return false;

@@ -92,7 +92,7 @@ static void file_swept(gc_central *ctr, gc_span *s) {
  * the background sweeper held the class lock for most of the sweep, and the latency probe's
  * mutator, which needs the lock for every span it fills, slept on it: its batches right after a
  * mark took 1.2-4.2 ms. With 8 they take 0.6-0.85 ms, and the sweep itself is faster (a 384 MiB
- * heap: 2.1 ms against 2.9; with 4 or 16 a span, 2.3-2.4 ms; bench/RESULTS.md, "A shorter hold
+ * heap: 2.1 ms against 2.9; with 4 or 16 a batch, 2.3-2.4 ms; bench/RESULTS.md, "A shorter hold
  * of the sweeper's lock"). */
 #define GC_SWEEP_BATCH 8u
 
