@@ -80,8 +80,9 @@ def run_figures(runs):
     if sm:
         pauses += f"; stall mean/max {med(sm, 0):.1f} / {worst(sm, 1):.1f}"
     if bm:
-        each_p99 = ", ".join(f"{r[1]:.0f}" for r in bm)
-        batch = f"{med(bm, 1):.1f} / {worst(bm, 2):.1f}" + (f" (p99s {each_p99})" if len(bm) > 1 else "")
+        batch = f"{med(bm, 1):.1f} / {worst(bm, 2):.1f}"
+        if len(bm) > 1:
+            batch += " (p99s " + ", ".join(f"{r[1]:.0f}" for r in bm) + ")"
     return pauses, batch
 
 

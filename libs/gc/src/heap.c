@@ -3,22 +3,21 @@
  *
  * Memory path: at start-up one exclusive mimalloc arena is reserved (address space, committed at
  * once where the OS overcommits: arena_reserve; when the machine will not grant the size asked
- * for, the largest half, quarter, ... of it), so
- * every byte of the GC heap lies in [arena_base, arena_base + arena_size) and a flat page table
- * maps each 8 KiB page of it to the span using it. The span structures live in a second flat
- * table beside it, the span table: the structure of a span is the entry of its first page, so
- * it needs no allocation, and its memory goes back to the OS with the pages it describes (see
- * "The span table" below). Both tables are mapped without backing (beskid_os_vm_map): only the
- * entries in use cost memory. Spans need pages; pages come in chunks of 1 MiB from mimalloc
- * blocks in that arena, aligned to a page inside the block: made ready ahead of need by the grower
- * (grow.c: zeroed and resident, so their pages start clean), or when none is ready allocated
- * from the calling thread's mimalloc heap (their pages start dirty, see chunk_new). A large object
- * whose span would not fit half a chunk gets a dedicated chunk of its own size, given back to
- * mimalloc when the object dies. Shared chunks whose pages are all free are kept for reuse until
- * beskid_gc__heap_scavenge() finds the heap holding more than its goal; then their pages go back
- * to the OS and their blocks become spares (below). Free pages kept in chunks are given back to
- * the OS page by page by the scavenger (scavenge.c), through beskid_gc__heap_take_resident() /
- * beskid_gc__heap_put_released().
+ * for, the largest half, quarter, ... of it), so every byte of the GC heap lies in
+ * [arena_base, arena_base + arena_size) and a flat page table maps each 8 KiB page of it to the
+ * span using it. The span structures live in a second flat table beside it, the span table: the
+ * structure of a span is the entry of its first page, so it needs no allocation, and its memory
+ * goes back to the OS with the pages it describes (see "The span table" below). Both tables are
+ * mapped without backing (beskid_os_vm_map): only the entries in use cost memory. Spans need pages;
+ * pages come in chunks of 1 MiB from mimalloc blocks in that arena, aligned to a page inside the
+ * block: made ready ahead of need by the grower (grow.c: zeroed and resident, so their pages start
+ * clean), or when none is ready allocated from the calling thread's mimalloc heap (their pages
+ * start dirty, see chunk_new). A large object whose span would not fit half a chunk gets a
+ * dedicated chunk of its own size, given back to mimalloc when the object dies. Shared chunks whose
+ * pages are all free are kept for reuse until beskid_gc__heap_scavenge() finds the heap holding
+ * more than its goal; then their pages go back to the OS and their blocks become spares (below).
+ * Free pages kept in chunks are given back to the OS page by page by the scavenger (scavenge.c),
+ * through beskid_gc__heap_take_resident() / beskid_gc__heap_put_released().
  *
  * Spare blocks. A block freed to mimalloc gets mimalloc's free-list link written into its first
  * word, which makes the OS page under it resident again, and mimalloc 2.0.9 leaves a large block
