@@ -454,7 +454,9 @@ BESKID_OS_API beskid_status beskid_os_thread_cpu_clock(beskid_os_cpu_clock_t *cl
  * @param clock a handle from beskid_os_thread_cpu_clock() on a thread that has not exited.
  * @param ns receives the nanoseconds.
  * @return ::BESKID_OK; ::BESKID_INVALID_INPUT for NULL `ns` or a clock the OS does not know (the
- *         thread exited).
+ *         thread exited). Right after a thread has ended (even after a join has returned) the OS
+ *         may still read its final figure for an instant before it forgets the clock; a caller
+ *         that must tell a live thread from an ended one cannot do it with this call.
  */
 BESKID_OS_API beskid_status beskid_os_cpu_clock_ns(beskid_os_cpu_clock_t clock, uint64_t *ns);
 
