@@ -303,7 +303,15 @@ void beskid_gc__heap_shutdown(void) {
  * which they share with the entries of the pages around the chunk, under the heap lock when
  * every entry in them is unclaimed. The entries of a kept chunk's free pages stay resident when
  * the scavenger releases the pages (at most sizeof(gc_span) per 8 KiB page: two more system
- * calls per run would cost more than they give back). */
+ * calls per run would cost more than they give back).
+ *
+ * The page table's OS pages (512 entries, 4 MiB of heap, each) go back with the chunks too, those
+ * wholly inside a run of chunks given up: beskid_gc__span_free() cleared their entries, a reader
+ * finds NULL before the reset and after it alike, and nothing writes them until a span is carved
+ * from that memory again, which takes the heap lock after the chunks are gone. The two at a run's
+ * ends stay resident (8 KiB a run at most): a span being set up in a neighbouring chunk writes its
+ * entries without the lock. Without this, a heap that once grew to 16 GiB kept 16 MiB of page
+ * table for the rest of the run. */
 
 _Static_assert(sizeof(gc_span) <= 4096, "a span structure must fit in the smallest OS page");
 
@@ -314,13 +322,14 @@ static gc_span *span_entry(uintptr_t addr) {
                      (i % gc.spans_per_os_page) * sizeof(gc_span));
 }
 
-/* Resets the OS pages of the table that hold only entries of the `npages` pages at `base`, which
- * nothing may claim meanwhile. Best effort: a failed reset leaves the memory resident. */
-static void span_table_reset(uintptr_t base, size_t npages) {
-  size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT, per = gc.spans_per_os_page;
+/* Resets the OS pages of a table of per-heap-page entries (`per` entries to an OS page) that hold
+ * only entries of the `npages` pages at `base`, which nothing may write meanwhile. Best effort: a
+ * failed reset leaves the memory resident. */
+static void table_reset(void *table, size_t per, uintptr_t base, size_t npages) {
+  size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT;
   size_t from = (first + per - 1) / per, to = (first + npages) / per; /* whole OS pages */
   if (to > from) {
-    (void)beskid_os_vm_reset((char *)gc.span_table + from * gc.span_table_page,
+    (void)beskid_os_vm_reset((char *)table + from * gc.span_table_page,
                              (to - from) * gc.span_table_page);
   }
 }
@@ -335,7 +344,7 @@ static void span_table_reset_shared(size_t g) {
   (void)beskid_os_vm_reset(e, gc.span_table_page);
 }
 
-/* The ends of span_table_reset(base, npages): the OS pages of the table that the
+/* The ends of the span table's part of a run (table_reset): the OS pages of the table that the
  * run's first and last entries share with other pages' entries (heap lock held; at most two
  * system calls). */
 static void span_table_reset_ends(uintptr_t base, size_t npages) {
@@ -557,7 +566,9 @@ static void chunks_free(gc_chunk *list) {
   }
   for (gc_chunk *c = list, *last; c != NULL; c = last->next) {
     last = chunk_group_last(c);
-    span_table_reset(c->base, ((last->base - c->base) >> GC_PAGE_SHIFT) + last->npages);
+    size_t npages = ((last->base - c->base) >> GC_PAGE_SHIFT) + last->npages;
+    table_reset(gc.span_table, gc.spans_per_os_page, c->base, npages);
+    table_reset(gc.page_table, gc.span_table_page / sizeof(gc_span *), c->base, npages);
   }
   gc_chunk *to_mimalloc = NULL;
   beskid_os_mutex_lock(&gc.heap_lock);

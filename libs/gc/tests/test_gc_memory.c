@@ -165,10 +165,15 @@ static uint64_t span_table_resident(void) {
   return resident_bytes(gc.span_table, gc.span_table_bytes);
 }
 
+/* Resident bytes of the page table (one pointer per heap page, mapped the same way). */
+static uint64_t page_table_resident(void) {
+  return resident_bytes((const void *)gc.page_table, gc.page_table_bytes);
+}
+
 /* The heap grows to BIG live bytes, then drops to SMALL: within a few cycles (of a program that
  * keeps allocating) resident memory comes back within 3× the new live heap, plus a fixed 4 MiB
  * for what the process keeps whatever the heap's size (the C library's and the test's own
- * memory moving, the page table's 1/1024 of the peak). Measured before the span structures
+ * memory moving, the page table's entries of the chunks kept). Measured before the span structures
  * moved out of the C allocator into the span table, whose memory goes back with the pages it
  * describes: 20 MiB over the start where 16 are allowed (the structures of the peak's spans,
  * kept by the C allocator); before the scavenger: 60 MiB. The span table's own resident part is
@@ -592,9 +597,21 @@ START_TEST(test_chunks_given_up_keep_no_memory) {
   start_with(BESKID_GC_DEBUG_MANUAL, 0);
   grow(big);
   beskid_gc_collect(T);
-  uint64_t peak = stats_now().committed_bytes;
+  uint64_t peak = stats_now().committed_bytes, page_table_peak = page_table_resident();
   give_everything_up();
   beskid_gc_stats_t st = stats_now();
+  /* The page table's entries for the chunks given up go with them: what stays describes the
+   * chunks kept, an OS page of the table (4 MiB of heap) at most for each, and the OS pages
+   * the ends of the runs given up share with them. Before, it kept every entry of the peak. */
+  uint64_t page_table = page_table_resident();
+  uint64_t kept_chunks = (st.committed_bytes - st.released_bytes) / MIB;
+  uint64_t page_table_bound = (kept_chunks + 4) * (uint64_t)sysconf(_SC_PAGESIZE);
+  ck_assert_uint_ge(page_table_peak, big / GC_PAGE_SIZE * sizeof(gc_span *));
+  ck_assert_msg(page_table <= page_table_bound,
+                "page table resident: %llu KiB after giving up the chunks (%llu KiB at the "
+                "peak), %llu KiB allowed for %llu chunks kept",
+                (unsigned long long)(page_table >> 10), (unsigned long long)(page_table_peak >> 10),
+                (unsigned long long)(page_table_bound >> 10), (unsigned long long)kept_chunks);
   uint64_t spares = spare_bytes();
   ck_assert_msg(spares >= peak / 2, "%llu KiB of spares out of a %llu KiB heap",
                 (unsigned long long)(spares >> 10), (unsigned long long)(peak >> 10));
