@@ -10,8 +10,8 @@
  *   safepoint: sees stop_requested under threads_lock -> state = STOPPED, signal, wait while
  *              stop_requested is set, state = RUNNING.
  *   enter_native: state = NATIVE; if stop_requested, signal the stopper (under the lock).
- *   leave_native: state = RUNNING; if stop_requested: state = NATIVE, signal, wait for the
- *              restart, try again.
+ *   leave_native: state = RUNNING; if stop_requested, as a safepoint (under threads_lock:
+ *              STOPPED, signal, wait while stop_requested is set, RUNNING).
  *
  * Because both sides store then load with seq_cst (Dekker), either the stopper sees the thread
  * RUNNING and waits for its next safepoint, or the thread sees the request and backs off: a
@@ -415,16 +415,19 @@ void beskid_gc_enter_native(beskid_gc_thread_t *pt) {
   }
 }
 
+/* A thread that finds a stop requested as it comes back parks as at a safepoint, and resumes
+ * RUNNING under threads_lock at the restart, so that the next stop waits for its next safepoint.
+ * Resuming NATIVE and trying again, as it once did, starved it: a thread stopping the world back
+ * to back (a collection loop, in the STW debug mode) asked for the next stop before the woken
+ * thread tried again, and it stayed counted as stopped for every one of them (32,000 pauses
+ * over 57 s while one str_split waited to come back from populating a new span). Between its
+ * RUNNING store and the park it touches nothing a pause reads. */
 void beskid_gc_leave_native(beskid_gc_thread_t *pt) {
   gc_thread *t = gc_thread_of(pt);
-  for (;;) {
-    atomic_store(&t->state, GC_THREAD_RUNNING);
-    if (!atomic_load(&gc.stop_requested)) break;
+  atomic_store(&t->state, GC_THREAD_RUNNING);
+  if (atomic_load(&gc.stop_requested)) {
     beskid_os_mutex_lock(&gc.threads_lock);
-    if (atomic_load(&gc.stop_requested))
-      park_until_restart(t, GC_THREAD_NATIVE);
-    else
-      atomic_store(&t->state, GC_THREAD_NATIVE);
+    if (atomic_load(&gc.stop_requested)) park_until_restart(t, GC_THREAD_RUNNING);
     beskid_os_mutex_unlock(&gc.threads_lock);
   }
   if (t == current_thread) running_thread = t;
@@ -555,17 +558,20 @@ void beskid_gc__start_world(void) {
   }
   beskid_os_cond_broadcast(&gc.threads_cond);
   beskid_os_mutex_unlock(&gc.threads_lock);
-  /* Where spinning does not pay, the threads and the stopper are more than the CPUs, and the
-   * restarted threads get a CPU only when one comes free: the stopper naps until they have all
-   * run (at most GC_RESTART_WAIT_NS), leaving its own CPU to them instead of marking or sweeping
-   * on it. Parallel binary-trees (two mutators, two CPUs, four alternating runs): a stall per
-   * pause of 0.70-0.83 ms on average and 5.4-8.0 ms at worst before, 65-99 us and 1.1-1.5 ms
-   * after (bench/RESULTS.md, "Restarting a crowded world"). */
-  if (!spinning_pays()) {
-    uint64_t deadline = beskid_os_monotonic_ns() + GC_RESTART_WAIT_NS;
-    while (restarted_thread_waits() && beskid_os_monotonic_ns() < deadline) {
-      beskid_os_sleep_ns(GC_RESTART_NAP_NS);
-    }
+  /* The stopper naps until the restarted threads have all run (at most GC_RESTART_WAIT_NS):
+   * - where spinning does not pay, the threads and the stopper are more than the CPUs, and the
+   *   restarted threads get a CPU only when one comes free; the nap leaves the stopper's own CPU
+   *   to them instead of marking or sweeping on it. Parallel binary-trees (two mutators, two
+   *   CPUs, four alternating runs): a stall per pause of 0.70-0.83 ms on average and 5.4-8.0 ms
+   *   at worst before, 65-99 us and 1.1-1.5 ms after (bench/RESULTS.md, "Restarting a crowded
+   *   world");
+   * - and where it pays, a thread that slept rather than spun (one that came back from the
+   *   native state during the pause) wakes only after a futex wake-up, by which time a stopper
+   *   stopping the world back to back had asked for the next stop, and it stayed stopped through
+   *   all of them. A spinning thread is gone before the first look, which costs a lock. */
+  uint64_t deadline = beskid_os_monotonic_ns() + GC_RESTART_WAIT_NS;
+  while (restarted_thread_waits() && beskid_os_monotonic_ns() < deadline) {
+    beskid_os_sleep_ns(GC_RESTART_NAP_NS);
   }
 }
 
