@@ -23,6 +23,11 @@ void beskid_os_test_fail_allocations(uint64_t after, uint64_t count);
 /* Allocations of the runtime's own memory attempted so far in this process (failed ones too). */
 uint64_t beskid_os_test_allocations(void);
 
+/* Calls `hook` at the start of every beskid_os_vm_populate() (libs/platform/src/posix.c), on the
+ * populating thread, with the range asked for; NULL removes it. Lets a test see in which state a
+ * thread populates memory. */
+void beskid_os_test_on_populate(void (*hook)(void *addr, size_t size));
+
 struct beskid_gc_thread_t;
 
 /* Points in a cycle that beskid_gc_step() can stop at. */

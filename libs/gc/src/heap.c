@@ -643,19 +643,15 @@ static void *chunk_block_native(gc_thread *t, uint32_t npages) {
  * populated page 1.4 us (bench/RESULTS.md, "Populating new spans"). Pages the grower made
  * ready are resident already (grow.c); this is for the others: chunks a thread had to take from
  * mimalloc itself while the grower could not run (during a mark that keeps every CPU busy), and
- * pages the scavenger gave back. Best effort: pages the OS does not populate fault as before. A
- * span beyond GC_POPULATE_RUNNING is populated in the native state, so that a stop does not wait
- * for the call; the span is in no table yet, so the collector cannot see it meanwhile. */
-#define GC_POPULATE_RUNNING ((uint64_t)64 << 10)
-
+ * pages the scavenger gave back. Best effort: pages the OS does not populate fault as before.
+ * The call runs in the native state, so that a stop does not wait for it: on memory the machine
+ * never backed before, this project's virtual machines took 240 us to populate a one-page span
+ * (gcbench: a stop waited 0.3 ms for it, traced with uprobes; it was populated in the running
+ * state up to 64 KiB then). The span is in no table yet, so the collector cannot see it
+ * meanwhile, and the thread holds no lock and no span a pause could flush from its caches. */
 static void populate_span(gc_thread *t, gc_span *s) {
-  uint64_t bytes = (uint64_t)s->npages << GC_PAGE_SHIFT;
-  if (bytes <= GC_POPULATE_RUNNING) {
-    (void)beskid_os_vm_populate((void *)s->base, bytes);
-    return;
-  }
   beskid_gc_enter_native(&t->pub);
-  (void)beskid_os_vm_populate((void *)s->base, bytes);
+  (void)beskid_os_vm_populate((void *)s->base, (size_t)s->npages << GC_PAGE_SHIFT);
   beskid_gc_leave_native(&t->pub);
 }
 

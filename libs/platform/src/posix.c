@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,7 +330,21 @@ static int populate_supported(void) {
   return k == 1;
 }
 
+/* Test-only (beskid_test_hooks.h): called at the start of every populate, on the calling thread,
+ * so that a test can see in which state a thread populates memory. Relaxed: a test installs it
+ * before the calls it watches, on the same thread or behind its own synchronisation; one load
+ * per populate while unset. */
+typedef void (*populate_hook_fn)(void *addr, size_t size);
+static _Atomic(populate_hook_fn) populate_hook;
+
+void beskid_os_test_on_populate(populate_hook_fn hook);
+void beskid_os_test_on_populate(populate_hook_fn hook) {
+  atomic_store_explicit(&populate_hook, hook, memory_order_relaxed);
+}
+
 beskid_status beskid_os_vm_populate(void *addr, size_t size) {
+  populate_hook_fn hook = atomic_load_explicit(&populate_hook, memory_order_relaxed);
+  if (hook != NULL) hook(addr, size);
   if (!page_aligned(addr, size)) return BESKID_INVALID_INPUT;
   /* EINVAL now means pages that may not be written; ENOMEM, a hole or no memory. */
   if (populate_supported() && madvise(addr, size, MADV_POPULATE_WRITE) != 0) return from_errno();
