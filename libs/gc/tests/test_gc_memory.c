@@ -400,6 +400,20 @@ static bool task_sleeps(long tid) {
   return name_end[1] == ' ' && name_end[2] == 'S';
 }
 
+/* The grower makes chunks again, once what held it back is gone. On any CPU and at the normal
+ * priority where the process may raise it: ctest runs another suite beside this one, which may
+ * keep a CPU busy, and a thread at background priority gets none of a busy CPU (CI once saw no
+ * chunk made in 10 s by a grower pinned to one). */
+static void assert_grower_works_again(long grower) {
+  cpu_set_t all;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+  ck_assert_int_eq(sched_setaffinity((pid_t)grower, sizeof all, &all), 0);
+  struct sched_param normal = {0};
+  (void)sched_setscheduler((pid_t)grower, SCHED_OTHER, &normal);
+  uint64_t before = stats_now().ready_chunks_made;
+  ck_assert_uint_gt(wait_for_ready(before).ready_chunks_made, before);
+}
+
 /* A stop waits for the program's threads, and the scheduler may leave one of them waiting for
  * the CPU the grower holds (bench/RESULTS.md, "The grower took the mutators' CPU"): so the
  * grower does no work while the world is stopped. Here its stash is emptied and more is asked
@@ -435,16 +449,7 @@ START_TEST(test_grower_sits_out_stops) {
                 "CPU after it went to sleep",
                 (unsigned long long)made, (double)used / 1e6);
   beskid_gc_leave_native(T);
-  /* And it works after it, on any CPU and at the normal priority where the process may raise it:
-   * ctest runs another suite beside this one, which may keep the grower's pinned CPU busy, and a
-   * thread at background priority gets none of a busy CPU (CI once saw no chunk made in 10 s). */
-  cpu_set_t all;
-  ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
-  ck_assert_int_eq(sched_setaffinity((pid_t)grower, sizeof all, &all), 0);
-  struct sched_param normal = {0};
-  (void)sched_setscheduler((pid_t)grower, SCHED_OTHER, &normal);
-  uint64_t before = stats_now().ready_chunks_made;
-  ck_assert_uint_gt(wait_for_ready(before).ready_chunks_made, before);
+  assert_grower_works_again(grower);
   stop_case();
 }
 END_TEST
@@ -538,16 +543,7 @@ START_TEST(test_grower_leaves_a_starved_mutator_its_cpu) {
   ck_assert_msg(made == 0, "the grower made %llu chunks while a mutator waited for its CPU",
                 (unsigned long long)made);
   beskid_gc_leave_native(T);
-  /* And it works after it, on any CPU and at the normal priority where the process may raise it:
-   * ctest runs another suite beside this one, which may keep the grower's pinned CPU busy, and a
-   * thread at background priority gets none of a busy CPU (CI once saw no chunk made in 10 s). */
-  cpu_set_t all;
-  ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
-  ck_assert_int_eq(sched_setaffinity((pid_t)grower, sizeof all, &all), 0);
-  struct sched_param normal = {0};
-  (void)sched_setscheduler((pid_t)grower, SCHED_OTHER, &normal);
-  uint64_t before = stats_now().ready_chunks_made;
-  ck_assert_uint_gt(wait_for_ready(before).ready_chunks_made, before);
+  assert_grower_works_again(grower);
   stop_case();
 }
 END_TEST
