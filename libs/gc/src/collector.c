@@ -224,6 +224,7 @@ static void step_mark_done(void) {
   gc.cycle.worker_cpu_ns = worker_cpu;
   beskid_gc__pacer_observe(&gc.pacer.rates, gc.live_bytes, gc.pacer.last_scan_work,
                            gc.pacer.mark_alloc, gc.cycle.mark_ns, worker_scan, worker_cpu);
+  if (mutators < gc.pacer.mutator_cpus) mutators = gc.pacer.mutator_cpus; /* pacer.c */
   atomic_store_explicit(&gc.pacer.mutators, mutators, memory_order_relaxed);
   beskid_gc__pacer_set_goal(gc.live_bytes);
   gc.cycle.goal = atomic_load(&gc.pacer.goal);
@@ -257,8 +258,10 @@ static void step_sweep(void) {
   gc.cycles_done++;
 
   /* The driver's CPU time, its helpers' and the mutators' assists: what the cycle cost. */
-  beskid_gc__publish_cycle(beskid_os_thread_cpu_ns() - gc.cycle.cpu_start_ns +
-                           beskid_gc__mark_workers_take_helper_cpu() +
+  uint64_t collector_cpu =
+      beskid_os_thread_cpu_ns() - gc.cycle.cpu_start_ns + beskid_gc__mark_workers_take_helper_cpu();
+  beskid_gc__pacer_observe_mutators(collector_cpu);
+  beskid_gc__publish_cycle(collector_cpu +
                            (atomic_load(&gc.assist_ns) - gc.cycle.assist_ns_at_start));
 
   beskid_gc__trace_cycle();

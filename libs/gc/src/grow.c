@@ -303,7 +303,12 @@ static void *grower_main(void *arg) {
       continue;
     }
     beskid_os_mutex_unlock(&gc.heap_lock);
+    uint64_t cpu0 = beskid_os_thread_cpu_ns();
     void *block = ready_block(heap);
+    /* Relaxed: a sum the driver reads once a cycle (pacer.c); a step seen a cycle late is the
+     * same step. */
+    atomic_fetch_add_explicit(&gc.grow_cpu_ns, beskid_os_thread_cpu_ns() - cpu0,
+                              memory_order_relaxed);
     beskid_os_mutex_lock(&gc.heap_lock);
     if (block == NULL) {
       gc.grow_wanted = false; /* the arena is full: allocation finds out for itself */

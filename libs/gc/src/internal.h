@@ -318,10 +318,17 @@ typedef struct gc_pacer {
   uint64_t last_scan_work;        /* bytes the last cycle scanned in all */
   _Atomic uint64_t scan_done;     /* bytes scanned so far this cycle, published as marking goes */
   _Atomic uint64_t assist_credit; /* scan work collector-side markers did that no assist took */
-  /* Threads that were running managed code (not in the native state) at the last mark
-   * termination: the CPUs they keep busy are not idle for extra mark workers. Relaxed: a
-   * setter planning with the previous cycle's count is as good as with this one's. */
+  /* CPUs the program's own threads keep busy: the larger of the threads running managed code
+   * (not in the native state) at the last mark termination and the CPUs they used over the
+   * last whole cycle (mutator_cpus). Those CPUs are not idle for extra mark workers. Relaxed:
+   * a setter planning with the previous cycle's count is as good as with this one's. */
   _Atomic uint32_t mutators;
+  /* What the program's threads used between the last two cycle ends (pacer.c,
+   * beskid_gc__pacer_observe_mutators), and the readings it was measured from. Driver only. */
+  uint32_t mutator_cpus;
+  uint64_t usage_wall_ns;        /* monotonic time of the last reading (0: none yet) */
+  uint64_t usage_process_cpu_ns; /* the process's CPU time then */
+  uint64_t usage_grow_cpu_ns;    /* gc.grow_cpu_ns then */
   uint32_t cpus; /* CPUs the process may run on, read once at init (thread.c; kept across fork) */
 } gc_pacer;
 
@@ -397,6 +404,7 @@ typedef struct gc_global {
   bool grower_ready;          /* the grower has made its mimalloc heap (or failed to) */
   bool grower_running;
   beskid_os_thread_t grower;
+  _Atomic uint64_t grow_cpu_ns; /* CPU time it has spent making blocks (pacer.c) */
 
   /* Phase and colours. */
   _Atomic uint32_t phase;        /* beskid_gc_phase_t */
@@ -661,6 +669,10 @@ uint64_t beskid_gc__pacer_cycle_begin(void);
 void beskid_gc__pacer_mark_start(void);
 /* In mark termination: learns this cycle's allocation during marking and its scan work. */
 void beskid_gc__pacer_mark_done(uint64_t heap_after_mark);
+/* At a cycle's end (driver only): learns how many CPUs the program's own threads kept busy since
+ * the last cycle's end, from the process's CPU time less the collector's: `collector_cpu_ns`
+ * spent by the cycle's driver and mark helpers, and the grower's. */
+void beskid_gc__pacer_observe_mutators(uint64_t collector_cpu_ns);
 
 /* stats.c */
 void beskid_gc__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -702,7 +714,7 @@ typedef struct gc_pacer_inputs {
   uint64_t heap_max;     /* 0: none */
   uint32_t cpus;
   uint32_t pool_workers; /* mark workers the pool has (the driver included) */
-  uint32_t mutators;     /* threads that were running managed code (0: unknown, no bound) */
+  uint32_t mutators;     /* CPUs the program's threads keep busy (0: none, or unknown) */
   bool fixed_workers;    /* the count was configured: use them all, every cycle */
 } gc_pacer_inputs;
 
@@ -718,9 +730,12 @@ typedef struct gc_pacer_plan {
 uint64_t beskid_gc__pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint64_t cap);
 uint32_t beskid_gc__pacer_dedicated_workers(uint32_t cpus);
 /* The most mark workers a plan may use: the dedicated ones, or as many as the CPUs the
- * `mutators` running threads leave idle (0 mutators: unknown, the whole pool), within the pool. */
+ * mutators' `mutators` busy CPUs leave idle (0: none busy, the whole pool), within the pool. */
 uint32_t beskid_gc__pacer_worker_bound(uint32_t cpus, uint32_t mutators, uint32_t dedicated,
                                        uint32_t pool);
+/* CPUs kept busy by threads that used `cpu_ns` of CPU time in `wall_ns`: the average, rounded
+ * up once its fraction passes a quarter of a CPU (0 when `wall_ns` is 0). */
+uint32_t beskid_gc__pacer_busy_cpus(uint64_t cpu_ns, uint64_t wall_ns);
 /* The smoothed rate after `sample` (0: no sample, the rate stays). */
 uint64_t beskid_gc__pacer_smooth(uint64_t old, uint64_t sample);
 /* Folds one cycle's measurements into `rates` (any 0 figure leaves its rate alone). */

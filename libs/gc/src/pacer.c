@@ -64,6 +64,30 @@ void beskid_gc__pacer_mark_done(uint64_t heap_after_mark) {
   gc.pacer.last_scan_work = atomic_load(&gc.pacer.scan_done);
 }
 
+/* The program's threads' CPU use counts, not the state they were in at one instant: a thread
+ * that spends a moment in the native state (populating a span, copying a large array, a short
+ * host call) at the mark termination that counts them still keeps its CPU busy, and an extra
+ * mark worker planned onto that CPU takes it from the thread for whole scheduler slices
+ * (bench/RESULTS.md, "Mark workers on a CPU a mutator uses"). The runtime's own threads' time is
+ * what the driver and the helpers spent on the cycle, and the grower's: a driver waiting for
+ * the next cycle sleeps, as idle helpers nearly do. */
+void beskid_gc__pacer_observe_mutators(uint64_t collector_cpu_ns) {
+  uint64_t now = beskid_os_monotonic_ns();
+  uint64_t process_cpu = beskid_os_process_cpu_ns();
+  uint64_t grow_cpu = atomic_load_explicit(&gc.grow_cpu_ns, memory_order_relaxed);
+  /* A fork child's process clock starts again from zero: that reading only starts afresh. */
+  if (gc.pacer.usage_wall_ns != 0 && now > gc.pacer.usage_wall_ns &&
+      process_cpu >= gc.pacer.usage_process_cpu_ns && grow_cpu >= gc.pacer.usage_grow_cpu_ns) {
+    uint64_t spent = process_cpu - gc.pacer.usage_process_cpu_ns;
+    uint64_t ours = collector_cpu_ns + (grow_cpu - gc.pacer.usage_grow_cpu_ns);
+    gc.pacer.mutator_cpus =
+        beskid_gc__pacer_busy_cpus(spent > ours ? spent - ours : 0, now - gc.pacer.usage_wall_ns);
+  }
+  gc.pacer.usage_wall_ns = now;
+  gc.pacer.usage_process_cpu_ns = process_cpu;
+  gc.pacer.usage_grow_cpu_ns = grow_cpu;
+}
+
 /* Called from allocation slow paths: wakes the background collector when the heap crosses the
  * trigger. */
 void beskid_gc__maybe_trigger(gc_thread *t) {

@@ -36,9 +36,12 @@
  * stays at least 70% of the way from L to G (Go's lower bound), and the pacer first buys speed
  * with workers: n starts at the dedicated count — a quarter of the CPUs, at least one, as Go
  * dedicates 25% of its processors — and grows until A(n) × 9/8 fits in the last 30% of the
- * runway, but only onto CPUs the mutators leave idle ("idle" workers in Go's terms): with M
- * threads running managed code at the last mark termination, n ≤ max(dedicated, CPUs − M),
- * within the pool. A worker beyond that would take its CPU from a mutator, so the mark would
+ * runway, but only onto CPUs the mutators leave idle ("idle" workers in Go's terms): with the
+ * mutators keeping M CPUs busy, n ≤ max(dedicated, CPUs − M), within the pool. M is the larger
+ * of the threads running managed code at the last mark termination and the CPUs the program's
+ * threads used over the last whole cycle (their CPU time over the wall time, rounded up past a
+ * quarter of a CPU; pacer.c): a thread caught in a short native call at one instant still
+ * keeps its CPU busy. A worker beyond that would take its CPU from a mutator, so the mark would
  * not end sooner in wall time, and the program would run slower. When even the whole pool cannot
  * make it, the trigger may move down to 50% of the runway rather than let every mutator assist for
  * the rest of the mark: the inflation is bounded by half a runway, and the mark still ends at the
@@ -113,6 +116,13 @@ uint32_t beskid_gc__pacer_worker_bound(uint32_t cpus, uint32_t mutators, uint32_
   uint32_t idle = mutators == 0 ? pool : cpus > mutators ? cpus - mutators : 0;
   uint32_t most = idle > dedicated ? idle : dedicated;
   return most < pool ? most : pool;
+}
+
+uint32_t beskid_gc__pacer_busy_cpus(uint64_t cpu_ns, uint64_t wall_ns) {
+  if (wall_ns == 0) return 0;
+  uint64_t whole = cpu_ns / wall_ns;
+  if (cpu_ns % wall_ns > wall_ns / 4) whole++;
+  return whole > UINT32_MAX ? UINT32_MAX : (uint32_t)whole;
 }
 
 uint64_t beskid_gc__pacer_smooth(uint64_t old, uint64_t sample) {

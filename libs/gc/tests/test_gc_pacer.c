@@ -365,6 +365,53 @@ START_TEST(test_pacer_workers_only_on_idle_cpus) {
   ck_assert_uint_eq(beskid_gc__pacer_worker_bound(16, 20, 4, 16), 4);
   ck_assert_uint_eq(beskid_gc__pacer_worker_bound(16, 6, 4, 8), 8);
   ck_assert_uint_eq(beskid_gc__pacer_worker_bound(16, 0, 4, 16), 16);
+  /* The mutators' CPUs come from their CPU time: a thread busy 30% of the wall time keeps a CPU
+   * from extra workers, one busy a fifth of it does not; two busy 90% each keep two. */
+  ck_assert_uint_eq(beskid_gc__pacer_busy_cpus(30, 100), 1);
+  ck_assert_uint_eq(beskid_gc__pacer_busy_cpus(20, 100), 0);
+  ck_assert_uint_eq(beskid_gc__pacer_busy_cpus(180, 100), 2);
+  ck_assert_uint_eq(beskid_gc__pacer_busy_cpus(100, 100), 1);
+  ck_assert_uint_eq(beskid_gc__pacer_busy_cpus(5, 0), 0);
+}
+END_TEST
+
+/* Keeps this thread's CPU busy in the native state for `cpu_ns` of its CPU time, as a host call
+ * that computes does. */
+static void compute_natively(uint64_t cpu_ns) {
+  beskid_gc_enter_native(T);
+  uint64_t end = beskid_os_thread_cpu_ns() + cpu_ns;
+  while (beskid_os_thread_cpu_ns() < end) {
+    for (int i = 0; i < 1000; i++) beskid_os_cpu_relax();
+  }
+  beskid_gc_leave_native(T);
+}
+
+/* The CPUs the program's threads keep busy, which extra mark workers leave to them, come from
+ * the CPU time the threads used between cycles, not from the state they were in when a mark
+ * ended: a thread computing in the native state keeps its CPU busy, one sleeping there does
+ * not. The collections are this thread's own, made in the native state, so counting the threads
+ * out of the native state at mark termination (the count before gc 0.12.4) saw no busy CPU in
+ * either half: in the latency probe, a mutator caught populating a span at mark termination got
+ * a second mark worker on its CPU, and batches of 4.4 ms every 8 ms while it marked. */
+START_TEST(test_busy_cpus_measured_from_cpu_time) {
+  start_with(0, 0);
+  for (int i = 0; i < 4; i++) {
+    beskid_gc_collect(T);
+    compute_natively(UINT64_C(30000000));
+  }
+  beskid_gc_collect(T);
+  uint32_t busy = atomic_load(&gc.pacer.mutators);
+  ck_assert_uint_eq(busy, 1);
+  for (int i = 0; i < 4; i++) {
+    beskid_gc_collect(T);
+    beskid_gc_enter_native(T);
+    beskid_os_sleep_ns(UINT64_C(30000000));
+    beskid_gc_leave_native(T);
+  }
+  beskid_gc_collect(T);
+  busy = atomic_load(&gc.pacer.mutators);
+  ck_assert_uint_eq(busy, 0);
+  stop();
 }
 END_TEST
 
@@ -642,6 +689,7 @@ int main(void) {
   tcase_add_test(tc, test_pacer_trace_fast_marker_triggers_late);
   tcase_add_test(tc, test_pacer_trace_heavy_allocator_gets_workers);
   tcase_add_test(tc, test_pacer_workers_only_on_idle_cpus);
+  tcase_add_test(tc, test_busy_cpus_measured_from_cpu_time);
   tcase_add_test(tc, test_pacer_unknown_rates_fall_back_and_gogc_off_never_triggers);
   tcase_add_test(tc, test_pacer_assist_ratio);
   tcase_add_test(tc, test_pacer_learns_in_manual_mode);
