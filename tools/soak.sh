@@ -11,4 +11,7 @@ mutators=${2:-4}
 preset=${3:-dev}
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" --target beskid_soak
+if [ "$preset" = tsan ]; then # as ctest's tsan preset runs it (CMakePresets.json)
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp}
+fi
 BESKID_GCDEBUG=${BESKID_GCDEBUG:-checkmark,verify} "build/$preset/tests/soak/beskid_soak" "$secs" "$mutators"
