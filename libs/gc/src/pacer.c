@@ -6,8 +6,9 @@
  * 1 MiB × GOGC/100 and at most the soft memory limit (minus 3% headroom) or the hard cap. The
  * trigger is learned (pacer_model.c has the model and its formulas): from the measured scan work
  * per byte, the mark workers' speed and the allocation rate while marking, marking starts so
- * that it ends at the goal with the background workers alone, normally no earlier than 70% of
- * the way from L to the goal; the same model picks how many mark workers run (mark_workers.c).
+ * that it ends at the goal with the background workers alone, but never earlier than 70% of the
+ * way from L to the goal (what the workers cannot finish by the goal, assists do); the same
+ * model picks how many mark workers run (mark_workers.c).
  * While marking, allocating threads owe scan work in proportion to what they allocate (the
  * model's assist ratio); work the background workers have done pays that debt first, and only
  * the rest is an assist, a bounded slice at a time. An assist that finds no grey work to take

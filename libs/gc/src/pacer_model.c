@@ -42,10 +42,14 @@
  * threads used over the last whole cycle (their CPU time over the wall time, rounded up past a
  * quarter of a CPU; pacer.c): a thread caught in a short native call at one instant still
  * keeps its CPU busy. A worker beyond that would take its CPU from a mutator, so the mark would
- * not end sooner in wall time, and the program would run slower. When even the whole pool cannot
- * make it, the trigger may move down to 50% of the runway rather than let every mutator assist for
- * the rest of the mark: the inflation is bounded by half a runway, and the mark still ends at the
- * goal. It never moves later than 95% of the way, so a mark always has some runway to finish in.
+ * not end sooner in wall time, and the program would run slower. When even those workers cannot
+ * make it, the trigger still stays at 70% and the mutators' assists do the rest of the mark, as
+ * in Go: with the trigger a fraction f of the runway before the goal, the black allocation makes
+ * L = S / (1 − f) for S bytes reachable from the snapshot, so the goal is 2.86 S at f = 0.3 where
+ * it was 4 S when the trigger could move down to half the runway (bench/RESULTS.md, "Go's trigger
+ * floor, again": the shrink's steady heap a fifth smaller, binary-trees' a tenth, for an eighth
+ * of its wall time). It never moves later than 95% of the way, so a mark always has some runway
+ * to finish in.
  *
  * A configured worker count (BESKID_GCWORKERS, beskid_gc_config_t.mark_workers) fixes n: every
  * mark runs that many workers and only the trigger adapts.
@@ -68,11 +72,10 @@
  * Every function is total: overflowing products saturate, zero rates mean "unknown". */
 #include "internal.h"
 
-#define PACER_TRIGGER_MIN_PERCENT  70u /* the trigger stays this far along, when workers can */
-#define PACER_TRIGGER_LAST_PERCENT 50u /* ...and never earlier than this, when they cannot */
-#define PACER_TRIGGER_MAX_PERCENT  95u
-#define PACER_HEAP_MIN             (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
-#define PACER_ASSIST_MIN           (UINT64_C(64) << 10)
+#define PACER_TRIGGER_MIN_PERCENT 70u /* the trigger stays at least this far along */
+#define PACER_TRIGGER_MAX_PERCENT 95u
+#define PACER_HEAP_MIN            (UINT64_C(1) << 20) /* smallest goal at GOGC=100 */
+#define PACER_ASSIST_MIN          (UINT64_C(64) << 10)
 
 static uint64_t sat_add(uint64_t a, uint64_t b) {
   uint64_t r;
@@ -156,7 +159,6 @@ void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
   uint64_t runway = goal - live;
   uint64_t latest = runway / 100 * (100 - PACER_TRIGGER_MIN_PERCENT);   /* lead at 70% */
   uint64_t shortest = runway / 100 * (100 - PACER_TRIGGER_MAX_PERCENT); /* lead at 95% */
-  uint64_t lead;
   if (in->mark_speed != 0 && in->alloc_rate != 0) {
     out->learned = true;
     uint32_t n = dedicated;
@@ -168,14 +170,11 @@ void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
     }
     out->workers = n;
     out->expected_alloc = expected;
-    uint64_t deepest = runway / 100 * (100 - PACER_TRIGGER_LAST_PERCENT);
-    lead = sat_add(expected, expected / 8);
-    if (lead > deepest) lead = deepest;
   } else {
     out->expected_alloc = in->last_mark_alloc;
-    lead = sat_add(in->last_mark_alloc, in->last_mark_alloc / 8);
-    if (lead > latest) lead = latest;
   }
+  uint64_t lead = sat_add(out->expected_alloc, out->expected_alloc / 8);
+  if (lead > latest) lead = latest;
   if (lead < shortest) lead = shortest;
   out->trigger = goal - lead;
 }
