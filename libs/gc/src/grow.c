@@ -21,9 +21,9 @@
  *   heap is growing;
  * - the grower takes a spare block of the heap's (heap.c: a chunk-sized block given up earlier,
  *   reading zero), or else allocates a chunk-sized block with its own mimalloc heap in the arena
- *   and resets its pages (whatever they held, they read zero then), populates them and puts the
- *   block in the stash, until the stash holds its target: 1/32 of the committed heap, from one
- *   chunk to GC_GROW_STASH_MAX;
+ *   and resets its pages (whatever they held, they read zero then), populates them and the
+ *   chunk's part of the span table (heap.c) and puts the block in the stash, until the stash
+ *   holds its target: 1/32 of the committed heap, from one chunk to GC_GROW_STASH_MAX;
  * - a heap that stops growing stops taking: the stash then holds at most its target, counted in
  *   the committed bytes; when the heap shrinks (beskid_gc__heap_scavenge finds it above what it
  *   keeps) the stash is given up with the empty chunks, its blocks kept as spares.
@@ -283,6 +283,7 @@ static void *ready_block(mi_heap_t *heap) {
     size_t n = end - p < GC_GROW_POPULATE_STEP ? (size_t)(end - p) : GC_GROW_POPULATE_STEP;
     if (beskid_os_vm_populate((void *)p, n) != BESKID_OK) break;
   }
+  if (wait_for_spare_cpu()) beskid_gc__block_table_populate(block, usable);
   return block;
 }
 

@@ -303,7 +303,8 @@ void beskid_gc__heap_shutdown(void) {
  * which they share with the entries of the pages around the chunk, under the heap lock when
  * every entry in them is unclaimed. The entries of a kept chunk's free pages stay resident when
  * the scavenger releases the pages (at most sizeof(gc_span) per 8 KiB page: two more system
- * calls per run would cost more than they give back).
+ * calls per run would cost more than they give back). A new chunk's own OS pages of the table
+ * are made resident in one call before it joins the heap (beskid_gc__block_table_populate).
  *
  * The page table's OS pages (512 entries, 4 MiB of heap, each) go back with the chunks too, those
  * wholly inside a run of chunks given up: beskid_gc__span_free() cleared their entries, a reader
@@ -331,6 +332,35 @@ static void table_reset(void *table, size_t per, uintptr_t base, size_t npages) 
   if (to > from) {
     (void)beskid_os_vm_reset((char *)table + from * gc.span_table_page,
                              (to - from) * gc.span_table_page);
+  }
+}
+
+/* The first page and the number of pages of the chunk a block of `usable` bytes at `block`
+ * makes (chunk_new): the block's whole 8 KiB pages, at most GC_CHUNK_MAX_PAGES. */
+static uint32_t block_chunk_pages(void *block, size_t usable, uintptr_t *base) {
+  *base = ((uintptr_t)block + GC_PAGE_SIZE - 1) & ~(uintptr_t)(GC_PAGE_SIZE - 1);
+  uint64_t pages = ((uintptr_t)block + usable - *base) >> GC_PAGE_SHIFT;
+  return pages > GC_CHUNK_MAX_PAGES ? GC_CHUNK_MAX_PAGES : (uint32_t)pages;
+}
+
+/* Makes resident, in one call, the OS pages of the span table that hold only entries of the
+ * chunk `block` will make. Without it each of them faulted as the chunk's spans were carved, one
+ * at a time, inside beskid_gc__span_alloc() and under the heap lock: an OS page of the table
+ * describes 160 KiB of heap, and of the latency probe's mutator, taking 480 KiB of new spans a
+ * batch, 92% of the page faults were there (bench/RESULTS.md, "The span table's pages").
+ * Those pages are written by no one until the chunk exists (an unclaimed entry is read by no one,
+ * and the chunk's entries are claimed only once it is in the heap), so the populate's write to
+ * each page races with nothing; the two pages at the ends, shared with the entries around the
+ * chunk, are left to fault. Best effort, without the heap lock, by the thread that will make the
+ * chunk (in the native state) or by the grower. */
+void beskid_gc__block_table_populate(void *block, size_t usable) {
+  uintptr_t base;
+  uint32_t npages = block_chunk_pages(block, usable, &base);
+  size_t per = gc.spans_per_os_page, first = (base - gc.arena_base) >> GC_PAGE_SHIFT;
+  size_t from = (first + per - 1) / per, to = (first + npages) / per; /* whole OS pages */
+  if (to > from) {
+    (void)beskid_os_vm_populate((char *)gc.span_table + from * gc.span_table_page,
+                                (to - from) * gc.span_table_page);
   }
 }
 
@@ -413,16 +443,13 @@ static gc_chunk *chunk_new(void *block, uint32_t npages, bool dedicated, gc_bloc
     return NULL;
   }
   size_t usable = mi_usable_size(block);
-  uintptr_t base = ((uintptr_t)block + GC_PAGE_SIZE - 1) & ~(uintptr_t)(GC_PAGE_SIZE - 1);
-  uint64_t pages = ((uintptr_t)block + usable - base) >> GC_PAGE_SHIFT;
-  if (dedicated)
-    pages = npages;
-  else if (pages > GC_CHUNK_MAX_PAGES)
-    pages = GC_CHUNK_MAX_PAGES;
+  uintptr_t base;
+  uint32_t pages = block_chunk_pages(block, usable, &base);
+  if (dedicated) pages = npages;
   c->block = block;
   c->block_size = usable;
   c->base = base;
-  c->npages = (uint32_t)pages;
+  c->npages = pages;
   c->free_pages = c->npages;
   c->dedicated = dedicated;
   c->used_gen = gc.heap_gen;
@@ -619,21 +646,28 @@ static void heap_lock_running(gc_thread *t) {
   }
 }
 
-/* A block for a chunk of `npages` pages from the thread's mimalloc heap, asked for without the
- * heap lock and in the native state: mimalloc may map or commit memory, 20-100 us for a shared
- * chunk and 0.3-1.2 ms for a dedicated one of 16-128 MiB on a virtual machine, and neither
- * another thread's allocation nor a stop of the world should wait with it (the thread touches no
- * heap structure meanwhile). map_lock keeps a fork from copying mimalloc mid-call (fork.c); it is
- * released before leaving the native state, which may park the thread while fork's prepare
- * waits for it. */
-static void *chunk_block_native(gc_thread *t, uint32_t npages) {
+/* A block for a chunk of `npages` pages: `spare` if not NULL, else one from the thread's mimalloc
+ * heap, asked for without the heap lock and in the native state: mimalloc may map or commit
+ * memory, 20-100 us for a shared chunk and 0.3-1.2 ms for a dedicated one of 16-128 MiB on a
+ * virtual machine, and neither another thread's allocation nor a stop of the world should wait
+ * with it (the thread touches no heap structure meanwhile). A block for a shared chunk gets its
+ * span-table pages made resident there too (beskid_gc__block_table_populate). map_lock keeps a
+ * fork from copying mimalloc mid-call (fork.c); it is released before leaving the native state,
+ * which may park the thread while fork's prepare waits for it. */
+static void *chunk_block_native(gc_thread *t, uint32_t npages, void *spare) {
   beskid_gc_enter_native(&t->pub);
-  beskid_os_mutex_lock(&gc.map_lock);
-  void *block = chunk_block(t, npages);
-  /* The arena may be full of spares (a dedicated chunk is too large for one): they go back and
-   * mimalloc tries again. */
-  if (block == NULL && spares_free_all()) block = chunk_block(t, npages);
-  beskid_os_mutex_unlock(&gc.map_lock);
+  void *block = spare;
+  if (block == NULL) {
+    beskid_os_mutex_lock(&gc.map_lock);
+    block = chunk_block(t, npages);
+    /* The arena may be full of spares (a dedicated chunk is too large for one): they go back and
+     * mimalloc tries again. */
+    if (block == NULL && spares_free_all()) block = chunk_block(t, npages);
+    beskid_os_mutex_unlock(&gc.map_lock);
+  }
+  if (block != NULL && npages == GC_CHUNK_PAGES) {
+    beskid_gc__block_table_populate(block, mi_usable_size(block));
+  }
   beskid_gc_leave_native(&t->pub);
   return block;
 }
@@ -673,20 +707,17 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
       gc_block_state state = GC_BLOCK_READY;
       void *block = beskid_gc__grow_take();
       if (block == NULL) {
-        state = GC_BLOCK_SPARE;
         block = beskid_gc__spare_take();
-      }
-      if (block == NULL) {
-        state = GC_BLOCK_DIRTY;
+        state = block != NULL ? GC_BLOCK_SPARE : GC_BLOCK_DIRTY;
         beskid_os_mutex_unlock(&gc.heap_lock);
-        block = chunk_block_native(t, GC_CHUNK_PAGES);
+        block = chunk_block_native(t, GC_CHUNK_PAGES, block);
         heap_lock_running(t);
       }
       c = chunk_new(block, GC_CHUNK_PAGES, false, state);
       first = 0;
     }
   } else { /* a dedicated chunk: one large object */
-    void *block = chunk_block_native(t, npages);
+    void *block = chunk_block_native(t, npages, NULL);
     heap_lock_running(t);
     c = chunk_new(block, npages, true, GC_BLOCK_DIRTY);
     first = 0;

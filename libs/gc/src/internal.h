@@ -554,6 +554,10 @@ void *beskid_gc__spare_take(void);
  * not be allocated (the caller then frees it to mimalloc). heap_lock. */
 bool beskid_gc__spare_keep(void *block);
 
+/* Makes resident the span table's OS pages that only the chunk a block will make uses; best
+ * effort, without the heap lock, before the block is a chunk (heap.c). */
+void beskid_gc__block_table_populate(void *block, size_t usable);
+
 /* The whole OS pages inside a mimalloc block of `usable` bytes at `block`: [*first, *end). */
 static inline void beskid_gc__block_os_pages(void *block, size_t usable, uintptr_t *first,
                                              uintptr_t *end) {
