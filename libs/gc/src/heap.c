@@ -682,51 +682,11 @@ static void *chunk_block_native(gc_thread *t, uint32_t npages, void *spare) {
  * never backed before, this project's virtual machines took 240 us to populate a one-page span
  * (gcbench: a stop waited 0.3 ms for it, traced with uprobes; it was populated in the running
  * state up to 64 KiB then). The span is in no table yet, so the collector cannot see it
- * meanwhile, and the thread holds no lock and no span a pause could flush from its caches.
- *
- * The same call populates the `ahead` free pages that follow the span in its chunk, which
- * span_alloc took out of the free map with it (take_cold_ahead), and then puts them back, resident.
- * A call costs about 1 us besides its pages (1.8 us a 4 KiB page at 8 KiB a call, 1.3 at 64 KiB,
- * on this project's machines), and a span of small objects is one 8 KiB page: the latency
- * probe's mutator made 60 calls a batch while a mark kept the grower away. Held out of the free
- * map, the pages ahead are taken by no other thread and released by no scavenger meanwhile;
- * their chunk is not empty (the span is in it), so it is not given up either. The heap lock is
- * taken to put them back in the native state, which the thread does not leave while holding it. */
-static void populate_span(gc_thread *t, gc_span *s, uint32_t ahead) {
+ * meanwhile, and the thread holds no lock and no span a pause could flush from its caches. */
+static void populate_span(gc_thread *t, gc_span *s) {
   beskid_gc_enter_native(&t->pub);
-  (void)beskid_os_vm_populate((void *)s->base, (size_t)(s->npages + ahead) << GC_PAGE_SHIFT);
-  if (ahead != 0) {
-    beskid_gc__heap_put_released(s->chunk, s->base + ((uintptr_t)s->npages << GC_PAGE_SHIFT), ahead,
-                                 false);
-  }
+  (void)beskid_os_vm_populate((void *)s->base, (size_t)s->npages << GC_PAGE_SHIFT);
   beskid_gc_leave_native(&t->pub);
-}
-
-/* Takes free page `p` of chunk `c` out of the free map and the resident or released count (the
- * caller adjusts c->free_pages); returns whether the page may not be resident, so that whoever
- * takes it must populate it (heap_lock). */
-static bool page_take(gc_chunk *c, uint32_t p) {
-  map_clear(c->free_map, p);
-  bool cold = map_test(c->cold_map, p);
-  map_clear(c->cold_map, p);
-  if (map_test(c->released_map, p)) {
-    map_clear(c->released_map, p);
-    gc.released_bytes -= GC_PAGE_SIZE;
-    return true;
-  }
-  gc.free_resident_bytes -= GC_PAGE_SIZE;
-  return cold;
-}
-
-/* Takes the run of free pages from page `from` of chunk `c` that may not be resident, at most
- * `max` of them, for populate_span to populate and put back; returns how many (heap_lock). */
-static uint32_t take_cold_ahead(gc_chunk *c, uint32_t from, uint32_t max) {
-  uint32_t n = 0;
-  for (uint32_t p = from; p < c->npages && n < max && map_test(c->free_map, p); p++, n++) {
-    if (!map_test(c->cold_map, p) && !map_test(c->released_map, p)) break;
-    (void)page_take(c, p);
-  }
-  return n;
 }
 
 /* A span of `npages` pages for a large object (`large`) or small ones: its span-table entry,
@@ -768,18 +728,23 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
   }
   bool dirty = c->dedicated; /* a dedicated chunk is not cleared (chunk_new) */
   bool cold = false;
-  uint32_t ahead = 0;
   if (!c->dedicated) {
     for (uint32_t p = (uint32_t)first; p < (uint32_t)first + npages; p++) {
+      map_clear(c->free_map, p);
       dirty |= map_test(c->dirty_map, p);
       map_set(c->dirty_map, p);
-      cold |= page_take(c, p);
-    }
-    if (cold && npages < GC_POPULATE_PAGES) {
-      ahead = take_cold_ahead(c, (uint32_t)first + npages, GC_POPULATE_PAGES - npages);
+      cold |= map_test(c->cold_map, p);
+      map_clear(c->cold_map, p);
+      if (map_test(c->released_map, p)) {
+        map_clear(c->released_map, p);
+        gc.released_bytes -= GC_PAGE_SIZE;
+        cold = true;
+      } else {
+        gc.free_resident_bytes -= GC_PAGE_SIZE;
+      }
     }
   }
-  c->free_pages -= npages + ahead;
+  c->free_pages -= npages;
   c->used_gen = gc.heap_gen;
   if (c->free_pages == 0 && c->in_avail) avail_remove(c);
   gc_span *s = span_entry(c->base + (uintptr_t)first * GC_PAGE_SIZE);
@@ -790,7 +755,7 @@ gc_span *beskid_gc__span_alloc(gc_thread *t, uint32_t npages, bool large) {
   s->npages = npages;
   s->needzero = dirty;
   beskid_os_mutex_unlock(&gc.heap_lock);
-  if (cold) populate_span(t, s, ahead);
+  if (cold) populate_span(t, s);
   return s;
 }
 

@@ -28,11 +28,8 @@
 #define GC_PAGE_SIZE      (1u << GC_PAGE_SHIFT) /* 8 KiB: the unit of the page table */
 #define GC_CHUNK_PAGES    128u                  /* pages asked of mimalloc at a time (1 MiB) */
 #define GC_GROW_STASH_MAX 4u                    /* chunks the grower keeps ready at most (grow.c) */
-#define GC_POPULATE_PAGES                                                                          \
-  8u                        /* pages a new span's populate covers, pages ahead included (heap.c)   \
-                             */
-#define GC_GRANULE   8u     /* every object size is a multiple of this */
-#define GC_SMALL_MAX 32768u /* larger objects get a span of their own */
+#define GC_GRANULE        8u                    /* every object size is a multiple of this */
+#define GC_SMALL_MAX      32768u                /* larger objects get a span of their own */
 /* Objects per span at most: GC_PAGE_SIZE / 16. The 8-byte class (header-only objects, rare) uses
  * half of its one-page spans rather than doubling the bitmaps of every span structure, which
  * the span table keeps one of per heap page (heap.c). */
