@@ -323,12 +323,20 @@ static gc_span *span_entry(uintptr_t addr) {
                      (i % gc.spans_per_os_page) * sizeof(gc_span));
 }
 
-/* Resets the OS pages of a table of per-heap-page entries (`per` entries to an OS page) that hold
- * only entries of the `npages` pages at `base`, which nothing may write meanwhile. Best effort: a
- * failed reset leaves the memory resident. */
-static void table_reset(void *table, size_t per, uintptr_t base, size_t npages) {
+/* The OS pages [*from, *to) of a table of per-heap-page entries (`per` entries to an OS page)
+ * that hold only entries of the `npages` pages at `base`; none when *to <= *from. */
+static void table_own_pages(size_t per, uintptr_t base, size_t npages, size_t *from, size_t *to) {
   size_t first = (base - gc.arena_base) >> GC_PAGE_SHIFT;
-  size_t from = (first + per - 1) / per, to = (first + npages) / per; /* whole OS pages */
+  *from = (first + per - 1) / per;
+  *to = (first + npages) / per;
+}
+
+/* Resets the OS pages of a table that hold only entries of the `npages` pages at `base`
+ * (table_own_pages), which nothing may write meanwhile. Best effort: a failed reset leaves the
+ * memory resident. */
+static void table_reset(void *table, size_t per, uintptr_t base, size_t npages) {
+  size_t from, to;
+  table_own_pages(per, base, npages, &from, &to);
   if (to > from) {
     (void)beskid_os_vm_reset((char *)table + from * gc.span_table_page,
                              (to - from) * gc.span_table_page);
@@ -356,8 +364,8 @@ static uint32_t block_chunk_pages(void *block, size_t usable, uintptr_t *base) {
 void beskid_gc__block_table_populate(void *block, size_t usable) {
   uintptr_t base;
   uint32_t npages = block_chunk_pages(block, usable, &base);
-  size_t per = gc.spans_per_os_page, first = (base - gc.arena_base) >> GC_PAGE_SHIFT;
-  size_t from = (first + per - 1) / per, to = (first + npages) / per; /* whole OS pages */
+  size_t from, to;
+  table_own_pages(gc.spans_per_os_page, base, npages, &from, &to);
   if (to > from) {
     (void)beskid_os_vm_populate((char *)gc.span_table + from * gc.span_table_page,
                                 (to - from) * gc.span_table_page);
