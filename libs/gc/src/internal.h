@@ -224,8 +224,10 @@ typedef struct gc_thread {
   gc_root_block *roots; /* registered root slots, newest block first */
   gc_type_entry type_cache[GC_TYPE_CACHE]; /* validated descriptors (beskid_gc_type_check) */
   uint64_t stress_countdown;               /* allocations left before a stress collection */
-  int64_t assist_debt;  /* bytes allocated during marking not yet paid for by work */
-  uint64_t black_bytes; /* allocated black this cycle (live at mark end) */
+  int64_t assist_debt;     /* bytes allocated during marking not yet paid for by work */
+  uint64_t limit_spent_ns; /* time paid at the memory limit, drained at half the wall clock */
+  uint64_t limit_spent_at; /* when limit_spent_ns was last brought up to date (monotonic) */
+  uint64_t black_bytes;    /* allocated black this cycle (live at mark end) */
   uint64_t black_objects;
   _Atomic uint32_t cpu; /* where it last took a span (relaxed: a hint for the grower, grow.c) */
   /* What held a stop up (thread.c, "Where a stop's wait went"). */
@@ -732,6 +734,15 @@ typedef struct gc_pacer_plan {
 } gc_pacer_plan;
 
 uint64_t beskid_gc__pacer_goal(uint64_t live, int32_t gogc, uint64_t limit, uint64_t cap);
+/* The heap size a soft memory limit allows on its own: limit − headroom (UINT64_MAX: no limit,
+ * 0: a limit smaller than its headroom). */
+uint64_t beskid_gc__pacer_limit_goal(uint64_t limit);
+/* A thread's bucket of time paid at the memory limit: `spent` drained by half of `elapsed_ns`
+ * of wall time since it was last brought up to date, plus `paid_ns` paid meanwhile. */
+uint64_t beskid_gc__pacer_limit_spent(uint64_t spent, uint64_t elapsed_ns, uint64_t paid_ns);
+/* How long one wait at the memory limit may last with `spent` in the bucket (0: none; the
+ * thread pays as outside the limit). */
+uint64_t beskid_gc__pacer_limit_allowance(uint64_t spent);
 uint32_t beskid_gc__pacer_dedicated_workers(uint32_t cpus);
 /* The most mark workers a plan may use: the dedicated ones, or as many as the CPUs the
  * mutators' `mutators` busy CPUs leave idle (0: none busy, the whole pool), within the pool. */

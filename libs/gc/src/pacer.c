@@ -12,7 +12,9 @@
  * While marking, allocating threads owe scan work in proportion to what they allocate (the
  * model's assist ratio); work the background workers have done pays that debt first, and only
  * the rest is an assist, a bounded slice at a time. An assist that finds no grey work to take
- * while the heap is past its goal waits for the workers' credit instead (assist_wait).
+ * while the heap is past its goal waits for the workers' credit instead (assist_wait). At the
+ * soft memory limit's own goal, assists pay their whole debt and wait for as long as it takes,
+ * within each thread's metered budget (pacer_model.c, "At the memory limit").
  * GOGC=off leaves only the memory limit and the hard cap to trigger cycles. Past the hard cap,
  * allocation runs one emergency collection and then fails (builtins traps).
  */
@@ -132,14 +134,12 @@ static uint64_t take_credit(uint64_t want) {
  * worker's hands), and the mutator, free to go on, would carry the heap further past the goal
  * with every allocation. Instead it waits for the workers, as Go parks such an assist: it naps
  * in the native state (a stop does not wait for it) and takes their credit as it comes, until
- * `unpaid` is paid, the mark ends, or GC_ASSIST_WAIT_MAX_NS has passed; a debt still unpaid
- * then comes back with its next allocations. Below the goal there is runway left, and the
- * thread goes on. */
-static void assist_wait(gc_thread *t, uint64_t unpaid) {
-  if (atomic_load(&gc.heap_bytes) < atomic_load(&gc.pacer.goal)) return;
+ * `unpaid` is paid, the mark ends, or `most_ns` has passed; a debt still unpaid then comes back
+ * with its next allocations. */
+static void assist_wait(gc_thread *t, uint64_t unpaid, uint64_t most_ns) {
   uint64_t start = beskid_os_monotonic_ns(), now = start;
   beskid_gc_enter_native(&t->pub);
-  while (unpaid > 0 && now - start < GC_ASSIST_WAIT_MAX_NS &&
+  while (unpaid > 0 && now - start < most_ns &&
          atomic_load_explicit(&gc.phase, memory_order_relaxed) == BESKID_GC_PHASE_MARKING) {
     beskid_os_sleep_ns(GC_ASSIST_NAP_NS);
     unpaid -= take_credit(unpaid);
@@ -150,6 +150,17 @@ static void assist_wait(gc_thread *t, uint64_t unpaid) {
   atomic_fetch_add_explicit(&gc.assist_wait_ns, now - start, memory_order_relaxed);
 }
 
+/* How long an assist of `t` may wait at the memory limit, with `heap` bytes in the heap at
+ * `now`: 0 when the heap is below the limit's own goal or the thread's bucket is spent, and it
+ * pays as outside the limit. Brings the bucket up to date (only `t` touches it). */
+static uint64_t limit_allowance(gc_thread *t, uint64_t heap, uint64_t now) {
+  uint64_t limit = atomic_load_explicit(&gc.pacer.memory_limit, memory_order_relaxed);
+  if (heap < beskid_gc__pacer_limit_goal(limit)) return 0;
+  t->limit_spent_ns = beskid_gc__pacer_limit_spent(t->limit_spent_ns, now - t->limit_spent_at, 0);
+  t->limit_spent_at = now;
+  return beskid_gc__pacer_limit_allowance(t->limit_spent_ns);
+}
+
 /* Mark assist: a thread that allocated `bytes` during marking scans objects in proportion, so
  * that marking finishes before the heap outgrows its goal. */
 void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
@@ -158,19 +169,22 @@ void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   t->assist_debt += (int64_t)bytes;
   if (t->assist_debt < (int64_t)GC_ASSIST_MIN_DEBT) return;
   /* Work per byte allocated, in 1/256 units (pacer_model.c). */
+  uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.pacer.goal);
   uint64_t ratio256 = beskid_gc__pacer_assist_ratio(
       gc.pacer.last_scan_work, atomic_load_explicit(&gc.pacer.scan_done, memory_order_relaxed),
-      atomic_load(&gc.heap_bytes), atomic_load(&gc.pacer.goal), gc.pacer.heap_at_mark_start);
+      heap, goal, gc.pacer.heap_at_mark_start);
   uint64_t owed = gc_sat_mul((uint64_t)t->assist_debt / 256, ratio256);
   t->assist_debt = 0;
-  /* A slice at most; the rest of the debt is forgiven, unless the thread has to wait. Work the
-   * background marker has done beyond what earlier assists took pays first: while it keeps
-   * ahead of the allocation rate, mutators do not mark at all (Go's background credit). */
-  uint64_t budget = owed < GC_ASSIST_MAX_WORK ? owed : GC_ASSIST_MAX_WORK;
+  uint64_t start = beskid_os_monotonic_ns();
+  uint64_t limit_wait = limit_allowance(t, heap, start);
+  /* A slice at most; the rest of the debt is forgiven, unless the thread has to wait or the
+   * heap is at the memory limit. Work the background marker has done beyond what earlier
+   * assists took pays first: while it keeps ahead of the allocation rate, mutators do not mark
+   * at all (Go's background credit). */
+  uint64_t budget = owed < GC_ASSIST_MAX_WORK || limit_wait != 0 ? owed : GC_ASSIST_MAX_WORK;
   uint64_t paid = take_credit(budget);
   if (paid == budget) return;
   budget -= paid;
-  uint64_t start = beskid_os_monotonic_ns();
   atomic_fetch_add(&gc.assists_active, 1);
   gc_marker m;
   beskid_gc__marker_init(&m);
@@ -181,7 +195,17 @@ void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   beskid_gc__marker_flush(&m);
   atomic_fetch_sub(&gc.assists_active, 1);
   atomic_fetch_add(&gc.assist_ns, beskid_os_monotonic_ns() - start);
-  if (out_of_work && done < budget) assist_wait(t, owed - paid - done);
+  /* Below the goal there is runway left, and the thread goes on. */
+  if (out_of_work && done < budget && (limit_wait != 0 || atomic_load(&gc.heap_bytes) >= goal)) {
+    assist_wait(t, owed - paid - done,
+                limit_wait > GC_ASSIST_WAIT_MAX_NS ? limit_wait : GC_ASSIST_WAIT_MAX_NS);
+  }
+  if (limit_wait != 0) {
+    uint64_t end = beskid_os_monotonic_ns();
+    t->limit_spent_ns =
+        beskid_gc__pacer_limit_spent(t->limit_spent_ns, end - t->limit_spent_at, end - start);
+    t->limit_spent_at = end;
+  }
 }
 
 int32_t beskid_gc_set_gogc(int32_t gogc) {

@@ -310,10 +310,21 @@ END_TEST
 /* Past its goal, an assist that finds no grey work to take (the workers hold what there is)
  * waits for the workers' credit, in the native state so that a stop need not wait for it, and no
  * longer than GC_ASSIST_WAIT_MAX_NS; credit that arrives meanwhile ends the wait. Credit at hand
- * pays first, and below the goal there is no wait at all. */
+ * pays first, and below the goal there is no wait at all. At the soft memory limit's own goal
+ * the wait lasts until the debt is paid, within the thread's metered budget, and an assist pays
+ * its whole debt, not a slice (pacer_model.c, "At the memory limit"). */
+typedef struct assist_setup {
+  uint64_t goal;
+  uint64_t memory_limit;   /* 0: none */
+  uint64_t limit_spent_ns; /* the thread's bucket, as of the assist */
+  uint64_t credit_before;
+  uint64_t credit_during;   /* given once the waiter is seen waiting, if not 0 */
+  uint64_t credit_delay_ns; /* ... and this long after */
+} assist_setup;
+
 typedef struct credit_giver {
   gc_thread *waiter;
-  uint64_t credit;      /* given once the waiter is seen waiting, if not 0 */
+  const assist_setup *setup;
   _Atomic bool started; /* the helper runs: thread start-up takes milliseconds here at times */
   _Atomic bool assist_returned;
   bool saw_native;
@@ -327,7 +338,10 @@ static void *give_credit(void *arg) {
     beskid_os_cpu_relax();
   }
   g->saw_native = true;
-  if (g->credit != 0) atomic_fetch_add(&gc.pacer.assist_credit, g->credit);
+  if (g->setup->credit_delay_ns != 0) beskid_os_sleep_ns(g->setup->credit_delay_ns);
+  if (g->setup->credit_during != 0) {
+    atomic_fetch_add(&gc.pacer.assist_credit, g->setup->credit_during);
+  }
   return NULL;
 }
 
@@ -335,44 +349,58 @@ typedef struct assist_outcome {
   uint64_t waited_ns;     /* growth of beskid_gc_stats_t::assist_wait_ns */
   uint64_t credit_left;   /* gc.pacer.assist_credit afterwards */
   bool waiter_was_native; /* the helper thread saw the assisting thread in the native state */
+  bool work_left;         /* grey work was left in the pool after the assist */
 } assist_outcome;
 
-static assist_outcome assist_with_no_work(uint64_t goal, uint64_t credit_before,
-                                          uint64_t credit_during) {
+/* Assists for 1 MiB allocated during a mark of a list of `list` nodes. With `marked`, the test
+ * marks the whole list first: no grey work is left, yet the mark is not over. */
+static assist_outcome assist_in_mark(const assist_setup *setup, int list, bool marked) {
   ROOTED_SCENARIO(1, GC_TEST_RACE);
   slots[0] = NULL;
-  for (int i = 0; i < 2000; i++) {
+  for (int i = 0; i < list; i++) {
     node *n = new_node(i);
     set_right(n, slots[0]);
     slots[0] = n;
   }
   beskid_gc_step(T, BESKID_GC_STEP_MARK_STARTED);
-  gc_marker m; /* marks everything: no grey work is left, yet the mark is not over */
-  beskid_gc__marker_init(&m);
-  beskid_gc__drain(&m, UINT64_MAX);
-  beskid_gc__marker_flush(&m);
-  ck_assert(!beskid_gc__work_available());
+  if (marked) {
+    gc_marker m;
+    beskid_gc__marker_init(&m);
+    beskid_gc__drain(&m, UINT64_MAX);
+    beskid_gc__marker_flush(&m);
+    ck_assert(!beskid_gc__work_available());
+  }
+  gc_thread *t = gc_thread_of(T);
   uint64_t saved_goal = atomic_load(&gc.pacer.goal);
-  atomic_store(&gc.pacer.goal, goal);
-  atomic_store(&gc.pacer.assist_credit, credit_before);
-  credit_giver g = {gc_thread_of(T), credit_during, false, false, false};
+  atomic_store(&gc.pacer.goal, setup->goal);
+  atomic_store(&gc.pacer.memory_limit, setup->memory_limit);
+  atomic_store(&gc.pacer.assist_credit, setup->credit_before);
+  t->limit_spent_ns = setup->limit_spent_ns;
+  t->limit_spent_at = beskid_os_monotonic_ns();
+  credit_giver g = {t, setup, false, false, false};
   beskid_os_thread_t helper;
   ck_assert_int_eq(beskid_os_thread_create(&helper, give_credit, &g, "credit"), BESKID_OK);
   while (!atomic_load(&g.started)) beskid_os_thread_yield();
   beskid_gc_stats_t before, after;
   beskid_gc_read_stats(&before);
   gc.config.debug_flags &= ~(uint32_t)BESKID_GC_DEBUG_MANUAL; /* assists are off in manual mode */
-  beskid_gc__assist(gc_thread_of(T), UINT64_C(1) << 20);
+  beskid_gc__assist(t, UINT64_C(1) << 20);
   gc.config.debug_flags |= BESKID_GC_DEBUG_MANUAL;
   atomic_store(&g.assist_returned, true);
   ck_assert_int_eq(beskid_os_thread_join(&helper, NULL), BESKID_OK);
   beskid_gc_read_stats(&after);
   assist_outcome out = {after.assist_wait_ns - before.assist_wait_ns,
-                        atomic_load(&gc.pacer.assist_credit), g.saw_native};
+                        atomic_load(&gc.pacer.assist_credit), g.saw_native,
+                        beskid_gc__work_available()};
   atomic_store(&gc.pacer.goal, saved_goal);
+  atomic_store(&gc.pacer.memory_limit, 0);
   beskid_gc_step(T, BESKID_GC_STEP_SWEPT); /* checkmark: the mark missed nothing */
   rooted_stop(&frame);
   return out;
+}
+
+static assist_outcome assist_with_no_work(const assist_setup *setup) {
+  return assist_in_mark(setup, 2000, true);
 }
 
 /* Tries of the cases below, each a wait of at most GC_ASSIST_WAIT_MAX_NS: five were all lost
@@ -385,7 +413,7 @@ START_TEST(test_assist_past_goal_waits_for_credit) {
    * busy machine: a few tries (GC_TEST_ASSIST_TRIES). */
   assist_outcome out = {0};
   for (int attempt = 0; attempt < GC_TEST_ASSIST_TRIES && !out.waiter_was_native; attempt++) {
-    out = assist_with_no_work(1, 0, 0);
+    out = assist_with_no_work(&(assist_setup){.goal = 1});
   }
   ck_assert(out.waiter_was_native);
   ck_assert_uint_ge(out.waited_ns, GC_ASSIST_WAIT_MAX_NS);
@@ -397,27 +425,70 @@ START_TEST(test_assist_wait_ends_with_credit) {
   /* Credit that covers any debt, given once the assist waits: it takes what it owes and goes.
    * A helper or a waiter that the machine kept from running until the wait was over proves
    * nothing, so a few tries are allowed. */
-  uint64_t given = UINT64_C(1) << 50;
+  const assist_setup setup = {.goal = 1, .credit_during = UINT64_C(1) << 50};
   assist_outcome out = {0};
   for (int attempt = 0; attempt < GC_TEST_ASSIST_TRIES; attempt++) {
-    out = assist_with_no_work(1, 0, given);
+    out = assist_with_no_work(&setup);
     if (out.waiter_was_native && out.waited_ns < GC_ASSIST_WAIT_MAX_NS) break;
   }
   ck_assert(out.waiter_was_native);
   ck_assert_uint_lt(out.waited_ns, GC_ASSIST_WAIT_MAX_NS);
-  ck_assert_uint_lt(out.credit_left, given); /* it took its debt out of the credit */
+  ck_assert_uint_lt(out.credit_left, setup.credit_during); /* it took its debt out of the credit */
 }
 END_TEST
 
 START_TEST(test_assist_waits_only_past_goal_and_without_credit) {
-  assist_outcome below = assist_with_no_work(UINT64_C(1) << 50, 0, 0);
+  assist_outcome below = assist_with_no_work(&(assist_setup){.goal = UINT64_C(1) << 50});
   ck_assert(!below.waiter_was_native);
   ck_assert_uint_eq(below.waited_ns, 0);
-  uint64_t credit = UINT64_C(1) << 50;
-  assist_outcome paid = assist_with_no_work(1, credit, 0);
+  const assist_setup paid_setup = {.goal = 1, .credit_before = UINT64_C(1) << 50};
+  assist_outcome paid = assist_with_no_work(&paid_setup);
   ck_assert(!paid.waiter_was_native);
   ck_assert_uint_eq(paid.waited_ns, 0);
-  ck_assert_uint_lt(paid.credit_left, credit);
+  ck_assert_uint_lt(paid.credit_left, paid_setup.credit_before);
+}
+END_TEST
+
+/* At the memory limit (a limit of 1 byte: every heap is past its goal), the wait outlasts
+ * GC_ASSIST_WAIT_MAX_NS many times over and ends when the workers' credit pays the debt. */
+START_TEST(test_assist_at_memory_limit_waits_until_paid) {
+  const uint64_t delay = 20 * GC_ASSIST_WAIT_MAX_NS;
+  const assist_setup setup = {
+      .goal = 1, .memory_limit = 1, .credit_during = UINT64_C(1) << 50, .credit_delay_ns = delay};
+  assist_outcome out = assist_with_no_work(&setup);
+  ck_assert(out.waiter_was_native);
+  ck_assert_uint_ge(out.waited_ns, delay);
+  ck_assert_uint_lt(out.credit_left, setup.credit_during);
+  /* The goal does not matter there: the limit's own goal does. */
+  assist_outcome above_goal = assist_with_no_work(&(assist_setup){
+      .goal = UINT64_C(1) << 50, .memory_limit = 1, .credit_during = UINT64_C(1) << 50});
+  ck_assert(above_goal.waiter_was_native);
+  ck_assert_uint_lt(above_goal.credit_left, UINT64_C(1) << 50);
+}
+END_TEST
+
+/* A thread that spent its budget at the limit waits as outside it: GC_ASSIST_WAIT_MAX_NS. */
+START_TEST(test_assist_at_memory_limit_spent_budget_waits_as_outside) {
+  assist_outcome out = {0};
+  for (int attempt = 0; attempt < GC_TEST_ASSIST_TRIES && !out.waiter_was_native; attempt++) {
+    out = assist_with_no_work(
+        &(assist_setup){.goal = 1, .memory_limit = 1, .limit_spent_ns = UINT64_C(1) << 50});
+  }
+  ck_assert(out.waiter_was_native);
+  ck_assert_uint_ge(out.waited_ns, GC_ASSIST_WAIT_MAX_NS);
+  ck_assert_uint_lt(out.waited_ns, 10 * GC_ASSIST_WAIT_MAX_NS);
+}
+END_TEST
+
+/* Outside the limit an assist marks a slice and forgives the rest of its debt; at the limit it
+ * marks all it owes: here the whole list (1 MiB allocated owes far more than the list's 640 KB
+ * with the heap past a goal of 1 byte). */
+START_TEST(test_assist_at_memory_limit_pays_whole_debt) {
+  enum { LIST = 20000 };
+  assist_outcome slice = assist_in_mark(&(assist_setup){.goal = 1}, LIST, false);
+  ck_assert(slice.work_left);
+  assist_outcome whole = assist_in_mark(&(assist_setup){.goal = 1, .memory_limit = 1}, LIST, false);
+  ck_assert(!whole.work_left);
 }
 END_TEST
 
@@ -438,6 +509,9 @@ void gc_cases_barrier(Suite *suite) {
   tcase_add_test(tc, test_assist_past_goal_waits_for_credit);
   tcase_add_test(tc, test_assist_wait_ends_with_credit);
   tcase_add_test(tc, test_assist_waits_only_past_goal_and_without_credit);
+  tcase_add_test(tc, test_assist_at_memory_limit_waits_until_paid);
+  tcase_add_test(tc, test_assist_at_memory_limit_spent_budget_waits_as_outside);
+  tcase_add_test(tc, test_assist_at_memory_limit_pays_whole_debt);
   tcase_add_test(tc, test_race_link_into_black_object);
   tcase_add_test(tc, test_race_object_barrier_rescans_roots);
   tcase_add_test(tc, test_race_object_barrier_after_snapshot_store);

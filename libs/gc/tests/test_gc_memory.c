@@ -275,6 +275,10 @@ START_TEST(test_memory_limit_holds_rss) {
   beskid_gc_stats_t st;
   beskid_gc_read_stats(&st);
   ck_assert_uint_ge(st.cycles, 3);
+  fprintf(stderr,
+          "memory limit: resident at most %llu KiB over the start (limit %llu KiB), %llu cycles\n",
+          (unsigned long long)(worst >> 10), (unsigned long long)(limit >> 10),
+          (unsigned long long)st.cycles);
   ck_assert_msg(worst <= limit + limit / 10,
                 "resident %llu MiB over the start, limit %llu MiB (goal %llu MiB, committed %llu "
                 "MiB, released %llu MiB, %llu cycles)",

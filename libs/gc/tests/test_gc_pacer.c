@@ -226,6 +226,50 @@ START_TEST(test_pacer_goal_keeps_gogc_limit_and_cap) {
 }
 END_TEST
 
+/* The soft limit's own goal, and the per-thread bucket that meters the time paid at it: a thread
+ * that would wait at the limit all the time gets at most half of it (plus the bucket) and runs
+ * the other half. */
+START_TEST(test_pacer_limit_goal_and_budget) {
+  ck_assert_uint_eq(beskid_gc__pacer_limit_goal(0), UINT64_MAX);
+  ck_assert_uint_eq(beskid_gc__pacer_limit_goal(165 * MiB), 165 * MiB - 165 * MiB / 33);
+  ck_assert_uint_eq(beskid_gc__pacer_limit_goal(16 * MiB), 15 * MiB); /* 1 MiB headroom at least */
+  ck_assert_uint_eq(beskid_gc__pacer_limit_goal(MiB / 2), 0);
+  /* Unlike the heap goal, the limit's goal does not rise with the live heap. */
+  ck_assert_uint_lt(beskid_gc__pacer_limit_goal(165 * MiB),
+                    beskid_gc__pacer_goal(200 * MiB, 100, 165 * MiB, 0));
+  /* The bucket: drains at half the wall clock, never below empty; fills with what is paid. */
+  const uint64_t ms = 1000000;
+  ck_assert_uint_eq(beskid_gc__pacer_limit_spent(0, UINT64_MAX, 0), 0);
+  ck_assert_uint_eq(beskid_gc__pacer_limit_spent(100 * ms, 100 * ms, 0), 50 * ms);
+  ck_assert_uint_eq(beskid_gc__pacer_limit_spent(100 * ms, 400 * ms, 10 * ms), 10 * ms);
+  ck_assert_uint_eq(beskid_gc__pacer_limit_spent(UINT64_MAX, 0, 1), UINT64_MAX);
+  /* An empty bucket allows a wait of twice the budget (it drains while it fills); a full one
+   * none, nor an overfull one. */
+  uint64_t whole = beskid_gc__pacer_limit_allowance(0);
+  ck_assert_uint_ge(whole, 1000 * ms);
+  ck_assert_uint_eq(beskid_gc__pacer_limit_allowance(whole / 4), whole / 2);
+  ck_assert_uint_eq(beskid_gc__pacer_limit_allowance(whole / 2), 0);
+  ck_assert_uint_eq(beskid_gc__pacer_limit_allowance(whole), 0);
+  /* A thread at a limit its live heap outgrew: every 20 ms it would wait for a whole 50 ms
+   * mark. Over 100 simulated seconds it waits what the bucket allows, then half the time. */
+  uint64_t spent = 0, now = 0, last = 0, waited = 0;
+  while (now < 100000 * ms) {
+    now += 20 * ms; /* runs */
+    spent = beskid_gc__pacer_limit_spent(spent, now - last, 0);
+    last = now;
+    uint64_t allowed = beskid_gc__pacer_limit_allowance(spent);
+    if (allowed == 0) continue; /* pays as outside the limit: a 1 ms wait, not metered */
+    uint64_t wait = allowed < 50 * ms ? allowed : 50 * ms;
+    now += wait;
+    waited += wait;
+    spent = beskid_gc__pacer_limit_spent(spent, now - last, wait);
+    last = now;
+  }
+  ck_assert_uint_le(waited, now / 2 + whole);
+  ck_assert_uint_ge(waited, now / 2 - whole); /* and it does pay whenever the bucket allows */
+}
+END_TEST
+
 START_TEST(test_pacer_smoothing_and_observation) {
   ck_assert_uint_eq(beskid_gc__pacer_smooth(0, 10), 10);
   ck_assert_uint_eq(beskid_gc__pacer_smooth(10, 0), 10);
@@ -688,6 +732,7 @@ int main(void) {
 
   tc = tcase_create("model");
   tcase_add_test(tc, test_pacer_goal_keeps_gogc_limit_and_cap);
+  tcase_add_test(tc, test_pacer_limit_goal_and_budget);
   tcase_add_test(tc, test_pacer_smoothing_and_observation);
   tcase_add_test(tc, test_pacer_trace_fast_marker_triggers_late);
   tcase_add_test(tc, test_pacer_trace_heavy_allocator_gets_workers);

@@ -98,7 +98,11 @@ typedef struct beskid_gc_config_t {
    * #BESKID_GC_GOGC_DEFAULT; #BESKID_GC_GOGC_OFF disables proportional pacing (then only limits
    * trigger cycles). */
   int32_t gogc;
-  /** Soft memory limit in bytes: cycles run more often to stay under it; 0 means none. */
+  /** Soft memory limit in bytes; 0 means none. Cycles run more often to stay under it, and
+   *  once the heap reaches it (less a 3% headroom, at least 1 MiB), allocating threads mark
+   *  and wait for the mark to end rather than grow the heap further. A thread spends at most
+   *  half its time so (plus one second) over any stretch: a live heap larger than the limit
+   *  slows the program but does not stop it, and the heap then grows past the limit. */
   uint64_t memory_limit;
   /** Hard cap on heap bytes: past it, allocation fails after one emergency collection;
    *  0 means no cap beyond the reserved address space. A cap larger than the address space the
@@ -533,7 +537,8 @@ BESKID_GC_API uint64_t beskid_gc_collect(beskid_gc_thread_t *t);
 
 /** @brief Sets GOGC (≥ 0, or #BESKID_GC_GOGC_OFF); returns the previous value. */
 BESKID_GC_API int32_t beskid_gc_set_gogc(int32_t gogc);
-/** @brief Sets the soft memory limit in bytes (0: none); returns the previous value. */
+/** @brief Sets the soft memory limit in bytes (0: none; see beskid_gc_config_t::memory_limit);
+ *         returns the previous value. */
 BESKID_GC_API uint64_t beskid_gc_set_memory_limit(uint64_t bytes);
 /** @brief Sets the hard heap cap in bytes (0: none); returns the previous value. */
 BESKID_GC_API uint64_t beskid_gc_set_heap_max(uint64_t bytes);
