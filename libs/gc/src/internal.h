@@ -758,9 +758,10 @@ void beskid_gc__pacer_observe(gc_pacer_rates *rates, uint64_t live, uint64_t sca
                               uint64_t mark_alloc, uint64_t mark_wall_ns, uint64_t worker_scan,
                               uint64_t worker_cpu_ns);
 void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out);
-/* Scan work owed per byte allocated while marking, fixed point 1/256. */
+/* Scan work owed per byte allocated while marking, fixed point 1/256 (`limit_goal`: the soft
+ * limit's own goal, UINT64_MAX without a limit). */
 uint64_t beskid_gc__pacer_assist_ratio(uint64_t expected_work, uint64_t scanned, uint64_t heap,
-                                       uint64_t goal, uint64_t heap_at_start);
+                                       uint64_t goal, uint64_t heap_at_start, uint64_t limit_goal);
 
 /* mark_workers.c */
 /* The pool's size: the configured count, else one worker per CPU (at most 8); the pacer picks

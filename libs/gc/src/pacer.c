@@ -153,9 +153,8 @@ static void assist_wait(gc_thread *t, uint64_t unpaid, uint64_t most_ns) {
 /* How long an assist of `t` may wait at the memory limit, with `heap` bytes in the heap at
  * `now`: 0 when the heap is below the limit's own goal or the thread's bucket is spent, and it
  * pays as outside the limit. Brings the bucket up to date (only `t` touches it). */
-static uint64_t limit_allowance(gc_thread *t, uint64_t heap, uint64_t now) {
-  uint64_t limit = atomic_load_explicit(&gc.pacer.memory_limit, memory_order_relaxed);
-  if (heap < beskid_gc__pacer_limit_goal(limit)) return 0;
+static uint64_t limit_allowance(gc_thread *t, uint64_t heap, uint64_t limit_goal, uint64_t now) {
+  if (heap < limit_goal) return 0;
   t->limit_spent_ns = beskid_gc__pacer_limit_spent(t->limit_spent_ns, now - t->limit_spent_at, 0);
   t->limit_spent_at = now;
   return beskid_gc__pacer_limit_allowance(t->limit_spent_ns);
@@ -170,13 +169,15 @@ void beskid_gc__assist(gc_thread *t, uint64_t bytes) {
   if (t->assist_debt < (int64_t)GC_ASSIST_MIN_DEBT) return;
   /* Work per byte allocated, in 1/256 units (pacer_model.c). */
   uint64_t heap = atomic_load(&gc.heap_bytes), goal = atomic_load(&gc.pacer.goal);
+  uint64_t limit_goal = beskid_gc__pacer_limit_goal(
+      atomic_load_explicit(&gc.pacer.memory_limit, memory_order_relaxed));
   uint64_t ratio256 = beskid_gc__pacer_assist_ratio(
       gc.pacer.last_scan_work, atomic_load_explicit(&gc.pacer.scan_done, memory_order_relaxed),
-      heap, goal, gc.pacer.heap_at_mark_start);
+      heap, goal, gc.pacer.heap_at_mark_start, limit_goal);
   uint64_t owed = gc_sat_mul((uint64_t)t->assist_debt / 256, ratio256);
   t->assist_debt = 0;
   uint64_t start = beskid_os_monotonic_ns();
-  uint64_t limit_wait = limit_allowance(t, heap, start);
+  uint64_t limit_wait = limit_allowance(t, heap, limit_goal, start);
   /* A slice at most; the rest of the debt is forgiven, unless the thread has to wait or the
    * heap is at the memory limit. Work the background marker has done beyond what earlier
    * assists took pays first: while it keeps ahead of the allocation rate, mutators do not mark

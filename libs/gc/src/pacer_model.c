@@ -65,7 +65,8 @@
  *
  * where W is the expected scan work. Once marking has done more than W the estimate was low:
  * W becomes the whole heap at mark start (every byte live and scannable — the worst case) and G
- * the hard goal 1.1 × G, so assists bound the overshoot instead of stopping. Work the background
+ * the hard goal 1.1 × G (no further than the soft limit's own goal, below), so assists bound
+ * the overshoot instead of stopping. Work the background
  * workers did beyond what earlier assists took pays a mutator's debt first (collector.c), so in
  * steady state, where the workers keep ahead, no mutator marks at all.
  *
@@ -90,7 +91,9 @@
  * and a thread whose bucket holds PACER_LIMIT_BUDGET_NS pays as outside the limit. A wait fills
  * the bucket at half its length (it drains as it fills), so one may last 2 × (budget − spent),
  * and over any stretch a thread spends at most half its time plus the budget paying at the
- * limit; the rest of the overshoot is the limit's to bear, as in Go.
+ * limit (an assist's marking has no time bound of its own: one long assist may take the bucket
+ * past the budget, and the thread then pays as outside the limit until it drains); the rest of
+ * the overshoot is the limit's to bear, as in Go.
  *
  * Every function is total: overflowing products saturate, zero rates mean "unknown". */
 #include "internal.h"
@@ -218,13 +221,16 @@ void beskid_gc__pacer_plan(const gc_pacer_inputs *in, gc_pacer_plan *out) {
 }
 
 uint64_t beskid_gc__pacer_assist_ratio(uint64_t expected_work, uint64_t scanned, uint64_t heap,
-                                       uint64_t goal, uint64_t heap_at_start) {
+                                       uint64_t goal, uint64_t heap_at_start, uint64_t limit_goal) {
   uint64_t expected = expected_work > PACER_HEAP_MIN ? expected_work : PACER_HEAP_MIN;
   if (scanned >= expected) {
-    /* The estimate was low: assume everything at mark start is live, and allow the hard goal. */
+    /* The estimate was low: assume everything at mark start is live, and allow the hard goal,
+     * but not past the soft limit's own goal (where the goal already is that, it stays). */
     expected =
         heap_at_start > scanned + PACER_ASSIST_MIN ? heap_at_start : scanned + PACER_ASSIST_MIN;
-    goal = sat_add(goal, goal / 10);
+    uint64_t hard = sat_add(goal, goal / 10);
+    uint64_t most = limit_goal > goal ? limit_goal : goal;
+    goal = hard < most ? hard : most;
   }
   uint64_t runway = goal > heap + PACER_ASSIST_MIN ? goal - heap : PACER_ASSIST_MIN;
   uint64_t remaining = expected - scanned;

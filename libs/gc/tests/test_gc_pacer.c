@@ -370,8 +370,9 @@ START_TEST(test_pacer_trace_heavy_allocator_gets_workers) {
   ck_assert_uint_eq(p.workers, 1);
   ck_assert_uint_eq(p.trigger, p.goal - (1024 * MiB) / 100 * 30);
   ck_assert_uint_gt(over, 1);
-  ck_assert_uint_gt(beskid_gc__pacer_assist_ratio(p.expected_work, 0, p.trigger, p.goal, p.trigger),
-                    0);
+  ck_assert_uint_gt(
+      beskid_gc__pacer_assist_ratio(p.expected_work, 0, p.trigger, p.goal, p.trigger, UINT64_MAX),
+      0);
 }
 END_TEST
 
@@ -499,16 +500,38 @@ END_TEST
 
 START_TEST(test_pacer_assist_ratio) {
   /* 60 MiB of 100 MiB scanned with 40 MiB of runway left: 1 byte of work per byte. */
-  uint64_t r = beskid_gc__pacer_assist_ratio(100 * MiB, 60 * MiB, 160 * MiB, 200 * MiB, 150 * MiB);
+  uint64_t r = beskid_gc__pacer_assist_ratio(100 * MiB, 60 * MiB, 160 * MiB, 200 * MiB, 150 * MiB,
+                                             UINT64_MAX);
   ck_assert_uint_ge(r, 255);
   ck_assert_uint_le(r, 257);
   /* Past the estimate: the whole heap at mark start is the work, the hard goal the runway. */
-  r = beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB, 150 * MiB);
+  r = beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB, 150 * MiB,
+                                    UINT64_MAX);
   ck_assert_uint_ge(r, 256 * 40 / 30 - 2);
   ck_assert_uint_le(r, 256 * 40 / 30 + 2);
   /* Past the goal: the ratio is large but finite. */
-  r = beskid_gc__pacer_assist_ratio(100 * MiB, 10 * MiB, 300 * MiB, 200 * MiB, 150 * MiB);
+  r = beskid_gc__pacer_assist_ratio(100 * MiB, 10 * MiB, 300 * MiB, 200 * MiB, 150 * MiB,
+                                    UINT64_MAX);
   ck_assert_uint_gt(r, 256 * 100);
+  /* Past the estimate with the goal at the soft limit's own: no hard goal beyond it, so at the
+   * goal the runway is the smallest and the ratio as large as past the goal. A limit above the
+   * goal lets the hard goal run up to it, and no further than 1.1 × G. */
+  r = beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 200 * MiB, 200 * MiB, 150 * MiB,
+                                    200 * MiB);
+  ck_assert_uint_gt(r, 256 * 100);
+  r = beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB, 150 * MiB,
+                                    205 * MiB);
+  ck_assert_uint_ge(r, 256 * 40 / 15 - 2);
+  ck_assert_uint_le(r, 256 * 40 / 15 + 2);
+  ck_assert_uint_eq(beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB,
+                                                  150 * MiB, 400 * MiB),
+                    beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB,
+                                                  150 * MiB, UINT64_MAX));
+  /* A live heap past the limit's goal: the goal (there the live heap) is the hard goal. */
+  ck_assert_uint_eq(beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB,
+                                                  150 * MiB, 20 * MiB),
+                    beskid_gc__pacer_assist_ratio(100 * MiB, 110 * MiB, 190 * MiB, 200 * MiB,
+                                                  150 * MiB, 200 * MiB));
 }
 END_TEST
 
