@@ -17,11 +17,11 @@ MODES = {
     "quick": {"binary_trees": ["18"], "gcbench": ["18"], "latency": ["256", "300"],
               "barrier": ["20", "5"], "two_mutator": ["1000000"], "strings": ["10000000"],
               "binary_trees_parallel_1": ["18", "1"], "binary_trees_parallel_2": ["18", "2"],
-              "shrink": ["256", "16", "1500"], "runs": 1},
+              "shrink": ["256", "16", "1500"], "latency_limit": ["256", "300"], "runs": 1},
     "full": {"binary_trees": ["21"], "gcbench": ["18"], "latency": ["1024", "2000"],
              "barrier": ["22", "20"], "two_mutator": ["4000000"], "strings": ["10000000"],
              "binary_trees_parallel_1": ["21", "1"], "binary_trees_parallel_2": ["21", "2"],
-             "shrink": ["1024", "16", "6000"], "runs": 3},
+             "shrink": ["1024", "16", "6000"], "latency_limit": ["1024", "2000"], "runs": 3},
 }
 VERSIONS = ["mimalloc", "beskid", "glibc", "boehm", "go"]
 PAUSES = re.compile(r"^pauses: n=(\d+) p50_us=([\d.]+) p99_us=([\d.]+) max_us=([\d.]+)", re.M)
@@ -33,9 +33,16 @@ RSS_SAMPLE = re.compile(r"^rss: t_s=([\d.]+) mb=([\d.]+)", re.M)
 AFTER_SHRINK = re.compile(r"^after_shrink: rss_mb=([\d.]+) live_mb=([\d.]+)", re.M)
 
 
-# Workloads that are one program run with different arguments.
+# Workloads that are one program run with different arguments (or settings).
 PROGRAMS = {"binary_trees_parallel_1": "binary_trees_parallel",
-            "binary_trees_parallel_2": "binary_trees_parallel"}
+            "binary_trees_parallel_2": "binary_trees_parallel",
+            "latency_limit": "latency"}
+# Workloads run under a soft memory limit of this many times their version's own peak live heap
+# (its object sizes differ: read from one run without a limit first): BESKID_MEMORY_LIMIT for
+# the Beskid version, GOMEMLIMIT for Go's; explicit free runs without one, as the wall-time
+# base, and the other versions have no such setting.
+LIMITED = {"latency_limit": 1.5}
+LIMITED_VERSIONS = ["mimalloc", "beskid", "go"]
 
 
 def command(out, workload, version, args):
@@ -54,6 +61,20 @@ def run_once(cmd, env):
     wall, user, sys_, rss = float(m.group(1)), float(m.group(2)), float(m.group(3)), int(m.group(4))
     return {"wall": wall, "cpu": user + sys_, "rss_mb": rss / 1024, "stdout": p.stdout,
             "stderr": p.stderr}, p
+
+
+def limit_env(out, workload, version, args):
+    """The environment that sets `workload`'s memory limit for `version` (empty when it has
+    none), and the limit in MiB: LIMITED's multiple of the peak live heap a run without it
+    reports."""
+    if workload not in LIMITED or version == "mimalloc":
+        return {}, None
+    res, p = run_once(command(out, workload, version, args), dict(os.environ))
+    m = LIVE.search(res["stdout"]) if res else None
+    if not m:
+        sys.exit(f"run.py: {workload}/{version}: no live heap to set its limit from\n{p.stderr[-2000:]}")
+    mib = int(float(m.group(1)) * LIMITED[workload])
+    return {"BESKID_MEMORY_LIMIT": f"{mib}M", "GOMEMLIMIT": f"{mib}MiB"}, mib
 
 
 def run_figures(runs):
@@ -156,7 +177,8 @@ def main():
     cfg = MODES[mode]
     runs = runs or cfg["runs"]
     workloads = [w for w in ["binary_trees", "gcbench", "latency", "barrier", "two_mutator", "strings",
-                          "binary_trees_parallel_1", "binary_trees_parallel_2", "shrink"]
+                          "binary_trees_parallel_1", "binary_trees_parallel_2", "shrink",
+                          "latency_limit"]
                  if only in (None, w)]
     results_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
     os.makedirs(results_dir, exist_ok=True)
@@ -166,12 +188,14 @@ def main():
     failed = False
     for w in workloads:
         wargs = cfg[w]
-        present = [v for v in VERSIONS if os.path.exists(command(out, w, v, wargs)[0])]
+        present = [v for v in VERSIONS if os.path.exists(command(out, w, v, wargs)[0])
+                   and (w not in LIMITED or v in LIMITED_VERSIONS)]
+        limits = {v: limit_env(out, w, v, wargs) for v in present}
         samples = {v: [] for v in present}
         texts = {}
         for r in range(runs):
             for v in present:
-                env = dict(os.environ)
+                env = dict(os.environ, **limits[v][0])
                 if v == "beskid" and r == 0:
                     env["BESKID_GCTRACE"] = "1"
                 res, p = run_once(command(out, w, v, wargs), env)
@@ -190,7 +214,11 @@ def main():
         base = samples.get("mimalloc")
         bw = statistics.median(s["wall"] for s in base) if base else None
         br = statistics.median(s["rss_mb"] for s in base) if base else None
-        lines += [f"## {w} {' '.join(wargs)}", "",
+        title = f"## {w} {' '.join(wargs)}"
+        if w in LIMITED:
+            title += (f" (memory limit {LIMITED[w]}× each version's peak live heap: peak RSS / limit "
+                      "in the RSS / mimalloc column)")
+        lines += [title, "",
                   "| version | wall s | cpu s | peak RSS MB | wall / mimalloc | RSS / mimalloc | RSS / peak live | pauses p50/p99/max µs (median p50, p99; worst max) | mutator batch p99/max µs (median p99; worst max) |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for v in present:
@@ -206,6 +234,9 @@ def main():
             rl = f"{rss / float(lm.group(1)):.2f} ({lm.group(1)} MB)" if lm else "—"
             rw = f"{wall / bw:.2f}" if bw else "n/a"
             rr = f"{rss / br:.2f}" if br else "n/a"
+            if w in LIMITED:
+                limit_mib = limits[v][1]
+                rr = f"{rss / limit_mib:.2f} of {limit_mib} MiB" if limit_mib else "no limit"
             lines.append(f"| {v} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {rw} | {rr} | {rl} | {pauses} | {batch} |")
         lines.append("")
         print("\n".join(lines[-(len(present) + 4):]), flush=True)
